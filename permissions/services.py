@@ -1,0 +1,113 @@
+"""Deriving django-guardian permissions from role assignments."""
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from guardian.models import UserObjectPermission
+
+from agreements.models import Agency, Region
+
+from .models import Official, RoleAssignment
+from .roles import ACTING_ROLE_KINDS, VIEW_CASES_PERMISSION, act_codename, region_permissions
+
+REGION_CODENAMES = frozenset(codename for codename, _ in region_permissions())
+
+
+@dataclass
+class SyncReport:
+    granted: list[str] = field(default_factory=list)
+    revoked: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.granted or self.revoked)
+
+
+def _wanted_permissions(user) -> tuple[set[str], set[tuple[str, int]]]:
+    """(global codenames, {(codename, region_id)}) that the user's active roles give."""
+    wanted_global: set[str] = set()
+    wanted_object: set[tuple[str, int]] = set()
+    for assignment in RoleAssignment.objects.active().filter(user=user).select_related("agency"):
+        codenames = {VIEW_CASES_PERMISSION}
+        if assignment.role in ACTING_ROLE_KINDS:
+            codenames.add(act_codename(assignment.agency.kind, assignment.role))
+        if assignment.agency.region_id is None:
+            wanted_global |= codenames
+        else:
+            wanted_object |= {(codename, assignment.agency.region_id) for codename in codenames}
+    return wanted_global, wanted_object
+
+
+@transaction.atomic
+def role_sync_user(*, user) -> SyncReport:
+    """Make the user's guardian and global permissions match their active roles."""
+    region_type = ContentType.objects.get_for_model(Region)
+    permissions = {
+        p.codename: p
+        for p in Permission.objects.filter(content_type=region_type, codename__in=REGION_CODENAMES)
+    }
+    wanted_global, wanted_object = _wanted_permissions(user)
+    report = SyncReport()
+
+    current_global = set(user.user_permissions.filter(content_type=region_type).values_list("codename", flat=True))
+    for codename in sorted(wanted_global - current_global):
+        user.user_permissions.add(permissions[codename])
+        report.granted.append(f"{user.username}: {codename} (semua daerah)")
+    for codename in sorted(current_global - wanted_global):
+        user.user_permissions.remove(permissions[codename])
+        report.revoked.append(f"{user.username}: {codename} (semua daerah)")
+
+    current_rows = UserObjectPermission.objects.filter(user=user, content_type=region_type).select_related(
+        "permission"
+    )
+    current_object = {(row.permission.codename, int(row.object_pk)): row for row in current_rows}
+    for codename, region_id in sorted(wanted_object - current_object.keys()):
+        UserObjectPermission.objects.create(
+            user=user, permission=permissions[codename], content_type=region_type, object_pk=str(region_id)
+        )
+        report.granted.append(f"{user.username}: {codename} (daerah #{region_id})")
+    for key in sorted(current_object.keys() - wanted_object):
+        current_object[key].delete()
+        report.revoked.append(f"{user.username}: {key[0]} (daerah #{key[1]})")
+
+    _forget_cached_permissions(user)
+    return report
+
+
+def role_sync_all() -> SyncReport:
+    report = SyncReport()
+    for user in get_user_model().objects.order_by("pk"):
+        user_report = role_sync_user(user=user)
+        report.granted += user_report.granted
+        report.revoked += user_report.revoked
+    return report
+
+
+def _forget_cached_permissions(user) -> None:
+    for attr in ("_perm_cache", "_user_perm_cache", "_group_perm_cache", "_viewflow_per_object_perm_cache"):
+        if hasattr(user, attr):
+            delattr(user, attr)
+
+
+@transaction.atomic
+def role_assign(*, user, agency: Agency, role: str, acting: bool = False, note: str = "") -> RoleAssignment:
+    assignment = RoleAssignment.objects.create(user=user, agency=agency, role=role, acting=acting, note=note)
+    role_sync_user(user=user)
+    return assignment
+
+
+@transaction.atomic
+def official_upsert(*, username: str, full_name: str, post: str, nip: str, password: str | None):
+    """Create or update a user with their official profile."""
+    user, created = get_user_model().objects.get_or_create(username=username)
+    name_parts = full_name.split(" ", 1)
+    user.first_name = name_parts[0][:150]
+    user.last_name = (name_parts[1] if len(name_parts) > 1 else "")[:150]
+    if created and password:
+        user.set_password(password)
+    user.save()
+    Official.objects.update_or_create(user=user, defaults={"full_name": full_name, "post": post, "nip": nip})
+    return user, created

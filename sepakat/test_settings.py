@@ -1,0 +1,11 @@
+"""Test settings: fast hashing, files under a temporary media root."""
+
+import tempfile
+
+from .settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = tempfile.mkdtemp(prefix="sepakat-test-media-")
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+LANGUAGE_CODE = "id"
+STATIC_ROOT = tempfile.mkdtemp(prefix="sepakat-test-static-")

@@ -1,0 +1,29 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from viewflow.urls import Site
+
+from workflows.flows import MouFlow
+from workflows.viewsets import ProgrammeApp, ScopedFlowViewset, ScopedWorkflowApp
+
+site = Site(
+    title=_("Sepakat"),
+    viewsets=[
+        ProgrammeApp(),
+        ScopedWorkflowApp(flow_viewsets=[ScopedFlowViewset(MouFlow, icon="handshake")]),
+    ],
+)
+
+urlpatterns = [
+    path(
+        "accounts/login/",
+        login_not_required(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", site.urls),
+]

@@ -1,0 +1,43 @@
+"""The seeded demo world, shared by every test (seeded once per database)."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from agreements.demo import COHORT_YEAR, seed_world
+from agreements.models import Programme
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        seed_world()
+
+
+@pytest.fixture
+def official(db):
+    """official("kota-banjar.kominfo") -> that seeded user."""
+
+    def get(username):
+        return get_user_model().objects.select_related("official").get(username=username)
+
+    return get
+
+
+@pytest.fixture
+def as_user(client, official):
+    """as_user("kota-banjar.kominfo") -> a test client logged in as that official."""
+
+    def login(username):
+        client.logout()
+        client.force_login(official(username))
+        return client
+
+    return login
+
+
+@pytest.fixture
+def programme(db):
+    def get(slug):
+        return Programme.objects.select_related("region").get(region__slug=slug, year=COHORT_YEAR)
+
+    return get

@@ -1,0 +1,51 @@
+"""Acting through the site's own URLs, as a user's browser would."""
+
+import io
+
+from django.urls import reverse
+from pypdf import PdfReader
+from viewflow.workflow import STATUS
+from viewflow.workflow.models import Task
+
+
+def open_task(process, step):
+    return Task.objects.get(process=process, flow_task_type="HUMAN", status__in=[STATUS.NEW, STATUS.ASSIGNED],
+                            flow_task=getattr(process.flow_class, step))
+
+
+def task_url(task, name):
+    return task.flow_task.reverse(name, args=[task.process_id, task.pk])
+
+
+def claim(client, task):
+    return client.post(task_url(task, "assign"), follow=False)
+
+
+def decide(client, task, decision, note=""):
+    return client.post(task_url(task, "execute"), {"decision": decision, "note": note})
+
+
+def draft_form(title="Sinergi Kota Cerdas", articles=(("Maksud", "Isi pasal satu."), ("Penutup", "Isi penutup."))):
+    data = {
+        "title": title,
+        "number_ministry": "B-1/DJAI/2024",
+        "number_region": "415/1/2024",
+        "preamble": "Pada hari ini",
+        "articles-TOTAL_FORMS": str(len(articles)),
+        "articles-INITIAL_FORMS": "0",
+        "articles-MIN_NUM_FORMS": "1",
+        "articles-MAX_NUM_FORMS": "40",
+    }
+    for index, (heading, body) in enumerate(articles):
+        data[f"articles-{index}-heading"] = heading
+        data[f"articles-{index}-body"] = body
+    return data
+
+
+def pdf_text(content: bytes) -> str:
+    reader = PdfReader(io.BytesIO(content))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def case_url(process):
+    return reverse("sepakat:case_detail", kwargs={"process_pk": process.pk})

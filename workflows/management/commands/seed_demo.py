@@ -1,0 +1,55 @@
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from agreements.demo import COHORT_YEAR, DEMO_PASSWORD, seed_world
+from agreements.models import Programme
+from workflows import driver, services
+from workflows.models import Stage, StageProcess
+
+# Cases already under way, so that inboxes are not empty: region -> stop before this step
+# (None: run the stage to its end).
+DEMO_CASES = {
+    "kota-solok": "draft",
+    "kota-banjar": "review_diskominfo",
+    "kab-gianyar": "paraf_laip",
+    "kab-bangli": "sign_region",
+    "kota-parepare": None,
+}
+
+
+class Command(BaseCommand):
+    help = "Seed the 2024 cohort, its agencies, demo officials and a few MoU cases (idempotent)."
+
+    def handle(self, *args, **options):
+        officials = seed_world()
+        self._ensure_admin()
+        for slug, until_step in DEMO_CASES.items():
+            self._ensure_case(slug, until_step)
+        self._print_table(officials)
+
+    def _ensure_admin(self):
+        user_model = get_user_model()
+        if not user_model.objects.filter(username="admin").exists():
+            user_model.objects.create_superuser("admin", "admin@sepakat.local", DEMO_PASSWORD)
+
+    def _ensure_case(self, slug: str, until_step: str | None):
+        programme = Programme.objects.get(region__slug=slug, year=COHORT_YEAR)
+        if StageProcess.objects.filter(programme=programme, stage=Stage.MOU).exists():
+            return
+        with transaction.atomic():
+            process = services.mou_case_open(programme=programme)
+        driver.advance(process, until_step=until_step)
+
+    def _print_table(self, officials):
+        width = max(len(o.username) for o in officials)
+        agency_width = max(len(o.agency) for o in officials)
+        self.stdout.write("")
+        self.stdout.write(f"{'username'.ljust(width)}  {'instansi'.ljust(agency_width)}  peran  —  nama")
+        self.stdout.write("-" * (width + agency_width + 40))
+        for o in officials:
+            self.stdout.write(f"{o.username.ljust(width)}  {o.agency.ljust(agency_width)}  {o.roles}  —  {o.full_name}")
+        self.stdout.write("")
+        self.stdout.write("admin (Administrator, Django admin at /admin/)")
+        self.stdout.write(self.style.SUCCESS(f"Demo password for every account: {DEMO_PASSWORD}"))
+        self.stdout.write("Open http://127.0.0.1:8000/ and log in as any username above.")

@@ -1,0 +1,47 @@
+"""The process record of one case of one stage, with real foreign keys."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from viewflow.workflow.models import Process
+
+from agreements.models import MouDocument, Programme, StoredPdf
+
+
+class Stage(models.TextChoices):
+    MOU = "mou", _("Nota Kesepakatan")
+    REGULATION = "regulation", _("Peraturan Kepala Daerah")
+    MASTERPLAN = "masterplan", _("Masterplan Kota Cerdas")
+
+
+class Outcome(models.TextChoices):
+    OPEN = "open", _("Diproses")
+    COMPLETED = "completed", _("Selesai")
+    REJECTED = "rejected", _("Ditolak")
+
+
+class StageProcess(Process):
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="stage_processes")
+    stage = models.CharField(_("tahap"), max_length=20, choices=Stage.choices)
+    mou = models.OneToOneField(MouDocument, on_delete=models.PROTECT, null=True, related_name="process")
+    outcome = models.CharField(_("hasil"), max_length=20, choices=Outcome.choices, default=Outcome.OPEN)
+    last_decision = models.CharField(max_length=20, blank=True)
+    rejection_reason = models.TextField(_("alasan penolakan"), blank=True)
+    final_pdf = models.ForeignKey(StoredPdf, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("kasus tahap")
+        verbose_name_plural = _("kasus tahap")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "stage"],
+                condition=models.Q(outcome="open"),
+                name="one_open_case_per_stage",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} — {self.programme.region} ({self.programme.year})"
+
+    @property
+    def region(self):
+        return self.programme.region

@@ -1,0 +1,85 @@
+"""Building blocks of our flows: a scoped flow base and a role-aware step node."""
+
+from functools import update_wrapper
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import path
+from viewflow.workflow import STATUS, flow, lock
+from viewflow.workflow.flow import utils
+from viewflow.workflow.models import Task
+
+from permissions.roles import StepRole
+from permissions.selectors import regions_visible_to
+
+from . import messages as texts
+from . import views
+from .models import StageProcess
+from .selectors import process_visible
+
+
+def region_of(process):
+    """The region whose officials act on a process (object for guardian checks)."""
+    return process.coerced.programme.region
+
+
+class StageFlow(flow.Flow):
+    """A stage's flow: locked per process, visible only within the user's regions."""
+
+    process_class = StageProcess
+    lock_impl = lock.select_for_update_lock
+
+    def has_view_permission(self, user, obj=None):
+        if not user.is_authenticated:
+            return False
+        if obj is None:
+            return regions_visible_to(user).exists()
+        return process_visible(user, obj.pk)
+
+    def has_manage_permission(self, user, obj=None):
+        # Undo, cancel and revive are administrators' repairs, not approvers' tools.
+        return user.is_authenticated and user.is_superuser
+
+
+class Step(flow.View):
+    """A human step of a stage: one role of one agency acts on it."""
+
+    assign_view_class = views.ClaimTaskView
+    unassign_view_class = views.ReleaseTaskView
+
+    step_role: StepRole | None = None
+    decisions: tuple[str, ...] = ()
+
+    def Role(self, step_role: StepRole) -> "Step":
+        self.step_role = step_role
+        return self.Permission(step_role.permission, obj=region_of)
+
+    def Decisions(self, *kinds: str) -> "Step":
+        self.decisions = kinds
+        return self
+
+    @property
+    def view_path(self):
+        return path(
+            f"<int:process_pk>/{self.name}/<int:task_pk>/execute/",
+            _redirect_when_done(utils.wrap_view(self, self.view)),
+            name="execute",
+        )
+
+
+def _redirect_when_done(view):
+    """A second submit of a finished task lands on the case, not on a 403."""
+
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied:
+            task = Task.objects.filter(pk=kwargs["task_pk"]).first()
+            if task is None or task.status not in (STATUS.DONE, STATUS.CANCELED):
+                raise
+            messages.info(request, texts.TASK_ALREADY_DONE)
+            return redirect(views.case_url(task.process_id))
+
+    update_wrapper(wrapped, view)
+    return wrapped
