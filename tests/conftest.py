@@ -41,3 +41,9 @@ def programme(db):
         return Programme.objects.select_related("region").get(region__slug=slug, year=COHORT_YEAR)
 
     return get
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _urls_loaded():
+    """viewflow nodes can reverse their URLs only once the URLconf is built."""
+    import sepakat.urls  # noqa: F401

@@ -31,6 +31,7 @@ class StageProcess(Process):
     class Meta:
         verbose_name = _("kasus tahap")
         verbose_name_plural = _("kasus tahap")
+        ordering = ["-created"]
         constraints = [
             models.UniqueConstraint(
                 fields=["programme", "stage"],

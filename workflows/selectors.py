@@ -14,8 +14,9 @@ def processes_visible_to(user):
 
 
 def scope_processes(queryset, user):
-    """Narrow a queryset of viewflow Process rows to the user's regions."""
-    return queryset.filter(stageprocess__programme__region__in=regions_visible_to(user))
+    """Narrow a queryset of Process (or StageProcess) rows to the user's regions."""
+    prefix = "" if issubclass(queryset.model, StageProcess) else "stageprocess__"
+    return queryset.filter(**{f"{prefix}programme__region__in": regions_visible_to(user)})
 
 
 def scope_tasks(queryset, user):

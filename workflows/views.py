@@ -142,8 +142,12 @@ class ProgrammeListView(generic.TemplateView):
 
     def get_context_data(self, **kwargs):
         user = self.request.user
+        programmes = list(selectors.programmes_visible_to(user))
+        for programme in programmes:
+            cases = list(programme.stage_processes.all())
+            programme.current_case = cases[-1] if cases else None
         return super().get_context_data(
-            programmes=selectors.programmes_visible_to(user),
+            programmes=programmes,
             region_count=regions_visible_to(user).count(),
             **kwargs,
         )

@@ -42,7 +42,8 @@ class TaskListView(_ScopedTasks, vf.DashboardTaskListView):
 
 class ProcessListView(vf.DashboardProcessListView):
     def get_queryset(self):
-        return scope_processes(super().get_queryset(), self.request.user)
+        # GROUP BY (the active-task count) drops Meta.ordering, so order explicitly.
+        return scope_processes(super().get_queryset(), self.request.user).order_by("-created")
 
 
 class DashboardView(vf.DashboardView):

@@ -1,0 +1,80 @@
+import io
+import os
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from agreements.models import Agency, Region
+from audit.services import chain_verify
+from permissions.models import RoleAssignment
+from workflows.models import Outcome, StageProcess
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args):
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_run_programme_completes_the_mou_and_prints_each_step_and_the_pdf(programme):
+    output = run("run_programme", "--region", "kota-solok", "--stage", "mou")
+    assert "1.1 Penyusunan draf: Diajukan" in output
+    assert "1.4 Tanda tangan Direktur Jenderal APTIKA: Ditandatangani" in output
+    process = StageProcess.objects.get(programme=programme("kota-solok"))
+    assert process.outcome == Outcome.COMPLETED
+    pdf_path = process.final_pdf.file.path
+    assert f"PDF final: {pdf_path}" in output
+    assert Path(pdf_path).read_bytes().startswith(b"%PDF")
+    assert chain_verify() == (True, "ok")
+
+
+def test_run_programme_refuses_unknown_region_and_unavailable_stage_with_exit_code_2():
+    with pytest.raises(CommandError, match="Daerah 'atlantis' tidak dikenal") as unknown:
+        run("run_programme", "--region", "atlantis")
+    assert unknown.value.returncode == 2
+    with pytest.raises(CommandError, match="Tahap 'masterplan' tidak dapat dijalankan") as stage:
+        run("run_programme", "--region", "kota-solok", "--stage", "masterplan")
+    assert stage.value.returncode == 2
+
+
+def test_run_programme_refuses_a_stage_already_done(programme):
+    run("run_programme", "--region", "kota-solok")
+    with pytest.raises(CommandError, match="sudah selesai") as done:
+        run("run_programme", "--region", "kota-solok")
+    assert done.value.returncode == 2
+
+
+def test_seed_demo_is_idempotent_and_prints_the_logins():
+    first = run("seed_demo")
+    counts = (
+        Region.objects.count(), Agency.objects.count(), get_user_model().objects.count(),
+        RoleAssignment.objects.count(), StageProcess.objects.count(),
+    )
+    second = run("seed_demo")
+    assert counts == (
+        Region.objects.count(), Agency.objects.count(), get_user_model().objects.count(),
+        RoleAssignment.objects.count(), StageProcess.objects.count(),
+    )
+    assert counts[0] == 10 and counts[1] == 10 * 5 + 3
+    assert "kota-banjar.kominfo" in first and "sepakat-demo-2024" in second
+    assert StageProcess.objects.filter(outcome=Outcome.OPEN).count() == 4
+    assert StageProcess.objects.filter(outcome=Outcome.COMPLETED).count() == 1
+
+
+def test_manage_py_exits_2_for_an_unknown_region(tmp_path):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=root, check=True)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "run_programme", "--region", "atlantis"],
+        capture_output=True, text=True, env=env, cwd=root, check=False,
+    )
+    assert result.returncode == 2
+    assert "tidak dikenal" in result.stderr
