@@ -12,11 +12,10 @@ from .nodes import StageFlow, Step
 
 
 class MouFlow(StageFlow):
-    """Nota Kesepakatan
+    """Stage 1: the MoU between a region and Ditjen APTIKA (domain.md 1.1 to 1.5)."""
 
-    Tahap 1: nota kesepakatan antara daerah dan Direktorat Jenderal APTIKA.
-    """
-
+    process_title = _("Nota Kesepakatan")
+    process_description = _("Tahap 1: nota kesepakatan antara daerah dan Direktorat Jenderal APTIKA.")
     process_summary_template = "{{ process.programme.region }} — {{ process.get_outcome_display }}"
 
     start = flow.StartHandle(this.start_case).Next(this.draft)

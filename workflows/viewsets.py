@@ -7,6 +7,7 @@ ProcessScopeMiddleware; the listings below are the rest of the surface.
 from django.db.models import Q
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
+from django.views import generic
 from viewflow.urls import Application
 from viewflow.workflow import STATUS, chart
 from viewflow.workflow.fields import get_task_ref
@@ -76,7 +77,15 @@ class DashboardView(vf.DashboardView):
         return context
 
 
+class ProcessDetailView(generic.RedirectView):
+    """One detail page per case: viewflow's process page leads to ours."""
+
+    def get_redirect_url(self, *args, process_pk, **kwargs):
+        return views.case_url(process_pk)
+
+
 class ScopedFlowViewset(FlowViewset):
+    process_detail_view_class = ProcessDetailView
     dashboard_view_class = DashboardView
     process_list_view_class = ProcessListView
     task_list_view_class = TaskListView
@@ -104,6 +113,7 @@ class ProgrammeApp(Application):
     app_name = "sepakat"
     title = _("Program Kota Cerdas")
     icon = "location_city"
+    menu_template_name = "sepakat/app_menu.html"
 
     index_path = path("", views.ProgrammeListView.as_view(), name="index")
     programme_path = path("program/<slug:region>/<int:year>/", views.ProgrammeDetailView.as_view(), name="programme")

@@ -122,3 +122,20 @@ def test_login_with_the_demo_password_works(client, official):
     response = client.post(reverse("login"), {"username": "kota-banjar.kominfo", "password": DEMO_PASSWORD})
     assert response.status_code == 302
     assert client.get(reverse("sepakat:index")).status_code == 200
+
+
+def test_every_page_works_for_the_regions_own_officials(banjar_case, as_user):
+    """The same routes, as officials who may see them: no server errors anywhere."""
+    for username in ("kota-banjar.kominfo", "laip.direktur", "auditor", "kota-banjar.bappeda"):
+        client = as_user(username)
+        for url in [reverse(name) for name in LISTS] + detail_urls(banjar_case):
+            response = client.get(url, follow=True)
+            assert response.status_code in (200, 403, 404), (username, url, response.status_code)
+            if url.endswith("final.pdf"):
+                assert response.status_code == 404  # not signed yet
+            elif "/assign/" not in url and "/unassign/" not in url and "/execute/" not in url:
+                assert response.status_code == 200, (username, url, response.status_code)
+    reviewer = as_user("kota-banjar.kominfo")
+    task = open_task(banjar_case, "review_diskominfo")
+    assert reviewer.get(task_url(task, "execute")).status_code == 200
+    assert reviewer.get(reverse("workflow:flows:mou:chart")).status_code == 200

@@ -1,0 +1,55 @@
+from django.contrib import admin
+
+from .models import Agency, Decision, MouDocument, Programme, Region
+
+
+class AgencyInline(admin.TabularInline):
+    model = Agency
+    extra = 0
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ("display_name", "kind", "province", "slug")
+    list_filter = ("kind", "province")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("kind", "name")}
+    inlines = [AgencyInline]
+
+
+@admin.register(Agency)
+class AgencyAdmin(admin.ModelAdmin):
+    list_display = ("name", "short_name", "kind", "region")
+    list_filter = ("kind", "region")
+    search_fields = ("name", "short_name")
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(admin.ModelAdmin):
+    list_display = ("region", "year", "created")
+    list_filter = ("year",)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Documents and decisions are records: the admin shows them and changes nothing."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MouDocument)
+class MouDocumentAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "created")
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyAdmin):
+    list_display = ("step_title", "kind", "actor_name", "actor_agency", "created")
+    list_filter = ("kind", "step")
+    search_fields = ("actor_name", "note")
