@@ -1,6 +1,7 @@
 """The process record of one case of one stage, with real foreign keys."""
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process
 
@@ -46,3 +47,8 @@ class StageProcess(Process):
     @property
     def region(self):
         return self.programme.region
+
+    @property
+    def days_spent(self) -> int:
+        """Whole days from opening to closing (or to now while open)."""
+        return ((self.finished or timezone.now()) - self.created).days
