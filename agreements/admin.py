@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Agency, Decision, MouDocument, Programme, Region
+from .models import Agency, Decision, Document, Programme, Promulgation, Region
 
 
 class AgencyInline(admin.TabularInline):
@@ -43,9 +43,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(MouDocument)
-class MouDocumentAdmin(ReadOnlyAdmin):
-    list_display = ("__str__", "created")
+@admin.register(Document)
+class DocumentAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "kind", "created")
+    list_filter = ("kind",)
 
 
 @admin.register(Decision)
@@ -53,3 +54,9 @@ class DecisionAdmin(ReadOnlyAdmin):
     list_display = ("step_title", "kind", "actor_name", "actor_agency", "created")
     list_filter = ("kind", "step")
     search_fields = ("actor_name", "note")
+
+
+@admin.register(Promulgation)
+class PromulgationAdmin(ReadOnlyAdmin):
+    list_display = ("document", "region", "year", "number", "berita_daerah_number", "created")
+    list_filter = ("year", "region")

@@ -66,14 +66,15 @@ def regional_seats(region: Region) -> list[Seat]:
         Seat("hukum", f"Kepala Bagian Hukum Sekretariat Daerah {r}", AgencyKind.BAGIAN_HUKUM,
              (RoleKind.LEGAL_VERIFIER, RoleKind.PARAF)),
         Seat("bappeda", f"Kepala Bappeda {r}", AgencyKind.BAPPEDA, (RoleKind.REVIEWER,)),
-        Seat("sekda", f"Sekretaris Daerah {r}", AgencyKind.SEKDA, (RoleKind.PARAF,)),
+        Seat("sekda", f"Sekretaris Daerah {r}", AgencyKind.SEKDA, (RoleKind.PARAF, RoleKind.REVIEWER, RoleKind.SIGNER)),
         Seat("kdh", region.head_title, AgencyKind.KEPALA_DAERAH, (RoleKind.SIGNER,)),
     ]
 
 
 CENTRAL_SEATS = [
     Seat("laip.staf", "Analis Kebijakan Ahli Madya, Direktorat LAIP", AgencyKind.LAIP, (RoleKind.DRAFTER,)),
-    Seat("laip.direktur", "Direktur Layanan Aplikasi Informatika Pemerintahan", AgencyKind.LAIP, (RoleKind.PARAF,)),
+    Seat("laip.direktur", "Direktur Layanan Aplikasi Informatika Pemerintahan", AgencyKind.LAIP,
+         (RoleKind.PARAF, RoleKind.SIGNER)),
     Seat("dirjen", "Direktur Jenderal Aplikasi Informatika", AgencyKind.DITJEN_APTIKA, (RoleKind.SIGNER,)),
     Seat("mentor", "Tenaga Ahli Kota Cerdas", AgencyKind.TENAGA_AHLI, (RoleKind.REVIEWER,)),
     Seat("auditor", "Auditor Ahli Madya, Inspektorat Jenderal", AgencyKind.LAIP, (RoleKind.AUDITOR,)),

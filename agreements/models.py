@@ -58,7 +58,11 @@ class Agency(models.Model):
     """A regional or central agency. Central agencies have no region."""
 
     region = models.ForeignKey(
-        Region, verbose_name=_("daerah"), on_delete=models.PROTECT, null=True, blank=True,
+        Region,
+        verbose_name=_("daerah"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="agencies",
     )
     kind = models.CharField(_("jenis"), max_length=20, choices=AgencyKind.choices)
@@ -88,9 +92,7 @@ class Programme(models.Model):
     """One region's smart-city programme for one cohort year."""
 
     region = models.ForeignKey(Region, verbose_name=_("daerah"), on_delete=models.PROTECT, related_name="programmes")
-    year = models.PositiveSmallIntegerField(
-        _("tahun"), validators=[MinValueValidator(2017), MaxValueValidator(2100)]
-    )
+    year = models.PositiveSmallIntegerField(_("tahun"), validators=[MinValueValidator(2017), MaxValueValidator(2100)])
     created = models.DateTimeField(_("dibuat"), auto_now_add=True)
 
     class Meta:
@@ -103,53 +105,80 @@ class Programme(models.Model):
         return f"Gerakan Menuju Kota Cerdas {self.year} — {self.region}"
 
 
-class MouDocument(models.Model):
-    """The Nota Kesepakatan of one case of stage 1."""
+class DocumentKind(models.TextChoices):
+    MOU = "mou", _("Nota Kesepakatan")
+    REGULATION = "regulation", _("Peraturan Kepala Daerah")
+    MASTERPLAN = "masterplan", _("Masterplan Kota Cerdas")
 
-    programme = models.ForeignKey(Programme, verbose_name=_("program"), on_delete=models.PROTECT, related_name="mous")
+
+IDENTIFIER_PREFIX = {DocumentKind.MOU: "MOU", DocumentKind.REGULATION: "REG", DocumentKind.MASTERPLAN: "MP"}
+
+
+class Document(models.Model):
+    """The document one case of one stage produces, through its numbered versions."""
+
+    programme = models.ForeignKey(
+        Programme, verbose_name=_("program"), on_delete=models.PROTECT, related_name="documents"
+    )
+    kind = models.CharField(_("jenis dokumen"), max_length=20, choices=DocumentKind.choices)
     created = models.DateTimeField(_("dibuat"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("nota kesepakatan")
-        verbose_name_plural = _("nota kesepakatan")
+        verbose_name = _("dokumen")
+        verbose_name_plural = _("dokumen")
+        ordering = ["programme", "created"]
 
     def __str__(self) -> str:
-        return f"Nota Kesepakatan {self.programme.region} {self.programme.year}"
+        return f"{self.get_kind_display()} {self.programme.region} {self.programme.year}"
 
     @property
     def identifier(self) -> str:
-        return f"MOU-{self.programme.region.slug}-{self.programme.year}-{self.pk}"
+        return f"{IDENTIFIER_PREFIX[self.kind]}-{self.programme.region.slug}-{self.programme.year}-{self.pk}"
 
     def latest_version(self):
         return self.versions.order_by("-number").first()
 
 
-class MouVersion(models.Model):
-    """A numbered, write-once version of an MoU draft."""
+class Version(models.Model):
+    """A numbered, write-once version of a draft. Fields a kind does not use stay blank."""
 
-    document = models.ForeignKey(MouDocument, on_delete=models.PROTECT, related_name="versions")
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField(_("versi"))
     title = models.CharField(_("judul"), max_length=300)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created = models.DateTimeField(_("dibuat"), auto_now_add=True)
+    # Nota Kesepakatan
     number_ministry = models.CharField(_("nomor pihak kementerian"), max_length=100, blank=True)
     number_region = models.CharField(_("nomor pihak daerah"), max_length=100, blank=True)
     preamble = models.TextField(_("pembukaan"), blank=True)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created = models.DateTimeField(_("dibuat"), auto_now_add=True)
+    # Peraturan: one item per line
+    considerations = models.TextField(_("menimbang"), blank=True)
+    legal_basis = models.TextField(_("mengingat"), blank=True)
+    # Masterplan
+    rpjmd_alignment = models.TextField(_("keselarasan dengan RPJMD"), blank=True)
 
     class Meta:
-        verbose_name = _("versi nota kesepakatan")
-        verbose_name_plural = _("versi nota kesepakatan")
+        verbose_name = _("versi dokumen")
+        verbose_name_plural = _("versi dokumen")
         ordering = ["document", "number"]
-        constraints = [models.UniqueConstraint(fields=["document", "number"], name="unique_mou_version_number")]
+        constraints = [models.UniqueConstraint(fields=["document", "number"], name="unique_version_number")]
 
     def __str__(self) -> str:
         return f"{self.document} v{self.number}"
 
+    @property
+    def consideration_items(self) -> list[str]:
+        return [line.strip() for line in self.considerations.splitlines() if line.strip()]
 
-class MouArticle(models.Model):
-    """One article (Pasal) of an MoU version."""
+    @property
+    def legal_basis_items(self) -> list[str]:
+        return [line.strip() for line in self.legal_basis.splitlines() if line.strip()]
 
-    version = models.ForeignKey(MouVersion, on_delete=models.CASCADE, related_name="articles")
+
+class Article(models.Model):
+    """One article (Pasal) of an MoU or regulation version."""
+
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="articles")
     number = models.PositiveSmallIntegerField(_("pasal"))
     heading = models.CharField(_("judul pasal"), max_length=200)
     body = models.TextField(_("isi pasal"))
@@ -162,6 +191,130 @@ class MouArticle(models.Model):
         return f"Pasal {self.number} {self.heading}"
 
 
+class Dimension(models.TextChoices):
+    GOVERNANCE = "smart_governance", "Smart Governance"
+    BRANDING = "smart_branding", "Smart Branding"
+    ECONOMY = "smart_economy", "Smart Economy"
+    LIVING = "smart_living", "Smart Living"
+    SOCIETY = "smart_society", "Smart Society"
+    ENVIRONMENT = "smart_environment", "Smart Environment"
+
+
+class Chapter(models.Model):
+    """A masterplan chapter: one per smart-city dimension."""
+
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="chapters")
+    dimension = models.CharField(_("dimensi"), max_length=30, choices=Dimension.choices)
+    body = models.TextField(_("isi bab"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "dimension"], name="unique_chapter_dimension")]
+
+    def __str__(self) -> str:
+        return self.get_dimension_display()
+
+
+class QuickWin(models.Model):
+    """A programme with results within 12 months of acceptance."""
+
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="quick_wins")
+    name = models.CharField(_("nama program"), max_length=200)
+    dimension = models.CharField(_("dimensi"), max_length=30, choices=Dimension.choices)
+    responsible_agency = models.CharField(_("perangkat daerah penanggung jawab"), max_length=200)
+    target_date = models.DateField(_("target selesai"))
+
+    class Meta:
+        ordering = ["version", "target_date", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Horizon(models.IntegerChoices):
+    SHORT = 1, _("Jangka pendek (1 tahun)")
+    MEDIUM = 5, _("Jangka menengah (5 tahun)")
+    LONG = 10, _("Jangka panjang (10 tahun)")
+
+
+class RoadmapItem(models.Model):
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="roadmap")
+    horizon = models.PositiveSmallIntegerField(_("horizon"), choices=Horizon.choices)
+    dimension = models.CharField(_("dimensi"), max_length=30, choices=Dimension.choices)
+    description = models.TextField(_("uraian"))
+
+    class Meta:
+        ordering = ["version", "horizon", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_horizon_display()}: {self.description[:40]}"
+
+
+class Attachment(models.Model):
+    """A supporting PDF on a version, kept with its original name and hash."""
+
+    version = models.ForeignKey(Version, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(upload_to="lampiran/%Y/")
+    original_name = models.CharField(_("nama berkas"), max_length=200)
+    size = models.PositiveIntegerField(_("ukuran"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created = models.DateTimeField(_("diunggah"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("lampiran")
+        verbose_name_plural = _("lampiran")
+        ordering = ["created", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class LetterOutcome(models.TextChoices):
+    IN_LINE = "in_line", _("Sesuai")
+    NEEDS_CHANGES = "needs_changes", _("Perlu perubahan")
+
+
+class HarmonisationLetter(models.Model):
+    """The law ministry's harmonisation letter on a regulation draft (step 2.4)."""
+
+    version = models.ForeignKey(Version, on_delete=models.PROTECT, related_name="harmonisation_letters")
+    letter_number = models.CharField(_("nomor surat"), max_length=100)
+    letter_date = models.DateField(_("tanggal surat"))
+    outcome = models.CharField(_("hasil"), max_length=20, choices=LetterOutcome.choices)
+    attachment = models.OneToOneField(Attachment, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created"]
+
+    def __str__(self) -> str:
+        return f"{self.letter_number} ({self.get_outcome_display()})"
+
+
+class Promulgation(models.Model):
+    """A regulation's number and its Berita Daerah number, assigned by the Sekda."""
+
+    document = models.OneToOneField(Document, on_delete=models.PROTECT, related_name="promulgation")
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("tahun"))
+    number = models.PositiveIntegerField(_("nomor peraturan"))
+    berita_daerah_number = models.PositiveIntegerField(_("nomor Berita Daerah"))
+    promulgated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["region", "year", "number"], name="unique_regulation_number"),
+            models.UniqueConstraint(
+                fields=["region", "year", "berita_daerah_number"], name="unique_berita_daerah_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Nomor {self.number} Tahun {self.year}"
+
+
 class DecisionKind(models.TextChoices):
     SUBMITTED = "submitted", _("Diajukan")
     APPROVED = "approved", _("Disetujui")
@@ -169,6 +322,26 @@ class DecisionKind(models.TextChoices):
     REJECTED = "rejected", _("Ditolak")
     INITIALLED = "initialled", _("Diparaf")
     SIGNED = "signed", _("Ditandatangani")
+    LETTER_IN_LINE = "letter_in_line", _("Surat harmonisasi: sesuai")
+    LETTER_NEEDS_CHANGES = "letter_needs_changes", _("Surat harmonisasi: perlu perubahan")
+    PROMULGATED = "promulgated", _("Diundangkan")
+    ACCEPTED = "accepted", _("Diterima")
+
+
+# How a decision moves the case: on, back to the drafter, or to the end.
+APPROVING = frozenset(
+    {
+        DecisionKind.SUBMITTED,
+        DecisionKind.APPROVED,
+        DecisionKind.INITIALLED,
+        DecisionKind.SIGNED,
+        DecisionKind.LETTER_IN_LINE,
+        DecisionKind.PROMULGATED,
+        DecisionKind.ACCEPTED,
+    }
+)
+RETURNING = frozenset({DecisionKind.RETURNED, DecisionKind.LETTER_NEEDS_CHANGES})
+NEEDS_NOTE = frozenset({DecisionKind.RETURNED, DecisionKind.REJECTED, DecisionKind.LETTER_NEEDS_CHANGES})
 
 
 class Decision(models.Model):
@@ -178,7 +351,7 @@ class Decision(models.Model):
     approval sheet keeps showing who acted even after people change posts.
     """
 
-    version = models.ForeignKey(MouVersion, on_delete=models.PROTECT, related_name="decisions")
+    version = models.ForeignKey(Version, on_delete=models.PROTECT, related_name="decisions")
     process = models.ForeignKey("viewflow.Process", on_delete=models.PROTECT, related_name="+")
     task = models.ForeignKey("viewflow.Task", on_delete=models.PROTECT, related_name="+", null=True)
     step = models.CharField(_("tahap"), max_length=50)
@@ -203,13 +376,14 @@ class Decision(models.Model):
 class StoredPdf(models.Model):
     """A rendered PDF kept write-once with its hash."""
 
-    document = models.ForeignKey(MouDocument, on_delete=models.PROTECT, related_name="pdfs")
-    version = models.ForeignKey(MouVersion, on_delete=models.PROTECT, related_name="+")
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="pdfs")
+    version = models.ForeignKey(Version, on_delete=models.PROTECT, related_name="+")
     file = models.FileField(upload_to="pdf/%Y/")
     sha256 = models.CharField(max_length=64)
     data_sha256 = models.CharField(max_length=64, help_text="SHA-256 of the canonical JSON rendered")
     size = models.PositiveIntegerField()
     is_final = models.BooleanField(default=True)
+    previous_stage_sha256 = models.CharField(max_length=64, blank=True, help_text="Final PDF of the stage before")
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

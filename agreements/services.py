@@ -1,19 +1,41 @@
-"""State changes of documents: new versions and stored PDFs."""
+"""State changes of documents: new versions, attachments, stored PDFs."""
 
+import datetime
 import hashlib
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import event_record
 
 from . import pdf
-from .models import MouArticle, MouDocument, MouVersion, StoredPdf
-from .snapshots import mou_snapshot
+from .models import (
+    Article,
+    Attachment,
+    Chapter,
+    Dimension,
+    Document,
+    DocumentKind,
+    HarmonisationLetter,
+    Promulgation,
+    QuickWin,
+    RoadmapItem,
+    StoredPdf,
+    Version,
+)
+from .snapshots import snapshot_for
+
+RENDERERS = {
+    DocumentKind.MOU: pdf.render_mou_pdf,
+    DocumentKind.REGULATION: pdf.render_regulation_pdf,
+    DocumentKind.MASTERPLAN: pdf.render_masterplan_pdf,
+}
+LIMITS = settings.SEPAKAT
 
 
 @dataclass
@@ -32,45 +54,102 @@ class MouDraftData:
     articles: list[ArticleData] = field(default_factory=list)
 
 
-def _validate_draft(data: MouDraftData) -> None:
-    limits = settings.SEPAKAT
+@dataclass
+class RegulationDraftData:
+    title: str
+    considerations: str = ""
+    legal_basis: str = ""
+    articles: list[ArticleData] = field(default_factory=list)
+
+
+@dataclass
+class QuickWinData:
+    name: str
+    dimension: str
+    responsible_agency: str
+    target_date: datetime.date
+
+
+@dataclass
+class RoadmapData:
+    horizon: int | None
+    dimension: str
+    description: str
+
+
+@dataclass
+class MasterplanDraftData:
+    title: str
+    chapters: dict[str, str] = field(default_factory=dict)
+    quick_wins: list[QuickWinData] = field(default_factory=list)
+    roadmap: list[RoadmapData] = field(default_factory=list)
+    rpjmd_alignment: str = ""
+
+
+def quick_win_deadline(today: datetime.date | None = None) -> datetime.date:
+    """Quick wins must show results within 12 months of acceptance (from today while drafting)."""
+    today = today or timezone.localdate()
+    try:
+        return today.replace(year=today.year + 1)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + 1, day=28)
+
+
+def _title_errors(title: str) -> list[str]:
+    if not title.strip():
+        return [_("Judul wajib diisi.")]
+    if len(title) > LIMITS["TITLE_MAX_LENGTH"]:
+        return [_("Judul paling banyak %(max)d karakter.") % {"max": LIMITS["TITLE_MAX_LENGTH"]}]
+    return []
+
+
+def _article_errors(articles: list[ArticleData]) -> list[str]:
     errors = []
-    if not data.title.strip():
-        errors.append(_("Judul wajib diisi."))
-    elif len(data.title) > limits["TITLE_MAX_LENGTH"]:
-        errors.append(_("Judul paling banyak %(max)d karakter.") % {"max": limits["TITLE_MAX_LENGTH"]})
-    if not data.articles:
-        errors.append(_("Nota kesepakatan harus memuat paling sedikit satu pasal."))
-    if len(data.articles) > limits["MAX_ARTICLES"]:
-        errors.append(_("Paling banyak %(max)d pasal.") % {"max": limits["MAX_ARTICLES"]})
-    for article in data.articles:
+    if not articles:
+        errors.append(_("Dokumen harus memuat paling sedikit satu pasal."))
+    if len(articles) > LIMITS["MAX_ARTICLES"]:
+        errors.append(_("Paling banyak %(max)d pasal.") % {"max": LIMITS["MAX_ARTICLES"]})
+    for article in articles:
         if not article.heading.strip() or not article.body.strip():
             errors.append(_("Pasal %(n)d: judul dan isi pasal wajib diisi.") % {"n": article.number})
-        if len(article.heading) > limits["ARTICLE_HEADING_MAX_LENGTH"]:
+        if len(article.heading) > LIMITS["ARTICLE_HEADING_MAX_LENGTH"]:
             errors.append(_("Pasal %(n)d: judul pasal terlalu panjang.") % {"n": article.number})
-        if len(article.body) > limits["ARTICLE_BODY_MAX_LENGTH"]:
+        if len(article.body) > LIMITS["ARTICLE_BODY_MAX_LENGTH"]:
             errors.append(_("Pasal %(n)d: isi pasal terlalu panjang.") % {"n": article.number})
+    return errors
+
+
+def _masterplan_errors(data: MasterplanDraftData) -> list[str]:
+    errors = []
+    for dimension in Dimension:
+        if not data.chapters.get(dimension, "").strip():
+            errors.append(_("Bab %(dimension)s wajib diisi.") % {"dimension": dimension.label})
+    deadline = quick_win_deadline()
+    for win in data.quick_wins:
+        if win.target_date > deadline:
+            errors.append(
+                _("Program cepat “%(name)s”: target paling lambat %(date)s (12 bulan).")
+                % {"name": win.name, "date": deadline.strftime("%d-%m-%Y")}
+            )
+    for item in data.roadmap:
+        if item.horizon not in (1, 5, 10):
+            errors.append(_("Setiap butir peta jalan harus memiliki horizon 1, 5, atau 10 tahun."))
+    if not data.quick_wins:
+        errors.append(_("Masterplan harus memuat paling sedikit satu program cepat (quick win)."))
+    if not data.roadmap:
+        errors.append(_("Masterplan harus memuat peta jalan."))
+    return errors
+
+
+def _raise(errors: list[str]) -> None:
     if errors:
         raise ValidationError(errors)
 
 
-@transaction.atomic
-def mou_version_create(*, document: MouDocument, author, data: MouDraftData) -> MouVersion:
-    """Store the drafter's text as the next numbered version; earlier ones stay as they were."""
-    _validate_draft(data)
+def _next_version(document: Document, author, **fields) -> Version:
     last = document.versions.select_for_update().order_by("-number").first()
-    version = MouVersion.objects.create(
-        document=document,
-        number=(last.number + 1) if last else 1,
-        title=data.title.strip(),
-        number_ministry=data.number_ministry.strip(),
-        number_region=data.number_region.strip(),
-        preamble=data.preamble.strip(),
-        author=author,
-    )
-    MouArticle.objects.bulk_create(
-        MouArticle(version=version, number=index, heading=a.heading.strip(), body=a.body.strip())
-        for index, a in enumerate(data.articles, start=1)
+    version = Version.objects.create(
+        document=document, number=(last.number + 1) if last else 1, author=author, **fields
     )
     event_record(
         actor=author,
@@ -82,27 +161,180 @@ def mou_version_create(*, document: MouDocument, author, data: MouDraftData) -> 
     return version
 
 
+def _save_articles(version: Version, articles: list[ArticleData]) -> None:
+    Article.objects.bulk_create(
+        Article(version=version, number=index, heading=a.heading.strip(), body=a.body.strip())
+        for index, a in enumerate(articles, start=1)
+    )
+
+
 @transaction.atomic
-def mou_final_pdf_store(*, version: MouVersion) -> StoredPdf:
-    """Render the final MoU with its approval sheet and keep it write-once."""
-    data = mou_snapshot(version, status_label="Ditandatangani")
-    content = pdf.render_mou_pdf(data, draft=False)
+def mou_version_create(*, document: Document, author, data: MouDraftData) -> Version:
+    """Store the drafter's text as the next numbered version; earlier ones stay as they were."""
+    _raise(_title_errors(data.title) + _article_errors(data.articles))
+    version = _next_version(
+        document,
+        author,
+        title=data.title.strip(),
+        number_ministry=data.number_ministry.strip(),
+        number_region=data.number_region.strip(),
+        preamble=data.preamble.strip(),
+    )
+    _save_articles(version, data.articles)
+    return version
+
+
+@transaction.atomic
+def regulation_version_create(*, document: Document, author, data: RegulationDraftData) -> Version:
+    errors = _title_errors(data.title) + _article_errors(data.articles)
+    if not data.considerations.strip():
+        errors.append(_("Bagian Menimbang wajib diisi."))
+    if not data.legal_basis.strip():
+        errors.append(_("Bagian Mengingat wajib diisi."))
+    _raise(errors)
+    version = _next_version(
+        document,
+        author,
+        title=data.title.strip(),
+        considerations=data.considerations.strip(),
+        legal_basis=data.legal_basis.strip(),
+    )
+    _save_articles(version, data.articles)
+    return version
+
+
+@transaction.atomic
+def masterplan_version_create(*, document: Document, author, data: MasterplanDraftData) -> Version:
+    _raise(_title_errors(data.title) + _masterplan_errors(data))
+    version = _next_version(document, author, title=data.title.strip(), rpjmd_alignment=data.rpjmd_alignment.strip())
+    Chapter.objects.bulk_create(
+        Chapter(version=version, dimension=dimension, body=data.chapters[dimension].strip()) for dimension in Dimension
+    )
+    QuickWin.objects.bulk_create(
+        QuickWin(
+            version=version,
+            name=w.name.strip(),
+            dimension=w.dimension,
+            responsible_agency=w.responsible_agency.strip(),
+            target_date=w.target_date,
+        )
+        for w in data.quick_wins
+    )
+    RoadmapItem.objects.bulk_create(
+        RoadmapItem(version=version, horizon=r.horizon, dimension=r.dimension, description=r.description.strip())
+        for r in data.roadmap
+    )
+    return version
+
+
+VERSION_CREATORS = {
+    DocumentKind.MOU: mou_version_create,
+    DocumentKind.REGULATION: regulation_version_create,
+    DocumentKind.MASTERPLAN: masterplan_version_create,
+}
+
+
+def version_create(*, document: Document, author, data) -> Version:
+    return VERSION_CREATORS[document.kind](document=document, author=author, data=data)
+
+
+@transaction.atomic
+def attachment_add(*, version: Version, user, checked) -> Attachment:
+    """Keep a checked PDF (agreements.uploads.CheckedPdf) on a version."""
+    attachment = Attachment(
+        version=version, original_name=checked.name, size=checked.size, sha256=checked.sha256, uploaded_by=user
+    )
+    attachment.file.save(f"{checked.sha256[:16]}.pdf", ContentFile(checked.content), save=False)
+    attachment.save()
+    event_record(
+        actor=user,
+        action="document.attachment_added",
+        region=version.document.programme.region,
+        version=version,
+        details={"name": checked.name, "sha256": checked.sha256, "size": checked.size},
+    )
+    return attachment
+
+
+@transaction.atomic
+def letter_record(
+    *, version: Version, user, letter_number: str, letter_date, outcome: str, checked
+) -> HarmonisationLetter:
+    if not letter_number.strip():
+        raise ValidationError(_("Nomor surat wajib diisi."))
+    attachment = attachment_add(version=version, user=user, checked=checked)
+    return HarmonisationLetter.objects.create(
+        version=version,
+        letter_number=letter_number.strip(),
+        letter_date=letter_date,
+        outcome=outcome,
+        attachment=attachment,
+        recorded_by=user,
+    )
+
+
+DUPLICATE_NUMBER = _("Nomor peraturan %(number)s tahun %(year)s sudah dipakai di daerah ini.")
+DUPLICATE_BERITA_DAERAH = _("Nomor Berita Daerah %(number)s tahun %(year)s sudah dipakai di daerah ini.")
+
+
+def promulgation_record(*, document: Document, user, number: int, year: int, berita_daerah_number: int) -> Promulgation:
+    """Assign the regulation's numbers; a number already used in the region and year is refused."""
+    region = document.programme.region
+    taken = Promulgation.objects.filter(region=region, year=year)
+    if taken.filter(number=number).exists():
+        raise ValidationError(DUPLICATE_NUMBER % {"number": number, "year": year})
+    if taken.filter(berita_daerah_number=berita_daerah_number).exists():
+        raise ValidationError(DUPLICATE_BERITA_DAERAH % {"number": berita_daerah_number, "year": year})
+    try:
+        with transaction.atomic():
+            return Promulgation.objects.create(
+                document=document,
+                region=region,
+                year=year,
+                number=number,
+                berita_daerah_number=berita_daerah_number,
+                promulgated_by=user,
+            )
+    except IntegrityError as clash:  # a concurrent promulgation took the number first
+        raise ValidationError(DUPLICATE_NUMBER % {"number": number, "year": year}) from clash
+
+
+def next_free_numbers(region, year: int) -> tuple[int, int]:
+    """Suggested regulation and Berita Daerah numbers: one past the highest used."""
+    taken = Promulgation.objects.filter(region=region, year=year)
+    highest = max(taken.values_list("number", flat=True), default=0)
+    highest_bd = max(taken.values_list("berita_daerah_number", flat=True), default=0)
+    return highest + 1, highest_bd + 1
+
+
+@transaction.atomic
+def final_pdf_store(*, version: Version, previous_stage_sha256: str = "") -> StoredPdf:
+    """Render the stage's final document with its approval sheet and keep it write-once."""
+    document = version.document
+    data = snapshot_for(version, final=True, previous_stage_sha256=previous_stage_sha256)
+    content = RENDERERS[document.kind](data, draft=False)
     digest = hashlib.sha256(content).hexdigest()
     stored = StoredPdf(
-        document=version.document,
+        document=document,
         version=version,
         sha256=digest,
         data_sha256=hashlib.sha256(pdf.canonical_json(data)).hexdigest(),
         size=len(content),
         is_final=True,
+        previous_stage_sha256=previous_stage_sha256,
     )
-    stored.file.save(f"{version.document.identifier}-final-{digest[:12]}.pdf", ContentFile(content), save=False)
+    stored.file.save(f"{document.identifier}-final-{digest[:12]}.pdf", ContentFile(content), save=False)
     stored.save()
     event_record(
         actor=None,
         action="document.pdf_rendered",
-        region=version.document.programme.region,
+        region=document.programme.region,
         version=version,
         details={"sha256": digest, "size": len(content), "final": True},
     )
     return stored
+
+
+def draft_pdf(version: Version, *, previous_stage_sha256: str = "") -> bytes:
+    data = snapshot_for(version, final=False, previous_stage_sha256=previous_stage_sha256)
+    return RENDERERS[version.document.kind](data, draft=True)

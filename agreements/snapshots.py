@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from .models import Decision, MouVersion
+from .models import Decision, DecisionKind, Dimension, DocumentKind, Promulgation, Version
 
 MONTHS_ID = [
     "Januari", "Februari", "Maret", "April", "Mei", "Juni",
@@ -11,6 +11,11 @@ MONTHS_ID = [
 MINISTRY = {
     "name": "Kementerian Komunikasi dan Digital",
     "unit": "Direktorat Jenderal Aplikasi Informatika",
+}
+FINAL_STATUS = {
+    DocumentKind.MOU: "Ditandatangani",
+    DocumentKind.REGULATION: "Diundangkan",
+    DocumentKind.MASTERPLAN: "Diterima",
 }
 
 
@@ -21,7 +26,7 @@ def wib(moment) -> str:
 
 def long_date(moment) -> str:
     """5 Maret 2024"""
-    local = timezone.localtime(moment)
+    local = timezone.localtime(moment) if hasattr(moment, "hour") else moment
     return f"{local.day} {MONTHS_ID[local.month - 1]} {local.year}"
 
 
@@ -42,47 +47,146 @@ def approvals_of(document) -> list[dict]:
     ]
 
 
-def _signatory(decisions, step: str, party: str, fallback_post: str) -> dict:
-    decision = next((d for d in decisions if d.step == step and d.kind == "signed"), None)
+def _region(region) -> dict:
+    return {
+        "name": region.display_name,
+        "kind": region.kind,
+        "head_title": region.head_title,
+        "region_label": region.government_label,
+    }
+
+
+def _decisive(document, step: str, kinds) -> Decision | None:
+    return (
+        Decision.objects.filter(version__document=document, step=step, kind__in=kinds)
+        .select_related("actor__official")
+        .order_by("-created", "-pk")
+        .first()
+    )
+
+
+def _signature(decision: Decision | None, fallback_post: str) -> dict:
     official = getattr(decision.actor, "official", None) if decision else None
     return {
-        "party": party,
         "post": decision.actor_post if decision else fallback_post,
         "name": decision.actor_name if decision else "",
         "nip": official.nip if official else "",
+        "date": long_date(decision.created) if decision else "",
         "on_behalf": "",
     }
 
 
-def mou_snapshot(version: MouVersion, *, status_label: str) -> dict:
+def _articles(version: Version) -> list[dict]:
+    return [{"number": a.number, "heading": a.heading, "body": a.body} for a in version.articles.all()]
+
+
+def _common(version: Version, final: bool, previous_stage_sha256: str) -> dict:
     document = version.document
-    region = document.programme.region
-    signed = list(
-        Decision.objects.filter(version__document=document, kind="signed").select_related("actor__official")
-    )
     return {
         "document_id": f"{document.identifier}-v{version.number}",
         "title": version.title,
         "version": version.number,
         "year": document.programme.year,
-        "region": {
-            "name": region.display_name,
-            "kind": region.kind,
-            "head_title": region.head_title,
-            "region_label": region.government_label,
-        },
+        "region": _region(document.programme.region),
+        "approvals": approvals_of(document),
+        "status_label": FINAL_STATUS[document.kind] if final else "Draf",
+        "previous_stage_sha256": previous_stage_sha256,
+    }
+
+
+def mou_snapshot(version: Version, *, final: bool, previous_stage_sha256: str = "") -> dict:
+    document = version.document
+    region = document.programme.region
+    ministry = _signature(_decisive(document, "sign_ministry", [DecisionKind.SIGNED]),
+                          "Direktur Jenderal Aplikasi Informatika")
+    regional = _signature(_decisive(document, "sign_region", [DecisionKind.SIGNED]), region.head_title)
+    signed_on = [d for d in (ministry["date"], regional["date"]) if d]
+    return {
+        **_common(version, final, previous_stage_sha256),
         "ministry": MINISTRY,
         "number_ministry": version.number_ministry,
         "number_region": version.number_region,
-        "place_date": f"Jakarta, {long_date(max((d.created for d in signed), default=version.created))}",
+        "place_date": f"Jakarta, {signed_on[0] if signed_on else long_date(version.created)}",
         "preamble": version.preamble,
-        "articles": [
-            {"number": a.number, "heading": a.heading, "body": a.body} for a in version.articles.all()
-        ],
-        "signatories": [
-            _signatory(signed, "sign_ministry", "PIHAK KESATU", "Direktur Jenderal Aplikasi Informatika"),
-            _signatory(signed, "sign_region", "PIHAK KEDUA", region.head_title),
-        ],
-        "approvals": approvals_of(document),
-        "status_label": status_label,
+        "articles": _articles(version),
+        "signatories": [{"party": "PIHAK KESATU", **ministry}, {"party": "PIHAK KEDUA", **regional}],
     }
+
+
+def regulation_snapshot(version: Version, *, final: bool, previous_stage_sha256: str = "") -> dict:
+    document = version.document
+    region = document.programme.region
+    regulation_kind = f"Peraturan {region.head_post}"
+    promulgation = Promulgation.objects.filter(document=document).first()
+    enactment = _signature(_decisive(document, "enact", [DecisionKind.SIGNED]), region.head_title)
+    promulgated = _signature(
+        _decisive(document, "promulgate", [DecisionKind.PROMULGATED]), f"Sekretaris Daerah {region.display_name}"
+    )
+    return {
+        **_common(version, final, previous_stage_sha256),
+        "regulation_kind": regulation_kind,
+        "head_post_upper": region.head_title.upper(),
+        "number": str(promulgation.number) if promulgation else "",
+        "number_year": str(promulgation.year) if promulgation else "",
+        "considerations": version.consideration_items,
+        "legal_basis": version.legal_basis_items,
+        "articles": _articles(version),
+        "enactment": {**enactment, "place": region.name, "post": enactment["post"].upper()},
+        "promulgation": {
+            **promulgated,
+            "place": region.name,
+            "post": promulgated["post"].upper(),
+            "berita_daerah": (
+                f"BERITA DAERAH {region.display_name.upper()} TAHUN {promulgation.year} "
+                f"NOMOR {promulgation.berita_daerah_number}"
+                if promulgation else ""
+            ),
+        },
+    }
+
+
+def masterplan_snapshot(version: Version, *, final: bool, previous_stage_sha256: str = "") -> dict:
+    document = version.document
+    region = document.programme.region
+    chapters = {c.dimension: c.body for c in version.chapters.all()}
+    return {
+        **_common(version, final, previous_stage_sha256),
+        "chapters": [
+            {"dimension": d.value, "dimension_label": d.label, "body": chapters.get(d.value, "")} for d in Dimension
+        ],
+        "quick_wins": [
+            {
+                "name": w.name,
+                "dimension_label": w.get_dimension_display(),
+                "responsible_agency": w.responsible_agency,
+                "target_date": w.target_date.strftime("%d-%m-%Y"),
+            }
+            for w in version.quick_wins.all()
+        ],
+        "roadmap": [
+            {
+                "horizon": r.horizon,
+                "horizon_label": str(r.get_horizon_display()),
+                "dimension_label": r.get_dimension_display(),
+                "description": r.description,
+            }
+            for r in version.roadmap.all()
+        ],
+        "rpjmd_alignment": version.rpjmd_alignment,
+        "commitment": _signature(_decisive(document, "commitment", [DecisionKind.SIGNED]), region.head_title),
+        "acceptance": _signature(
+            _decisive(document, "accept", [DecisionKind.ACCEPTED]),
+            "Direktur Layanan Aplikasi Informatika Pemerintahan",
+        ),
+    }
+
+
+SNAPSHOTS = {
+    DocumentKind.MOU: mou_snapshot,
+    DocumentKind.REGULATION: regulation_snapshot,
+    DocumentKind.MASTERPLAN: masterplan_snapshot,
+}
+
+
+def snapshot_for(version: Version, *, final: bool, previous_stage_sha256: str = "") -> dict:
+    return SNAPSHOTS[version.document.kind](version, final=final, previous_stage_sha256=previous_stage_sha256)

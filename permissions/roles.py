@@ -106,4 +106,28 @@ MOU_STEPS = {
     "sign_ministry": StepRole(AgencyKind.DITJEN_APTIKA, RoleKind.SIGNER),
 }
 
-STEP_ROLES = {"mou": MOU_STEPS}
+# Stage 2, Peraturan Kepala Daerah (domain.md steps 2.1 to 2.7).
+REGULATION_STEPS = {
+    "draft": StepRole(AgencyKind.DISKOMINFO, RoleKind.DRAFTER),
+    "review_mentor": StepRole(AgencyKind.TENAGA_AHLI, RoleKind.REVIEWER),
+    "review_bappeda": StepRole(AgencyKind.BAPPEDA, RoleKind.REVIEWER),
+    "harmonise": StepRole(AgencyKind.BAGIAN_HUKUM, RoleKind.LEGAL_VERIFIER),
+    "record_letter": StepRole(AgencyKind.BAGIAN_HUKUM, RoleKind.LEGAL_VERIFIER),
+    "paraf_kominfo": StepRole(AgencyKind.DISKOMINFO, RoleKind.PARAF),
+    "paraf_hukum": StepRole(AgencyKind.BAGIAN_HUKUM, RoleKind.PARAF),
+    "paraf_sekda": StepRole(AgencyKind.SEKDA, RoleKind.PARAF),
+    "enact": StepRole(AgencyKind.KEPALA_DAERAH, RoleKind.SIGNER),
+    "promulgate": StepRole(AgencyKind.SEKDA, RoleKind.SIGNER),
+}
+
+# Stage 3, Masterplan (domain.md steps 3.1 to 3.5).
+MASTERPLAN_STEPS = {
+    "draft": StepRole(AgencyKind.DISKOMINFO, RoleKind.DRAFTER),
+    "review_mentor": StepRole(AgencyKind.TENAGA_AHLI, RoleKind.REVIEWER),
+    "review_bappeda": StepRole(AgencyKind.BAPPEDA, RoleKind.REVIEWER),
+    "council": StepRole(AgencyKind.SEKDA, RoleKind.REVIEWER),
+    "commitment": StepRole(AgencyKind.KEPALA_DAERAH, RoleKind.SIGNER),
+    "accept": StepRole(AgencyKind.LAIP, RoleKind.SIGNER),
+}
+
+STEP_ROLES = {"mou": MOU_STEPS, "regulation": REGULATION_STEPS, "masterplan": MASTERPLAN_STEPS}

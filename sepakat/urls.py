@@ -5,14 +5,20 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Site
 
-from workflows.flows import MouFlow
+from workflows.flows import MasterplanFlow, MouFlow, RegulationFlow
 from workflows.viewsets import ProgrammeApp, ScopedFlowViewset, ScopedWorkflowApp
 
 site = Site(
     title=_("Sepakat"),
     viewsets=[
         ProgrammeApp(),
-        ScopedWorkflowApp(flow_viewsets=[ScopedFlowViewset(MouFlow, icon="handshake")]),
+        ScopedWorkflowApp(
+            flow_viewsets=[
+                ScopedFlowViewset(MouFlow, icon="handshake"),
+                ScopedFlowViewset(RegulationFlow, icon="gavel"),
+                ScopedFlowViewset(MasterplanFlow, icon="map"),
+            ]
+        ),
     ],
 )
 

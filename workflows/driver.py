@@ -4,24 +4,32 @@ Used by run_programme, seed_demo and the tests. It goes through the same
 services the views call, one locked transaction per action.
 """
 
+import datetime
+import hashlib
+import io
 from dataclasses import dataclass
 
+from django.utils import timezone
+from pypdf import PdfWriter
 from viewflow.workflow import STATUS
 from viewflow.workflow.models import Task
 
-from agreements import mou_text
-from agreements.models import DecisionKind
-from agreements.services import ArticleData, MouDraftData
+from agreements import starter_text
+from agreements.models import APPROVING, DecisionKind
+from agreements.services import (
+    ArticleData,
+    MasterplanDraftData,
+    MouDraftData,
+    QuickWinData,
+    RegulationDraftData,
+    RoadmapData,
+    next_free_numbers,
+)
+from agreements.uploads import CheckedPdf
 from permissions.models import RoleAssignment
 
 from . import services
 from .models import StageProcess
-
-APPROVING = {
-    DecisionKind.APPROVED,
-    DecisionKind.INITIALLED,
-    DecisionKind.SIGNED,
-}
 
 
 class NoHolder(Exception):
@@ -30,6 +38,7 @@ class NoHolder(Exception):
 
 @dataclass
 class Acted:
+    stage: str
     step_title: str
     actor: str
     decision: str
@@ -58,13 +67,50 @@ def holder_of(task: Task):
     return assignment.user
 
 
-def default_draft(process: StageProcess) -> MouDraftData:
+def _articles(items) -> list[ArticleData]:
+    return [ArticleData(number=i, heading=a["heading"], body=a["body"]) for i, a in enumerate(items, 1)]
+
+
+def default_draft(process: StageProcess):
+    """The starter text of the case's stage, as the drafter would submit it unchanged."""
     region = process.programme.region
-    return MouDraftData(
-        title=mou_text.default_title(region),
-        preamble=mou_text.default_preamble(region),
-        articles=[ArticleData(number=i, **a) for i, a in enumerate(mou_text.default_articles(region), 1)],
+    if process.stage == "mou":
+        return MouDraftData(
+            title=starter_text.default_title(region),
+            preamble=starter_text.default_preamble(region),
+            articles=_articles(starter_text.default_articles(region)),
+        )
+    if process.stage == "regulation":
+        start = starter_text.default_regulation(region)
+        return RegulationDraftData(
+            title=start["title"], considerations=start["considerations"], legal_basis=start["legal_basis"],
+            articles=_articles(start["articles"]),
+        )
+    today = timezone.localdate()
+    start = starter_text.default_masterplan(region, today)
+    return MasterplanDraftData(
+        title=start["title"],
+        chapters=start["chapters"],
+        rpjmd_alignment=start["rpjmd_alignment"],
+        quick_wins=[
+            QuickWinData(name=w["name"], dimension=w["dimension"], responsible_agency=w["responsible_agency"],
+                         target_date=today + datetime.timedelta(days=30 * w["months"]))
+            for w in start["quick_wins"]
+        ],
+        roadmap=[RoadmapData(**r) for r in start["roadmap"]],
     )
+
+
+def letter_pdf(number: str) -> CheckedPdf:
+    """A one-page PDF standing in for the law ministry's scanned letter."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": f"Surat harmonisasi {number}"})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    content = buffer.getvalue()
+    return CheckedPdf(name=f"surat-harmonisasi-{number.replace('/', '-')}.pdf", size=len(content),
+                      sha256=hashlib.sha256(content).hexdigest(), content=content)
 
 
 def claim(task: Task, user) -> None:
@@ -72,7 +118,7 @@ def claim(task: Task, user) -> None:
         services.task_claim(activation=activation, user=user)
 
 
-def submit_draft(task: Task, user, data: MouDraftData | None = None):
+def submit_draft(task: Task, user, data=None):
     with services.acting_on(task) as activation:
         services.task_begin(activation=activation, user=user)
         return services.draft_submit(
@@ -86,6 +132,26 @@ def decide(task: Task, user, kind: str, note: str = ""):
         return services.step_decide(activation=activation, user=user, kind=kind, note=note)
 
 
+def record_letter(task: Task, user, kind: str = DecisionKind.LETTER_IN_LINE, note: str = ""):
+    number = f"PPE.PP.01.03-{task.process_id}"
+    with services.acting_on(task) as activation:
+        services.task_begin(activation=activation, user=user)
+        return services.letter_submit(
+            activation=activation, user=user, kind=kind, note=note, letter_number=number,
+            letter_date=timezone.localdate(), checked=letter_pdf(number),
+        )
+
+
+def promulgate(task: Task, user):
+    region = task.process.coerced.programme.region
+    year = timezone.localdate().year
+    number, berita_daerah = next_free_numbers(region, year)
+    with services.acting_on(task) as activation:
+        services.task_begin(activation=activation, user=user)
+        return services.promulgate(activation=activation, user=user, number=number, year=year,
+                                   berita_daerah_number=berita_daerah)
+
+
 def act(task: Task, user=None, kind: str | None = None, note: str = "") -> Acted:
     """Claim the task (if needed) and take the approving decision, or the one given."""
     user = user or holder_of(task)
@@ -95,10 +161,15 @@ def act(task: Task, user=None, kind: str | None = None, note: str = "") -> Acted
     node = task.flow_task
     if DecisionKind.SUBMITTED in node.decisions:
         decision = submit_draft(task, user)
+    elif DecisionKind.PROMULGATED in node.decisions:
+        decision = promulgate(task, user)
+    elif DecisionKind.LETTER_IN_LINE in node.decisions:
+        decision = record_letter(task, user, kind or DecisionKind.LETTER_IN_LINE, note)
     else:
         kind = kind or next(k for k in node.decisions if k in APPROVING)
         decision = decide(task, user, kind, note)
-    return Acted(str(node.task_title), decision.actor_name, decision.get_kind_display())
+    return Acted(task.process.coerced.get_stage_display(), str(node.task_title), decision.actor_name,
+                 decision.get_kind_display())
 
 
 def advance(process: StageProcess, *, until_step: str | None = None, on_step=None) -> StageProcess:
@@ -112,3 +183,40 @@ def advance(process: StageProcess, *, until_step: str | None = None, on_step=Non
             acted = act(task)
             if on_step:
                 on_step(acted)
+
+
+def next_stage_case(process: StageProcess) -> StageProcess | None:
+    """The case that closing this one opened, if any."""
+    return (
+        StageProcess.objects.filter(programme=process.programme, created__gte=process.created)
+        .exclude(pk=process.pk)
+        .exclude(stage=process.stage)
+        .order_by("created")
+        .first()
+    )
+
+
+def open_case(programme) -> StageProcess | None:
+    return StageProcess.objects.filter(programme=programme, outcome="open").order_by("created").first()
+
+
+def run_programme(programme, *, stop_stage: str | None = None, stop_step: str | None = None,
+                  only_stage: str | None = None, on_step=None) -> list[StageProcess]:
+    """Drive the programme forward, stage after stage, as the seeded officials.
+
+    Stops before `stop_step` of `stop_stage`, after `only_stage` completes, or when
+    no case is open any more (programme done, or a stage rejected). Returns the
+    cases it worked on, in order.
+    """
+    worked: list[StageProcess] = []
+    if not StageProcess.objects.filter(programme=programme).exists():
+        services.stage_open(programme=programme, stage="mou")
+    while (process := open_case(programme)) is not None:
+        if only_stage and process.stage != only_stage:
+            break
+        until = stop_step if process.stage == stop_stage else None
+        process = advance(process, until_step=until, on_step=on_step)
+        worked.append(process)
+        if until or process.stage == only_stage:
+            break
+    return worked

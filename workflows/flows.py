@@ -1,22 +1,29 @@
-"""The stages of the programme, as in shared/domain.md's tables."""
+"""The three stages of the programme, as in shared/domain.md's tables.
+
+Each node is one chained expression; who acts is the step's role
+(permissions/roles.py), what they may decide is `.Decisions(...)`.
+"""
 
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
 
 from agreements.models import DecisionKind as D
+from permissions.roles import MASTERPLAN_STEPS as MP
 from permissions.roles import MOU_STEPS as MOU
+from permissions.roles import REGULATION_STEPS as REG
 
-from . import services, views
+from . import views
+from .models import Stage
 from .nodes import StageFlow, Step
 
 
 class MouFlow(StageFlow):
     """Stage 1: the MoU between a region and Ditjen APTIKA (domain.md 1.1 to 1.5)."""
 
+    stage = Stage.MOU
     process_title = _("Nota Kesepakatan")
     process_description = _("Tahap 1: nota kesepakatan antara daerah dan Direktorat Jenderal APTIKA.")
-    process_summary_template = "{{ process.programme.region }} — {{ process.get_outcome_display }}"
 
     start = flow.StartHandle(this.start_case).Next(this.draft)
 
@@ -29,8 +36,8 @@ class MouFlow(StageFlow):
         .Next(this.reviews)
     )
 
-    # 1.2 Review in parallel: both must approve, one return sends the draft back
-    reviews = flow.Split().Next(this.review_diskominfo).Next(this.review_legal)
+    # 1.2 Review in parallel: both must decide, one return sends the draft back
+    reviews = flow.Split().Annotation(title=_("Telaah paralel")).Next(this.review_diskominfo).Next(this.review_legal)
 
     # Diskominfo daerah: Peninjau
     review_diskominfo = (
@@ -50,12 +57,9 @@ class MouFlow(StageFlow):
         .Next(this.reviews_done)
     )
 
-    reviews_done = flow.Join().Next(this.check_reviews)
+    reviews_done = flow.Join().Annotation(title=_("Telaah selesai")).Next(this.check_reviews)
     check_reviews = (
-        flow.If(this.reviews_approved)
-        .Annotation(title=_("Semua peninjau setuju?"))
-        .Then(this.paraf_laip)
-        .Else(this.draft)
+        flow.If(this.reviews_approved).Annotation(title=_("Semua setuju?")).Then(this.paraf_laip).Else(this.draft)
     )
 
     # 1.3 Paraf in order. Direktur LAIP: Pemaraf
@@ -66,7 +70,9 @@ class MouFlow(StageFlow):
         .Decisions(D.INITIALLED, D.RETURNED)
         .Next(this.check_paraf_laip)
     )
-    check_paraf_laip = flow.If(this.last_step_approved).Then(this.paraf_sekda).Else(this.draft)
+    check_paraf_laip = (
+        flow.If(this.approved).Annotation(title=_("Diparaf?")).Then(this.paraf_sekda).Else(this.draft)
+    )
 
     # Sekda daerah: Pemaraf
     paraf_sekda = (
@@ -76,7 +82,9 @@ class MouFlow(StageFlow):
         .Decisions(D.INITIALLED, D.RETURNED)
         .Next(this.check_paraf_sekda)
     )
-    check_paraf_sekda = flow.If(this.last_step_approved).Then(this.sign_region).Else(this.draft)
+    check_paraf_sekda = (
+        flow.If(this.approved).Annotation(title=_("Diparaf?")).Then(this.sign_region).Else(this.draft)
+    )
 
     # 1.4 Signature by both parties. Kepala Daerah: Penandatangan
     sign_region = (
@@ -86,7 +94,9 @@ class MouFlow(StageFlow):
         .Decisions(D.SIGNED, D.REJECTED)
         .Next(this.check_sign_region)
     )
-    check_sign_region = flow.If(this.last_step_approved).Then(this.sign_ministry).Else(this.rejected)
+    check_sign_region = (
+        flow.If(this.approved).Annotation(title=_("Ditandatangani?")).Then(this.sign_ministry).Else(this.rejected)
+    )
 
     # Direktur Jenderal APTIKA: Penandatangan
     sign_ministry = (
@@ -96,22 +106,227 @@ class MouFlow(StageFlow):
         .Decisions(D.SIGNED, D.REJECTED)
         .Next(this.check_sign_ministry)
     )
-    check_sign_ministry = flow.If(this.last_step_approved).Then(this.close).Else(this.rejected)
+    check_sign_ministry = (
+        flow.If(this.approved).Annotation(title=_("Ditandatangani?")).Then(this.close).Else(this.rejected)
+    )
 
-    # 1.5 System: final PDF with its approval sheet
+    # 1.5 System: final PDF with its approval sheet; stage 2 opens
     close = flow.Function(this.close_stage).Annotation(title=_("1.5 Penutupan")).Next(this.end)
 
     end = flow.End().Annotation(title=_("Selesai"))
     rejected = flow.End().Annotation(title=_("Ditolak"))
 
-    def start_case(self, activation, programme, document):
-        return services.case_start(activation=activation, programme=programme, mou=document)
 
-    def reviews_approved(self, activation):
-        return services.round_has_no_return(activation.process)
+class RegulationFlow(StageFlow):
+    """Stage 2: the regional head's regulation on the smart city (domain.md 2.1 to 2.7)."""
 
-    def last_step_approved(self, activation):
-        return activation.process.last_decision in (D.APPROVED, D.INITIALLED, D.SIGNED)
+    stage = Stage.REGULATION
+    process_title = _("Peraturan Kepala Daerah")
+    process_description = _("Tahap 2: peraturan wali kota/bupati sebagai dasar hukum kota cerdas.")
 
-    def close_stage(self, activation):
-        services.case_close(process=activation.process)
+    start = flow.StartHandle(this.start_case).Next(this.draft)
+
+    # 2.1 Diskominfo daerah: Pemrakarsa
+    draft = (
+        Step(views.DraftView.as_view())
+        .Annotation(title=_("2.1 Penyusunan rancangan"))
+        .Role(REG["draft"])
+        .Decisions(D.SUBMITTED)
+        .Next(this.reviews)
+    )
+
+    # 2.2 Substance review in parallel
+    reviews = flow.Split().Annotation(title=_("Telaah paralel")).Next(this.review_mentor).Next(this.review_bappeda)
+
+    # Tenaga Ahli: Peninjau
+    review_mentor = (
+        Step(views.DecisionView.as_view())
+        .Annotation(title=_("2.2 Telaah Tenaga Ahli"))
+        .Role(REG["review_mentor"])
+        .Decisions(D.APPROVED, D.RETURNED)
+        .Next(this.reviews_done)
+    )
+
+    # Bappeda daerah: Peninjau
+    review_bappeda = (
+        Step(views.DecisionView.as_view())
+        .Annotation(title=_("2.2 Telaah Bappeda"))
+        .Role(REG["review_bappeda"])
+        .Decisions(D.APPROVED, D.RETURNED)
+        .Next(this.reviews_done)
+    )
+
+    reviews_done = flow.Join().Annotation(title=_("Telaah selesai")).Next(this.check_reviews)
+    check_reviews = (
+        flow.If(this.reviews_approved).Annotation(title=_("Semua setuju?")).Then(this.harmonise).Else(this.draft)
+    )
+
+    # 2.3 Bagian Hukum daerah: Verifikator Hukum
+    harmonise = (
+        Step(views.DecisionView.as_view())
+        .Annotation(title=_("2.3 Harmonisasi Bagian Hukum"))
+        .Role(REG["harmonise"])
+        .Decisions(D.APPROVED, D.RETURNED, D.REJECTED)
+        .Next(this.check_harmonise)
+    )
+    check_harmonise = (
+        flow.Switch()
+        .Annotation(title=_("Hasil harmonisasi"))
+        .Case(this.record_letter, this.approved)
+        .Case(this.rejected, this.was_rejected)
+        .Default(this.draft)
+    )
+
+    # 2.4 Bagian Hukum daerah: the law ministry's harmonisation letter
+    record_letter = (
+        Step(views.LetterView.as_view())
+        .Annotation(title=_("2.4 Surat harmonisasi Kemenkumham"))
+        .Role(REG["record_letter"])
+        .Decisions(D.LETTER_IN_LINE, D.LETTER_NEEDS_CHANGES)
+        .Next(this.check_letter)
+    )
+    check_letter = flow.If(this.approved).Annotation(title=_("Sesuai?")).Then(this.paraf_kominfo).Else(this.draft)
+
+    # 2.5 Paraf in order: Kepala Dinas Kominfo, Kepala Bagian Hukum, Sekda
+    paraf_kominfo = (
+        Step(views.DecisionView.as_view())
+        .Annotation(title=_("2.5 Paraf Kepala Dinas Kominfo"))
+        .Role(REG["paraf_kominfo"])
+        .Decisions(D.INITIALLED, D.RETURNED)
+        .Next(this.check_paraf_kominfo)
+    )
+    check_paraf_kominfo = (
+        flow.If(this.approved).Annotation(title=_("Diparaf?")).Then(this.paraf_hukum).Else(this.draft)
+    )
+    paraf_hukum = (
+        Step(views.DecisionView.as_view())
+        .Annotation(title=_("2.5 Paraf Kepala Bagian Hukum"))
+        .Role(REG["paraf_hukum"])
+        .Decisions(D.INITIALLED, D.RETURNED)
+        .Next(this.check_paraf_hukum)
+    )
+    check_paraf_hukum = (
+        flow.If(this.approved).Annotation(title=_("Diparaf?")).Then(this.paraf_sekda).Else(this.draft)
+    )
+    paraf_sekda = (
+        Step(views.DecisionView.as_view())
+        .Annotation(title=_("2.5 Paraf Sekretaris Daerah"))
+        .Role(REG["paraf_sekda"])
+        .Decisions(D.INITIALLED, D.RETURNED)
+        .Next(this.check_paraf_sekda)
+    )
+    check_paraf_sekda = flow.If(this.approved).Annotation(title=_("Diparaf?")).Then(this.enact).Else(this.draft)
+
+    # 2.6 Kepala Daerah: Penandatangan (enactment)
+    enact = (
+        Step(views.DecisionView.as_view())
+        .Annotation(title=_("2.6 Penetapan oleh Kepala Daerah"))
+        .Role(REG["enact"])
+        .Decisions(D.SIGNED, D.RETURNED)
+        .Next(this.check_enact)
+    )
+    check_enact = flow.If(this.approved).Annotation(title=_("Ditetapkan?")).Then(this.promulgate).Else(this.draft)
+
+    # 2.7 Sekda daerah: numbers, Berita Daerah, promulgation
+    promulgate = (
+        Step(views.PromulgationView.as_view())
+        .Annotation(title=_("2.7 Pengundangan oleh Sekretaris Daerah"))
+        .Role(REG["promulgate"])
+        .Decisions(D.PROMULGATED)
+        .Next(this.close)
+    )
+
+    # System: final regulation PDF; stage 3 opens
+    close = flow.Function(this.close_stage).Annotation(title=_("Penutupan")).Next(this.end)
+
+    end = flow.End().Annotation(title=_("Selesai"))
+    rejected = flow.End().Annotation(title=_("Ditolak"))
+
+
+class MasterplanFlow(StageFlow):
+    """Stage 3: the smart-city masterplan (domain.md 3.1 to 3.5)."""
+
+    stage = Stage.MASTERPLAN
+    process_title = _("Masterplan Kota Cerdas")
+    process_description = _("Tahap 3: masterplan kota cerdas, enam dimensi, program cepat dan peta jalan.")
+
+    start = flow.StartHandle(this.start_case).Next(this.draft)
+
+    # 3.1 Diskominfo daerah: Pemrakarsa
+    draft = (
+        Step(views.DraftView.as_view())
+        .Annotation(title=_("3.1 Penyusunan masterplan"))
+        .Role(MP["draft"])
+        .Decisions(D.SUBMITTED)
+        .Next(this.reviews)
+    )
+
+    # 3.2 Review in parallel
+    reviews = flow.Split().Annotation(title=_("Telaah paralel")).Next(this.review_mentor).Next(this.review_bappeda)
+
+    # Tenaga Ahli: Peninjau
+    review_mentor = (
+        Step(views.DecisionView.as_view())
+        .Annotation(title=_("3.2 Telaah Tenaga Ahli"))
+        .Role(MP["review_mentor"])
+        .Decisions(D.APPROVED, D.RETURNED)
+        .Next(this.reviews_done)
+    )
+
+    # Bappeda daerah: Peninjau
+    review_bappeda = (
+        Step(views.DecisionView.as_view())
+        .Annotation(title=_("3.2 Telaah Bappeda"))
+        .Role(MP["review_bappeda"])
+        .Decisions(D.APPROVED, D.RETURNED)
+        .Next(this.reviews_done)
+    )
+
+    reviews_done = flow.Join().Annotation(title=_("Telaah selesai")).Next(this.check_reviews)
+    check_reviews = (
+        flow.If(this.reviews_approved).Annotation(title=_("Semua setuju?")).Then(this.council).Else(this.draft)
+    )
+
+    # 3.3 Sekda daerah, chair of the smart-city council
+    council = (
+        Step(views.DecisionView.as_view())
+        .Annotation(title=_("3.3 Rapat Dewan Smart City"))
+        .Role(MP["council"])
+        .Decisions(D.APPROVED, D.RETURNED)
+        .Next(this.check_council)
+    )
+    check_council = flow.If(this.approved).Annotation(title=_("Disetujui?")).Then(this.commitment).Else(this.draft)
+
+    # 3.4 Kepala Daerah: Lembar Komitmen
+    commitment = (
+        Step(views.DecisionView.as_view())
+        .Annotation(title=_("3.4 Lembar Komitmen Kepala Daerah"))
+        .Role(MP["commitment"])
+        .Decisions(D.SIGNED)
+        .Next(this.accept)
+    )
+
+    # 3.5 Direktorat LAIP: acceptance
+    accept = (
+        Step(views.DecisionView.as_view())
+        .Annotation(title=_("3.5 Penerimaan oleh Direktorat LAIP"))
+        .Role(MP["accept"])
+        .Decisions(D.ACCEPTED, D.RETURNED, D.REJECTED)
+        .Next(this.check_accept)
+    )
+    check_accept = (
+        flow.Switch()
+        .Annotation(title=_("Hasil penerimaan"))
+        .Case(this.close, this.approved)
+        .Case(this.rejected, this.was_rejected)
+        .Default(this.draft)
+    )
+
+    # System: final masterplan PDF; programme complete
+    close = flow.Function(this.close_stage).Annotation(title=_("Penutupan")).Next(this.end)
+
+    end = flow.End().Annotation(title=_("Selesai"))
+    rejected = flow.End().Annotation(title=_("Ditolak"))
+
+
+FLOWS = {Stage.MOU: MouFlow, Stage.REGULATION: RegulationFlow, Stage.MASTERPLAN: MasterplanFlow}

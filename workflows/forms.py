@@ -1,33 +1,36 @@
+import datetime
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from agreements.models import DecisionKind
-from agreements.services import ArticleData, MouDraftData
+from agreements.models import NEEDS_NOTE, DecisionKind, Dimension, Horizon
+from agreements.services import (
+    ArticleData,
+    MasterplanDraftData,
+    MouDraftData,
+    QuickWinData,
+    RegulationDraftData,
+    RoadmapData,
+    quick_win_deadline,
+)
+from agreements.uploads import PdfUploadField
 
 from . import messages
 
 LIMITS = settings.SEPAKAT
 
 
-class MouDraftForm(forms.Form):
-    title = forms.CharField(
-        label=_("Judul"), max_length=LIMITS["TITLE_MAX_LENGTH"],
-        widget=forms.TextInput(attrs={"size": 80}),
-    )
-    number_ministry = forms.CharField(label=_("Nomor pihak kementerian"), max_length=100, required=False)
-    number_region = forms.CharField(label=_("Nomor pihak daerah"), max_length=100, required=False)
-    preamble = forms.CharField(
-        label=_("Pembukaan"), required=False, max_length=LIMITS["ARTICLE_BODY_MAX_LENGTH"],
-        widget=forms.Textarea(attrs={"rows": 3}),
+def _text(label, *, required=True, rows=4, max_length=None):
+    return forms.CharField(
+        label=label, required=required, max_length=max_length or LIMITS["ARTICLE_BODY_MAX_LENGTH"],
+        widget=forms.Textarea(attrs={"rows": rows}),
     )
 
 
 class ArticleForm(forms.Form):
     heading = forms.CharField(label=_("Judul pasal"), max_length=LIMITS["ARTICLE_HEADING_MAX_LENGTH"])
-    body = forms.CharField(
-        label=_("Isi pasal"), max_length=LIMITS["ARTICLE_BODY_MAX_LENGTH"], widget=forms.Textarea(attrs={"rows": 4})
-    )
+    body = _text(_("Isi pasal"))
 
 
 ArticleFormSet = forms.formset_factory(
@@ -36,36 +39,150 @@ ArticleFormSet = forms.formset_factory(
 )
 
 
-def draft_data(form: MouDraftForm, formset) -> MouDraftData:
-    articles = [
-        article.cleaned_data
-        for article in formset.forms
-        if article.cleaned_data and not article.cleaned_data.get("DELETE")
-    ]
-    return MouDraftData(
-        title=form.cleaned_data["title"],
-        number_ministry=form.cleaned_data["number_ministry"],
-        number_region=form.cleaned_data["number_region"],
-        preamble=form.cleaned_data["preamble"],
-        articles=[ArticleData(number=i, heading=a["heading"], body=a["body"]) for i, a in enumerate(articles, 1)],
+def _kept(formset) -> list[dict]:
+    return [f.cleaned_data for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+
+
+def _articles(formset) -> list[ArticleData]:
+    return [ArticleData(number=i, heading=a["heading"], body=a["body"]) for i, a in enumerate(_kept(formset), 1)]
+
+
+class TitleForm(forms.Form):
+    title = forms.CharField(
+        label=_("Judul"), max_length=LIMITS["TITLE_MAX_LENGTH"], widget=forms.TextInput(attrs={"size": 80})
     )
+
+
+class MouDraftForm(TitleForm):
+    formsets = {"articles": ArticleFormSet}
+
+    number_ministry = forms.CharField(label=_("Nomor pihak kementerian"), max_length=100, required=False)
+    number_region = forms.CharField(label=_("Nomor pihak daerah"), max_length=100, required=False)
+    preamble = _text(_("Pembukaan"), required=False, rows=3)
+
+    def draft_data(self, formsets) -> MouDraftData:
+        return MouDraftData(
+            title=self.cleaned_data["title"],
+            number_ministry=self.cleaned_data["number_ministry"],
+            number_region=self.cleaned_data["number_region"],
+            preamble=self.cleaned_data["preamble"],
+            articles=_articles(formsets["articles"]),
+        )
+
+
+class RegulationDraftForm(TitleForm):
+    formsets = {"articles": ArticleFormSet}
+
+    considerations = _text(_("Menimbang (satu butir per baris)"), rows=4)
+    legal_basis = _text(_("Mengingat (satu dasar hukum per baris)"), rows=4)
+
+    def draft_data(self, formsets) -> RegulationDraftData:
+        return RegulationDraftData(
+            title=self.cleaned_data["title"],
+            considerations=self.cleaned_data["considerations"],
+            legal_basis=self.cleaned_data["legal_basis"],
+            articles=_articles(formsets["articles"]),
+        )
+
+
+class QuickWinForm(forms.Form):
+    name = forms.CharField(label=_("Nama program cepat"), max_length=200)
+    dimension = forms.ChoiceField(label=_("Dimensi"), choices=Dimension.choices)
+    responsible_agency = forms.CharField(label=_("Perangkat daerah penanggung jawab"), max_length=200)
+    target_date = forms.DateField(label=_("Target selesai"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_target_date(self):
+        target = self.cleaned_data["target_date"]
+        deadline = quick_win_deadline()
+        if target > deadline:
+            raise forms.ValidationError(
+                _("Target program cepat paling lambat 12 bulan, yaitu %(date)s.") % {"date": f"{deadline:%d-%m-%Y}"}
+            )
+        return target
+
+
+class RoadmapForm(forms.Form):
+    horizon = forms.TypedChoiceField(
+        label=_("Horizon"), choices=[("", "—"), *Horizon.choices], coerce=int,
+        error_messages={"required": _("Pilih horizon 1, 5, atau 10 tahun.")},
+    )
+    dimension = forms.ChoiceField(label=_("Dimensi"), choices=Dimension.choices)
+    description = _text(_("Uraian"), rows=2, max_length=2000)
+
+
+QuickWinFormSet = forms.formset_factory(QuickWinForm, extra=1, can_delete=True, min_num=1, validate_min=True,
+                                        max_num=30, validate_max=True)
+RoadmapFormSet = forms.formset_factory(RoadmapForm, extra=1, can_delete=True, min_num=1, validate_min=True,
+                                       max_num=60, validate_max=True)
+
+
+class MasterplanDraftForm(TitleForm):
+    formsets = {"quick_wins": QuickWinFormSet, "roadmap": RoadmapFormSet}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for dimension in Dimension:
+            self.fields[f"chapter_{dimension.value}"] = _text(f"Bab {dimension.label}", rows=5)
+        self.fields["rpjmd_alignment"] = _text(_("Keselarasan dengan RPJMD"), rows=3)
+
+    def chapter_fields(self):
+        return [self[f"chapter_{d.value}"] for d in Dimension]
+
+    def draft_data(self, formsets) -> MasterplanDraftData:
+        return MasterplanDraftData(
+            title=self.cleaned_data["title"],
+            chapters={d.value: self.cleaned_data[f"chapter_{d.value}"] for d in Dimension},
+            rpjmd_alignment=self.cleaned_data["rpjmd_alignment"],
+            quick_wins=[QuickWinData(**{k: w[k] for k in ("name", "dimension", "responsible_agency", "target_date")})
+                        for w in _kept(formsets["quick_wins"])],
+            roadmap=[RoadmapData(horizon=r["horizon"], dimension=r["dimension"], description=r["description"])
+                     for r in _kept(formsets["roadmap"])],
+        )
 
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(label=_("Keputusan"), widget=forms.RadioSelect)
-    note = forms.CharField(
-        label=_("Catatan"), required=False, max_length=LIMITS["NOTE_MAX_LENGTH"],
-        widget=forms.Textarea(attrs={"rows": 4}),
-    )
+    note = _text(_("Catatan"), required=False, max_length=LIMITS["NOTE_MAX_LENGTH"])
 
     def __init__(self, *args, decisions=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["decision"].choices = [(kind, DecisionKind(kind).label) for kind in decisions]
+        if len(decisions) == 1:
+            self.fields["decision"].initial = decisions[0]
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("decision") in (DecisionKind.RETURNED, DecisionKind.REJECTED) and not cleaned.get(
-            "note", ""
-        ).strip():
+        if cleaned.get("decision") in NEEDS_NOTE and not cleaned.get("note", "").strip():
             self.add_error("note", messages.NOTE_REQUIRED)
         return cleaned
+
+
+class LetterForm(DecisionForm):
+    letter_number = forms.CharField(label=_("Nomor surat"), max_length=100)
+    letter_date = forms.DateField(label=_("Tanggal surat"), widget=forms.DateInput(attrs={"type": "date"}))
+    letter_file = PdfUploadField(label=_("Berkas surat (PDF)"))
+
+    def clean_letter_date(self):
+        letter_date = self.cleaned_data["letter_date"]
+        if letter_date > datetime.date.today():
+            raise forms.ValidationError(_("Tanggal surat tidak boleh di masa depan."))
+        return letter_date
+
+
+class PromulgationForm(forms.Form):
+    number = forms.IntegerField(label=_("Nomor peraturan"), min_value=1, max_value=9999)
+    year = forms.IntegerField(label=_("Tahun"), min_value=2017, max_value=2100)
+    berita_daerah_number = forms.IntegerField(label=_("Nomor Berita Daerah"), min_value=1, max_value=9999)
+    note = _text(_("Catatan"), required=False, max_length=LIMITS["NOTE_MAX_LENGTH"])
+
+
+class AttachmentForm(forms.Form):
+    version = forms.TypedChoiceField(label=_("Versi"), coerce=int)
+    file = PdfUploadField(label=_("Berkas PDF"))
+
+    def __init__(self, *args, versions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].choices = [(v.number, f"Versi {v.number}") for v in versions]
+
+
+DRAFT_FORMS = {"mou": MouDraftForm, "regulation": RegulationDraftForm, "masterplan": MasterplanDraftForm}

@@ -5,13 +5,26 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process
 
-from agreements.models import MouDocument, Programme, StoredPdf
+from agreements.models import Document, Programme, StoredPdf
 
 
 class Stage(models.TextChoices):
     MOU = "mou", _("Nota Kesepakatan")
     REGULATION = "regulation", _("Peraturan Kepala Daerah")
     MASTERPLAN = "masterplan", _("Masterplan Kota Cerdas")
+
+
+STAGE_ORDER = [Stage.MOU, Stage.REGULATION, Stage.MASTERPLAN]
+
+
+def stage_before(stage: str) -> str | None:
+    index = STAGE_ORDER.index(stage)
+    return STAGE_ORDER[index - 1] if index else None
+
+
+def stage_after(stage: str) -> str | None:
+    index = STAGE_ORDER.index(stage)
+    return STAGE_ORDER[index + 1] if index + 1 < len(STAGE_ORDER) else None
 
 
 class Outcome(models.TextChoices):
@@ -23,7 +36,7 @@ class Outcome(models.TextChoices):
 class StageProcess(Process):
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="stage_processes")
     stage = models.CharField(_("tahap"), max_length=20, choices=Stage.choices)
-    mou = models.OneToOneField(MouDocument, on_delete=models.PROTECT, null=True, related_name="process")
+    document = models.OneToOneField(Document, on_delete=models.PROTECT, null=True, related_name="process")
     outcome = models.CharField(_("hasil"), max_length=20, choices=Outcome.choices, default=Outcome.OPEN)
     last_decision = models.CharField(max_length=20, blank=True)
     rejection_reason = models.TextField(_("alasan penolakan"), blank=True)

@@ -10,6 +10,7 @@ from viewflow.workflow import STATUS, flow, lock
 from viewflow.workflow.flow import utils
 from viewflow.workflow.models import Task
 
+from agreements.models import APPROVING, DecisionKind
 from permissions.roles import StepRole
 from permissions.selectors import regions_visible_to
 
@@ -36,6 +37,30 @@ class StageFlow(flow.Flow):
         if obj is None:
             return regions_visible_to(user).exists()
         return process_visible(user, obj.pk)
+
+    stage: str = ""
+    process_summary_template = "{{ process.programme.region }} — {{ process.get_outcome_display }}"
+
+    def start_case(self, activation, programme, document):
+        from . import services
+
+        return services.case_start(activation=activation, programme=programme, stage=self.stage, document=document)
+
+    def reviews_approved(self, activation):
+        from . import services
+
+        return services.round_has_no_return(activation.process)
+
+    def approved(self, activation):
+        return activation.process.last_decision in APPROVING
+
+    def was_rejected(self, activation):
+        return activation.process.last_decision == DecisionKind.REJECTED
+
+    def close_stage(self, activation):
+        from . import services
+
+        services.case_close(process=activation.process)
 
     def has_manage_permission(self, user, obj=None):
         # Undo, cancel and revive are administrators' repairs, not approvers' tools.

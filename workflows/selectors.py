@@ -1,12 +1,18 @@
 """Scoped queries over cases and tasks: nothing leaves a user's regions."""
 
+import datetime
+
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 
-from agreements.models import Decision, Programme
-from permissions.selectors import regions_visible_to
+from agreements import starter_text
+from agreements.compare import Section
+from agreements.models import Attachment, Decision, Programme
+from permissions.roles import STEP_ROLES
+from permissions.selectors import regions_visible_to, user_holds_step_role
 
-from .models import StageProcess
+from .models import STAGE_ORDER, Outcome, Stage, StageProcess
 
 
 def processes_visible_to(user):
@@ -53,7 +59,11 @@ def programmes_visible_to(user):
 
 def case_for(user, process_pk: int) -> StageProcess:
     """The case if the user may see it; raises StageProcess.DoesNotExist otherwise."""
-    return processes_visible_to(user).select_related("programme__region", "mou", "final_pdf").get(pk=process_pk)
+    return (
+        processes_visible_to(user)
+        .select_related("programme__region", "document", "final_pdf")
+        .get(pk=process_pk)
+    )
 
 
 def case_tasks(process: StageProcess):
@@ -66,3 +76,126 @@ def case_tasks(process: StageProcess):
 
 def case_decisions(process: StageProcess):
     return Decision.objects.filter(process=process).select_related("version").order_by("created", "pk")
+
+
+def case_versions(process: StageProcess):
+    return process.document.versions.select_related("author__official").order_by("-number")
+
+
+def case_attachments(process: StageProcess):
+    return (
+        Attachment.objects.filter(version__document=process.document)
+        .select_related("version", "uploaded_by__official")
+        .order_by("created", "pk")
+    )
+
+
+def takes_part_in(user, process: StageProcess) -> bool:
+    """The user holds one of the stage's acting roles for the case's region."""
+    region = process.programme.region
+    return any(user_holds_step_role(user, role, region) for role in STEP_ROLES[process.stage].values())
+
+
+def version_context(version) -> dict:
+    """What a page needs to show one version's text."""
+    if version is None:
+        return {"version": None}
+    return {
+        "version": version,
+        "articles": list(version.articles.all()),
+        "chapters": list(version.chapters.all()),
+        "quick_wins": list(version.quick_wins.all()),
+        "roadmap": list(version.roadmap.all()),
+    }
+
+
+def version_as_form_data(version) -> dict:
+    """A version's content as the draft form's starting values."""
+    kind = version.document.kind
+    data = {"title": version.title}
+    if kind in ("mou", "regulation"):
+        data["articles"] = [{"heading": a.heading, "body": a.body} for a in version.articles.all()]
+    if kind == "mou":
+        data.update(number_ministry=version.number_ministry, number_region=version.number_region,
+                    preamble=version.preamble)
+    elif kind == "regulation":
+        data.update(considerations=version.considerations, legal_basis=version.legal_basis)
+    else:
+        data.update({f"chapter_{c.dimension}": c.body for c in version.chapters.all()})
+        data["rpjmd_alignment"] = version.rpjmd_alignment
+        data["quick_wins"] = [
+            {"name": w.name, "dimension": w.dimension, "responsible_agency": w.responsible_agency,
+             "target_date": w.target_date}
+            for w in version.quick_wins.all()
+        ]
+        data["roadmap"] = [
+            {"horizon": r.horizon, "dimension": r.dimension, "description": r.description}
+            for r in version.roadmap.all()
+        ]
+    return data
+
+
+def masterplan_starter(region, today) -> dict:
+    start = starter_text.default_masterplan(region, today)
+    data = {"title": start["title"], "rpjmd_alignment": start["rpjmd_alignment"]}
+    data.update({f"chapter_{key}": text for key, text in start["chapters"].items()})
+    data["quick_wins"] = [
+        {**{k: v for k, v in win.items() if k != "months"},
+         "target_date": today + datetime.timedelta(days=30 * win["months"])}
+        for win in start["quick_wins"]
+    ]
+    data["roadmap"] = start["roadmap"]
+    return data
+
+
+def version_sections(version) -> list[Section]:
+    """A version cut into the sections that comparison matches across versions."""
+    sections = [Section("title", str(_("Judul")), version.title)]
+    kind = version.document.kind
+    if kind == "mou":
+        sections.append(Section("numbers", str(_("Nomor para pihak")),
+                                f"{version.number_ministry}\n{version.number_region}"))
+        sections.append(Section("preamble", str(_("Pembukaan")), version.preamble))
+    if kind == "regulation":
+        sections.append(Section("considerations", "Menimbang", version.considerations))
+        sections.append(Section("legal_basis", "Mengingat", version.legal_basis))
+    for article in version.articles.all():
+        sections.append(Section(f"article-{article.number}", f"Pasal {article.number} — {article.heading}",
+                                article.body))
+    if kind == "masterplan":
+        for chapter in version.chapters.all():
+            sections.append(Section(f"chapter-{chapter.dimension}", chapter.get_dimension_display(), chapter.body))
+        sections.append(Section("quick_wins", str(_("Program cepat")), "\n".join(
+            f"{w.name} — {w.get_dimension_display()} — {w.responsible_agency} — {w.target_date:%d-%m-%Y}"
+            for w in version.quick_wins.all()
+        )))
+        sections.append(Section("roadmap", str(_("Peta jalan")), "\n".join(
+            f"{r.get_horizon_display()} — {r.get_dimension_display()} — {r.description}"
+            for r in version.roadmap.all()
+        )))
+        sections.append(Section("rpjmd", str(_("Keselarasan dengan RPJMD")), version.rpjmd_alignment))
+    return sections
+
+
+def programme_timeline(programme, user) -> list[dict]:
+    """The three stages of a programme, each with its cases (newest first) and what the user may do."""
+    cases = list(programme.stage_processes.all())
+    timeline = []
+    for stage in STAGE_ORDER:
+        stage_cases = sorted((c for c in cases if c.stage == stage), key=lambda c: c.created, reverse=True)
+        latest = stage_cases[0] if stage_cases else None
+        timeline.append({
+            "stage": stage,
+            "label": Stage(stage).label,
+            "cases": stage_cases,
+            "latest": latest,
+            "can_open": stage == Stage.MOU and latest is None and _can_open(user, programme, stage),
+            "can_reopen": user.is_superuser and latest is not None and latest.outcome == Outcome.REJECTED,
+        })
+    return timeline
+
+
+def _can_open(user, programme, stage) -> bool:
+    from .services import can_open_stage
+
+    return can_open_stage(user=user, programme=programme, stage=stage)

@@ -13,54 +13,98 @@ from django.utils import timezone
 from viewflow.workflow import STATUS
 from viewflow.workflow.models import Task
 
-from agreements.models import Decision, DecisionKind, MouDocument
-from agreements.services import MouDraftData, mou_final_pdf_store, mou_version_create
+from agreements.models import NEEDS_NOTE, RETURNING, Decision, DecisionKind, Document
+from agreements.services import final_pdf_store, letter_record, promulgation_record, version_create
 from audit.services import event_record
-from permissions.roles import MOU_STEPS
+from permissions.roles import STEP_ROLES
 from permissions.selectors import active_assignment_for, user_holds_step_role
 
 from . import messages
-from .models import Outcome, Stage, StageProcess
+from .models import Outcome, Stage, StageProcess, stage_after, stage_before
 
 
 class StepError(Exception):
     """A request the step refuses, with a message for the user."""
 
 
-def case_start(*, activation, programme, mou: MouDocument) -> StageProcess:
+def flow_for(stage: str):
+    from .flows import FLOWS
+
+    return FLOWS[stage]
+
+
+def case_start(*, activation, programme, stage: str, document: Document) -> StageProcess:
     """Fill in the new process record (called by the flow's start node)."""
     process = activation.process
     process.programme = programme
-    process.stage = Stage.MOU
-    process.mou = mou
+    process.stage = stage
+    process.document = document
     return process
 
 
-def can_open_mou(*, user, programme) -> bool:
-    """The stage's drafters open it, once at a time."""
-    return user_holds_step_role(user, MOU_STEPS["draft"], programme.region) and not StageProcess.objects.filter(
-        programme=programme, stage=Stage.MOU, outcome__in=[Outcome.OPEN, Outcome.COMPLETED]
-    ).exists()
+def previous_stage_case(programme, stage: str) -> StageProcess | None:
+    """The completed case of the stage before, whose final PDF this stage follows."""
+    before = stage_before(stage)
+    if before is None:
+        return None
+    return (
+        StageProcess.objects.filter(programme=programme, stage=before, outcome=Outcome.COMPLETED)
+        .select_related("final_pdf")
+        .first()
+    )
+
+
+def stage_blocker(*, programme, stage: str):
+    """Why the stage cannot open now, or None."""
+    cases = StageProcess.objects.filter(programme=programme, stage=stage)
+    if cases.filter(outcome=Outcome.COMPLETED).exists():
+        return messages.STAGE_ALREADY_DONE
+    if cases.filter(outcome=Outcome.OPEN).exists():
+        return messages.CASE_ALREADY_OPEN
+    if stage_before(stage) and previous_stage_case(programme, stage) is None:
+        return messages.PREVIOUS_STAGE_NOT_DONE
+    return None
+
+
+def can_open_stage(*, user, programme, stage: str) -> bool:
+    """The stage's drafters open it (the first one; later stages open by themselves)."""
+    drafter = STEP_ROLES[stage]["draft"]
+    return user_holds_step_role(user, drafter, programme.region) and stage_blocker(
+        programme=programme, stage=stage
+    ) is None
 
 
 @transaction.atomic
-def mou_case_open(*, programme, opened_by=None) -> StageProcess:
-    """Open the MoU stage. `opened_by` None means the system (seeding, commands)."""
-    from .flows import MouFlow
-
-    if opened_by is not None and not user_holds_step_role(opened_by, MOU_STEPS["draft"], programme.region):
+def stage_open(*, programme, stage: str, opened_by=None) -> StageProcess:
+    """Open a case of a stage. `opened_by` None means the system (chaining, seeding, commands)."""
+    if opened_by is not None and not (
+        opened_by.is_superuser or user_holds_step_role(opened_by, STEP_ROLES[stage]["draft"], programme.region)
+    ):
         raise PermissionDenied(messages.ROLE_REQUIRED)
-    if StageProcess.objects.filter(programme=programme, stage=Stage.MOU, outcome=Outcome.COMPLETED).exists():
-        raise StepError(messages.STAGE_ALREADY_DONE)
-    if StageProcess.objects.filter(programme=programme, stage=Stage.MOU, outcome=Outcome.OPEN).exists():
-        raise StepError(messages.CASE_ALREADY_OPEN)
-    document = MouDocument.objects.create(programme=programme)
-    process = MouFlow.start.run(programme=programme, document=document)
+    blocker = stage_blocker(programme=programme, stage=stage)
+    if blocker:
+        raise StepError(blocker)
+    document = Document.objects.create(programme=programme, kind=stage)
+    process = flow_for(stage).start.run(programme=programme, document=document)
     event_record(
         actor=opened_by, action="case.opened", region=programme.region, process=process,
-        details={"stage": Stage.MOU.value, "document": document.identifier},
+        details={"stage": stage, "document": document.identifier},
     )
     return process
+
+
+def mou_case_open(*, programme, opened_by=None) -> StageProcess:
+    return stage_open(programme=programme, stage=Stage.MOU, opened_by=opened_by)
+
+
+def stage_reopen(*, programme, stage: str, user) -> StageProcess:
+    """An administrator reopens a rejected stage as a new case."""
+    if not user.is_superuser:
+        raise PermissionDenied(messages.ADMIN_ONLY)
+    latest = StageProcess.objects.filter(programme=programme, stage=stage).order_by("-created").first()
+    if latest is None or latest.outcome != Outcome.REJECTED:
+        raise StepError(messages.NOTHING_TO_REOPEN)
+    return stage_open(programme=programme, stage=stage, opened_by=user)
 
 
 @contextmanager
@@ -100,10 +144,9 @@ def task_begin(*, activation, user) -> None:
     activation.start(request=None)
 
 
-def draft_submit(*, activation, user, data: MouDraftData) -> Decision:
+def draft_submit(*, activation, user, data) -> Decision:
     _check_actor(activation, user)
-    process = activation.process
-    version = mou_version_create(document=process.mou, author=user, data=data)
+    version = version_create(document=activation.process.document, author=user, data=data)
     decision = _record(activation, user, DecisionKind.SUBMITTED, note="", version=version)
     activation.execute()
     return decision
@@ -111,30 +154,55 @@ def draft_submit(*, activation, user, data: MouDraftData) -> Decision:
 
 def step_decide(*, activation, user, kind: str, note: str = "") -> Decision:
     _check_actor(activation, user)
-    if kind not in activation.flow_task.decisions or kind == DecisionKind.SUBMITTED:
-        raise StepError(messages.DECISION_NOT_ALLOWED)
-    note = note.strip()
-    if kind in (DecisionKind.RETURNED, DecisionKind.REJECTED) and not note:
-        raise StepError(messages.NOTE_REQUIRED)
+    _check_decision(activation, kind, note)
     process = activation.process
-    decision = _record(activation, user, kind, note=note, version=process.mou.latest_version())
-    if kind == DecisionKind.REJECTED:
-        process.outcome = Outcome.REJECTED
-        process.rejection_reason = note
-        process.save(update_fields=["outcome", "rejection_reason"])
+    decision = _record(activation, user, kind, note=note.strip(), version=process.document.latest_version())
+    activation.execute()
+    return decision
+
+
+def letter_submit(*, activation, user, kind: str, note: str, letter_number: str, letter_date, checked) -> Decision:
+    """Step 2.4: the law ministry's letter is kept, and its outcome moves the case."""
+    _check_actor(activation, user)
+    _check_decision(activation, kind, note)
+    version = activation.process.document.latest_version()
+    letter_record(
+        version=version, user=user, letter_number=letter_number, letter_date=letter_date,
+        outcome="in_line" if kind == DecisionKind.LETTER_IN_LINE else "needs_changes", checked=checked,
+    )
+    detail = f"Surat {letter_number.strip()} tanggal {letter_date:%d-%m-%Y}"
+    decision = _record(activation, user, kind, note="\n".join(filter(None, [detail, note.strip()])), version=version)
+    activation.execute()
+    return decision
+
+
+def promulgate(*, activation, user, number: int, year: int, berita_daerah_number: int, note: str = "") -> Decision:
+    """Step 2.7: the Sekda numbers the regulation and promulgates it."""
+    _check_actor(activation, user)
+    _check_decision(activation, DecisionKind.PROMULGATED, note)
+    process = activation.process
+    promulgation_record(
+        document=process.document, user=user, number=number, year=year, berita_daerah_number=berita_daerah_number
+    )
+    decision = _record(activation, user, DecisionKind.PROMULGATED, note=note.strip(),
+                       version=process.document.latest_version())
     activation.execute()
     return decision
 
 
 def round_has_no_return(process: StageProcess) -> bool:
     """No reviewer returned the version under review."""
-    version = process.mou.latest_version()
-    return not Decision.objects.filter(process=process, version=version, kind=DecisionKind.RETURNED).exists()
+    version = process.document.latest_version()
+    return not Decision.objects.filter(process=process, version=version, kind__in=RETURNING).exists()
 
 
 def case_close(*, process: StageProcess) -> None:
-    """Render and keep the final PDF; the stage is done."""
-    stored = mou_final_pdf_store(version=process.mou.latest_version())
+    """Render and keep the final PDF; the stage is done and the next one opens."""
+    previous = previous_stage_case(process.programme, process.stage)
+    stored = final_pdf_store(
+        version=process.document.latest_version(),
+        previous_stage_sha256=previous.final_pdf.sha256 if previous and previous.final_pdf else "",
+    )
     process.final_pdf = stored
     process.outcome = Outcome.COMPLETED
     process.save(update_fields=["final_pdf", "outcome"])
@@ -142,6 +210,16 @@ def case_close(*, process: StageProcess) -> None:
         actor=None, action="case.completed", region=process.programme.region, process=process,
         details={"final_pdf_sha256": stored.sha256},
     )
+    following = stage_after(process.stage)
+    if following and stage_blocker(programme=process.programme, stage=following) is None:
+        stage_open(programme=process.programme, stage=following)
+
+
+def _check_decision(activation, kind: str, note: str) -> None:
+    if kind not in activation.flow_task.decisions or kind == DecisionKind.SUBMITTED:
+        raise StepError(messages.DECISION_NOT_ALLOWED)
+    if kind in NEEDS_NOTE and not note.strip():
+        raise StepError(messages.NOTE_REQUIRED)
 
 
 def _check_actor(activation, user) -> None:
@@ -173,7 +251,12 @@ def _record(activation, user, kind: str, *, note: str, version) -> Decision:
         actor_agency=assignment.agency.name if assignment else "",
     )
     process.last_decision = kind
-    process.save(update_fields=["last_decision"])
+    fields = ["last_decision"]
+    if kind == DecisionKind.REJECTED:
+        process.outcome = Outcome.REJECTED
+        process.rejection_reason = note
+        fields += ["outcome", "rejection_reason"]
+    process.save(update_fields=fields)
     _task_event(activation, user, "task.finished", version=version, decision=kind, note=note)
     return decision
 

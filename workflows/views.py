@@ -1,25 +1,37 @@
 """Thin views: parse the request, call a service, render."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views import generic
 from viewflow.workflow import STATUS
 from viewflow.workflow.flow.views import AssignTaskView, UnassignTaskView
 
-from agreements import mou_text, pdf
-from agreements.snapshots import mou_snapshot
+from agreements import compare, starter_text
+from agreements.services import attachment_add, draft_pdf, next_free_numbers
 from permissions.selectors import regions_visible_to
 
 from . import forms, selectors, services
 from . import messages as texts
-from .models import StageProcess
+from .models import STAGE_ORDER, StageProcess
 
 
 def case_url(process_pk: int) -> str:
     return reverse("sepakat:case_detail", kwargs={"process_pk": process_pk})
+
+
+def _case_or_404(user, process_pk) -> StageProcess:
+    try:
+        return selectors.case_for(user, process_pk)
+    except StageProcess.DoesNotExist as missing:
+        raise Http404 from missing
+
+
+def _errors_of(error) -> list[str]:
+    return list(getattr(error, "messages", [str(error)]))
 
 
 class _StepViewMixin:
@@ -27,11 +39,9 @@ class _StepViewMixin:
 
     def get_context_data(self, **kwargs):
         process = self.request.activation.process
-        version = process.mou.latest_version()
         return super().get_context_data(
             case=process,
-            version=version,
-            articles=version.articles.all() if version else [],
+            **selectors.version_context(process.document.latest_version()),
             decisions=selectors.case_decisions(process),
             **kwargs,
         )
@@ -42,50 +52,66 @@ class _StepViewMixin:
 
 
 class DraftView(_StepViewMixin, generic.FormView):
-    template_name = "workflows/mou/draft.html"
-    form_class = forms.MouDraftForm
+    """The drafter writes the next version of the stage's document."""
+
+    template_name = "workflows/draft.html"
+
+    @property
+    def stage(self) -> str:
+        return self.request.activation.process.stage
+
+    def get_form_class(self):
+        return forms.DRAFT_FORMS[self.stage]
+
+    def _starting_text(self) -> dict:
+        process = self.request.activation.process
+        version = process.document.latest_version()
+        if version is not None:
+            return selectors.version_as_form_data(version)
+        region = process.programme.region
+        if self.stage == "mou":
+            return {
+                "title": starter_text.default_title(region),
+                "preamble": starter_text.default_preamble(region),
+                "articles": starter_text.default_articles(region),
+            }
+        if self.stage == "regulation":
+            return starter_text.default_regulation(region)
+        return selectors.masterplan_starter(region, timezone.localdate())
 
     def get_initial(self):
-        process = self.request.activation.process
-        version = process.mou.latest_version()
-        if version is None:
-            region = process.programme.region
-            return {"title": mou_text.default_title(region), "preamble": mou_text.default_preamble(region)}
+        start = self._starting_text()
+        return {key: value for key, value in start.items() if not isinstance(value, list)}
+
+    def _formsets(self, data=None):
+        start = {} if data is not None else self._starting_text()
         return {
-            "title": version.title,
-            "number_ministry": version.number_ministry,
-            "number_region": version.number_region,
-            "preamble": version.preamble,
+            name: formset_class(data, prefix=name, initial=start.get(name))
+            for name, formset_class in self.get_form_class().formsets.items()
         }
 
-    def _article_initial(self):
-        version = self.request.activation.process.mou.latest_version()
-        if version is None:
-            return mou_text.default_articles(self.request.activation.process.programme.region)
-        return [{"heading": a.heading, "body": a.body} for a in version.articles.all()]
-
     def get_context_data(self, **kwargs):
-        kwargs.setdefault("formset", forms.ArticleFormSet(prefix="articles", initial=self._article_initial()))
-        return super().get_context_data(**kwargs)
+        kwargs.setdefault("formsets", self._formsets())
+        return super().get_context_data(stage=self.stage, **kwargs)
 
     def post(self, request, *args, **kwargs):
         form = self.get_form()
-        formset = forms.ArticleFormSet(request.POST, prefix="articles")
-        if not (form.is_valid() and formset.is_valid()):
-            return self.render_to_response(self.get_context_data(form=form, formset=formset))
-        try:
-            decision = services.draft_submit(
-                activation=request.activation, user=request.user, data=forms.draft_data(form, formset)
-            )
-        except (services.StepError, ValidationError) as error:
-            for message in getattr(error, "messages", [str(error)]):
-                form.add_error(None, message)
-            return self.render_to_response(self.get_context_data(form=form, formset=formset))
-        return self.done(texts.DRAFT_SUBMITTED % {"number": decision.version.number})
+        formsets = self._formsets(request.POST)
+        if form.is_valid() and all(f.is_valid() for f in formsets.values()):
+            try:
+                decision = services.draft_submit(
+                    activation=request.activation, user=request.user, data=form.draft_data(formsets)
+                )
+            except (services.StepError, ValidationError) as error:
+                for message in _errors_of(error):
+                    form.add_error(None, message)
+            else:
+                return self.done(texts.DRAFT_SUBMITTED % {"number": decision.version.number})
+        return self.render_to_response(self.get_context_data(form=form, formsets=formsets))
 
 
 class DecisionView(_StepViewMixin, generic.FormView):
-    template_name = "workflows/mou/decision.html"
+    template_name = "workflows/decision.html"
     form_class = forms.DecisionForm
 
     def get_form_kwargs(self):
@@ -93,14 +119,58 @@ class DecisionView(_StepViewMixin, generic.FormView):
 
     def form_valid(self, form):
         try:
-            decision = services.step_decide(
-                activation=self.request.activation,
-                user=self.request.user,
-                kind=form.cleaned_data["decision"],
-                note=form.cleaned_data["note"],
-            )
-        except services.StepError as error:
-            form.add_error(None, str(error))
+            decision = self.decide(form)
+        except (services.StepError, ValidationError) as error:
+            for message in _errors_of(error):
+                form.add_error(None, message)
+            return self.form_invalid(form)
+        return self.done(texts.DECISION_RECORDED % {"decision": decision.get_kind_display()})
+
+    def decide(self, form):
+        return services.step_decide(
+            activation=self.request.activation,
+            user=self.request.user,
+            kind=form.cleaned_data["decision"],
+            note=form.cleaned_data["note"],
+        )
+
+
+class LetterView(DecisionView):
+    """2.4: upload the law ministry's harmonisation letter and record its outcome."""
+
+    form_class = forms.LetterForm
+
+    def decide(self, form):
+        return services.letter_submit(
+            activation=self.request.activation,
+            user=self.request.user,
+            kind=form.cleaned_data["decision"],
+            note=form.cleaned_data["note"],
+            letter_number=form.cleaned_data["letter_number"],
+            letter_date=form.cleaned_data["letter_date"],
+            checked=form.cleaned_data["letter_file"],
+        )
+
+
+class PromulgationView(_StepViewMixin, generic.FormView):
+    """2.7: the Sekda assigns the numbers and promulgates."""
+
+    template_name = "workflows/promulgation.html"
+    form_class = forms.PromulgationForm
+
+    def get_initial(self):
+        process = self.request.activation.process
+        year = timezone.localdate().year
+        number, berita_daerah = next_free_numbers(process.programme.region, year)
+        return {"number": number, "year": year, "berita_daerah_number": berita_daerah}
+
+    def form_valid(self, form):
+        try:
+            decision = services.promulgate(activation=self.request.activation, user=self.request.user,
+                                           **form.cleaned_data)
+        except (services.StepError, ValidationError) as error:
+            for message in _errors_of(error):
+                form.add_error(None, message)
             return self.form_invalid(form)
         return self.done(texts.DECISION_RECORDED % {"decision": decision.get_kind_display()})
 
@@ -109,15 +179,14 @@ class ClaimTaskView(AssignTaskView):
     """viewflow's claim page, going through our service so the claim is recorded."""
 
     def form_valid(self, form):
+        activation = self.request.activation
         try:
-            services.task_claim(activation=self.request.activation, user=self.request.user)
+            services.task_claim(activation=activation, user=self.request.user)
         except services.StepError as error:
             messages.error(self.request, str(error))
-            return redirect(case_url(self.request.activation.process.pk))
+            return redirect(case_url(activation.process.pk))
         messages.success(self.request, texts.TASK_CLAIMED)
-        return redirect(self.request.activation.flow_task.reverse(
-            "execute", args=[self.request.activation.process.pk, self.request.activation.task.pk]
-        ))
+        return redirect(activation.flow_task.reverse("execute", args=[activation.process.pk, activation.task.pk]))
 
 
 class ReleaseTaskView(UnassignTaskView):
@@ -164,28 +233,30 @@ class ProgrammeDetailView(generic.TemplateView):
         )
         if programme is None:
             raise Http404
-        cases = programme.stage_processes.all()
         return super().get_context_data(
             programme=programme,
-            cases=cases,
-            can_open_mou=services.can_open_mou(user=self.request.user, programme=programme),
+            stages=selectors.programme_timeline(programme, self.request.user),
             **kwargs,
         )
 
 
 class CaseOpenView(generic.View):
-    """Direktorat LAIP opens the MoU stage of a programme."""
+    """The drafters open the first stage; an administrator reopens a rejected one."""
 
-    def post(self, request, region, year):
+    def post(self, request, region, year, stage):
         programme = selectors.programmes_visible_to(request.user).filter(region__slug=region, year=year).first()
-        if programme is None:
+        if programme is None or stage not in STAGE_ORDER:
             raise Http404
+        reopen = request.POST.get("reopen") == "1"
         try:
-            process = services.mou_case_open(programme=programme, opened_by=request.user)
+            if reopen:
+                process = services.stage_reopen(programme=programme, stage=stage, user=request.user)
+            else:
+                process = services.stage_open(programme=programme, stage=stage, opened_by=request.user)
         except services.StepError as error:
             messages.error(request, str(error))
             return redirect("sepakat:programme", region=region, year=year)
-        messages.success(request, texts.CASE_OPENED)
+        messages.success(request, texts.STAGE_REOPENED if reopen else texts.CASE_OPENED)
         return redirect(case_url(process.pk))
 
 
@@ -193,18 +264,74 @@ class CaseDetailView(generic.TemplateView):
     template_name = "workflows/case_detail.html"
 
     def get_context_data(self, **kwargs):
-        try:
-            case = selectors.case_for(self.request.user, self.kwargs["process_pk"])
-        except StageProcess.DoesNotExist as missing:
-            raise Http404 from missing
+        case = _case_or_404(self.request.user, self.kwargs["process_pk"])
         tasks = list(selectors.case_tasks(case))
         for task in tasks:
             task.links = _task_links(task, self.request.user)
+        versions = list(selectors.case_versions(case))
         return super().get_context_data(
             case=case,
             tasks=tasks,
             decisions=selectors.case_decisions(case),
-            versions=case.mou.versions.select_related("author__official").order_by("-number") if case.mou else [],
+            versions=versions,
+            attachments=selectors.case_attachments(case),
+            attachment_form=forms.AttachmentForm(versions=versions) if versions else None,
+            can_attach=selectors.takes_part_in(self.request.user, case),
+            **kwargs,
+        )
+
+
+class AttachmentUploadView(generic.View):
+    def post(self, request, process_pk):
+        case = _case_or_404(request.user, process_pk)
+        if not selectors.takes_part_in(request.user, case):
+            raise PermissionDenied(texts.NOT_A_PARTICIPANT)
+        versions = list(selectors.case_versions(case))
+        form = forms.AttachmentForm(request.POST, request.FILES, versions=versions)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            return redirect(case_url(case.pk))
+        version = next(v for v in versions if v.number == form.cleaned_data["version"])
+        checked = form.cleaned_data["file"]
+        attachment_add(version=version, user=request.user, checked=checked)
+        messages.success(request, texts.ATTACHMENT_ADDED % {"name": checked.name, "number": version.number})
+        return redirect(case_url(case.pk))
+
+
+class AttachmentDownloadView(generic.View):
+    def get(self, request, process_pk, attachment_pk):
+        case = _case_or_404(request.user, process_pk)
+        attachment = selectors.case_attachments(case).filter(pk=attachment_pk).first()
+        if attachment is None:
+            raise Http404
+        return FileResponse(attachment.file.open("rb"), content_type="application/pdf",
+                            as_attachment=True, filename=attachment.original_name)
+
+
+class CompareView(generic.TemplateView):
+    """Two versions side by side, per article or chapter, with the notes on each."""
+
+    template_name = "workflows/compare.html"
+
+    def get_context_data(self, **kwargs):
+        case = _case_or_404(self.request.user, self.kwargs["process_pk"])
+        versions = list(selectors.case_versions(case))
+        if len(versions) < 2:
+            raise Http404
+        by_number = {v.number: v for v in versions}
+        try:
+            old = by_number[int(self.request.GET.get("dari", versions[1].number))]
+            new = by_number[int(self.request.GET.get("ke", versions[0].number))]
+        except (KeyError, ValueError) as missing:
+            raise Http404 from missing
+        rows = compare.compare_sections(selectors.version_sections(old), selectors.version_sections(new))
+        decisions = list(selectors.case_decisions(case))
+        return super().get_context_data(
+            case=case, versions=versions, old_version=old, new_version=new, rows=rows,
+            old_notes=[d for d in decisions if d.version_id == old.pk],
+            new_notes=[d for d in decisions if d.version_id == new.pk],
             **kwargs,
         )
 
@@ -213,30 +340,24 @@ class VersionPdfView(generic.View):
     """Any version of the case's document, as a PDF with the DRAF watermark."""
 
     def get(self, request, process_pk, number):
-        try:
-            case = selectors.case_for(request.user, process_pk)
-        except StageProcess.DoesNotExist as missing:
-            raise Http404 from missing
-        version = case.mou.versions.filter(number=number).first()
+        case = _case_or_404(request.user, process_pk)
+        version = case.document.versions.filter(number=number).first()
         if version is None:
             raise Http404
-        content = pdf.render_mou_pdf(mou_snapshot(version, status_label="Draf"), draft=True)
+        previous = services.previous_stage_case(case.programme, case.stage)
+        content = draft_pdf(version, previous_stage_sha256=previous.final_pdf.sha256 if previous else "")
         response = HttpResponse(content, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{case.mou.identifier}-v{number}-draf.pdf"'
+        response["Content-Disposition"] = f'inline; filename="{case.document.identifier}-v{number}-draf.pdf"'
         return response
 
 
 class FinalPdfView(generic.View):
     def get(self, request, process_pk):
-        try:
-            case = selectors.case_for(request.user, process_pk)
-        except StageProcess.DoesNotExist as missing:
-            raise Http404 from missing
+        case = _case_or_404(request.user, process_pk)
         if case.final_pdf is None:
             raise Http404
         return FileResponse(
             case.final_pdf.file.open("rb"),
             content_type="application/pdf",
-            filename=f"{case.mou.identifier}-final.pdf",
+            filename=f"{case.document.identifier}-final.pdf",
         )
-

@@ -117,9 +117,19 @@ class ProgrammeApp(Application):
 
     index_path = path("", views.ProgrammeListView.as_view(), name="index")
     programme_path = path("program/<slug:region>/<int:year>/", views.ProgrammeDetailView.as_view(), name="programme")
-    case_open_path = path("program/<slug:region>/<int:year>/mulai/", views.CaseOpenView.as_view(), name="case_open")
+    case_open_path = path(
+        "program/<slug:region>/<int:year>/<slug:stage>/mulai/", views.CaseOpenView.as_view(), name="case_open"
+    )
     case_path = path("kasus/<int:process_pk>/", views.CaseDetailView.as_view(), name="case_detail")
     version_pdf_path = path(
         "kasus/<int:process_pk>/versi/<int:number>/pdf/", views.VersionPdfView.as_view(), name="version_pdf"
     )
     final_pdf_path = path("kasus/<int:process_pk>/final.pdf", views.FinalPdfView.as_view(), name="final_pdf")
+    compare_path = path("kasus/<int:process_pk>/bandingkan/", views.CompareView.as_view(), name="compare")
+    attachment_upload_path = path(
+        "kasus/<int:process_pk>/lampiran/", views.AttachmentUploadView.as_view(), name="attachment_upload"
+    )
+    attachment_path = path(
+        "kasus/<int:process_pk>/lampiran/<int:attachment_pk>/", views.AttachmentDownloadView.as_view(),
+        name="attachment",
+    )

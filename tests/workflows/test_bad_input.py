@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from agreements.models import DecisionKind, MouVersion
+from agreements.models import DecisionKind, Version
 from workflows import driver, services
 
 from .helpers import case_url, claim, draft_form, open_task, pdf_text, task_url
@@ -32,7 +32,7 @@ def test_empty_title_and_article_get_form_errors_and_keep_the_text(draft_task, a
     assert response.status_code == 200
     assert "Bidang ini tidak boleh kosong." in page
     assert "Isi penutup tetap." in page  # what the user typed is still in the form
-    assert not MouVersion.objects.exists()
+    assert not Version.objects.exists()
 
 
 def test_over_long_title_and_article_are_refused(draft_task, as_user):
@@ -42,7 +42,7 @@ def test_over_long_title_and_article_are_refused(draft_task, as_user):
     assert response.status_code == 200
     assert "paling banyak 300 karakter" in page
     assert "paling banyak 10000 karakter" in page
-    assert not MouVersion.objects.exists()
+    assert not Version.objects.exists()
 
 
 def test_a_return_without_a_note_is_refused_and_keeps_the_choice(programme, as_user):

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from agreements.models import Agency, Region
 from audit.services import chain_verify
 from permissions.models import RoleAssignment
-from workflows.models import Outcome, StageProcess
+from workflows.models import Outcome, Stage, StageProcess
 
 pytestmark = pytest.mark.django_db
 
@@ -22,12 +22,12 @@ def run(*args):
 
 def test_run_programme_completes_the_mou_and_prints_each_step_and_the_pdf(programme):
     output = run("run_programme", "--region", "kota-solok", "--stage", "mou")
-    assert "1.1 Penyusunan draf: Diajukan" in output
+    assert "[Nota Kesepakatan] 1.1 Penyusunan draf: Diajukan" in output
     assert "1.4 Tanda tangan Direktur Jenderal APTIKA: Ditandatangani" in output
-    process = StageProcess.objects.get(programme=programme("kota-solok"))
+    process = StageProcess.objects.get(programme=programme("kota-solok"), stage=Stage.MOU)
     assert process.outcome == Outcome.COMPLETED
     pdf_path = process.final_pdf.file.path
-    assert f"PDF final: {pdf_path}" in output
+    assert f"PDF final Nota Kesepakatan: {pdf_path}" in output
     assert Path(pdf_path).read_bytes().startswith(b"%PDF")
     assert chain_verify() == (True, "ok")
 
@@ -42,10 +42,14 @@ def test_run_programme_refuses_unknown_region_and_unavailable_stage_with_exit_co
 
 
 def test_run_programme_refuses_a_stage_already_done(programme):
-    run("run_programme", "--region", "kota-solok")
+    run("run_programme", "--region", "kota-solok", "--stage", "mou")
     with pytest.raises(CommandError, match="sudah selesai") as done:
-        run("run_programme", "--region", "kota-solok")
+        run("run_programme", "--region", "kota-solok", "--stage", "mou")
     assert done.value.returncode == 2
+    run("run_programme", "--region", "kota-solok")
+    with pytest.raises(CommandError, match="sudah selesai") as all_done:
+        run("run_programme", "--region", "kota-solok")
+    assert all_done.value.returncode == 2
 
 
 def test_seed_demo_is_idempotent_and_prints_the_logins():
@@ -61,8 +65,8 @@ def test_seed_demo_is_idempotent_and_prints_the_logins():
     )
     assert counts[0] == 10 and counts[1] == 10 * 5 + 3
     assert "kota-banjar.kominfo" in first and "sepakat-demo-2024" in second
-    assert StageProcess.objects.filter(outcome=Outcome.OPEN).count() == 4
-    assert StageProcess.objects.filter(outcome=Outcome.COMPLETED).count() == 1
+    assert StageProcess.objects.filter(outcome=Outcome.OPEN).count() == 6
+    assert StageProcess.objects.filter(outcome=Outcome.COMPLETED).count() == 6
 
 
 def test_manage_py_exits_2_for_an_unknown_region(tmp_path):

@@ -16,7 +16,7 @@ BANJAR = "kota-banjar"
 
 def start_case(as_user, programme, region=BANJAR):
     client = as_user("laip.staf")
-    response = client.post(reverse("sepakat:case_open", args=[region, 2024]))
+    response = client.post(reverse("sepakat:case_open", args=[region, 2024, "mou"]))
     assert response.status_code == 302
     return StageProcess.objects.get(programme=programme(region), outcome=Outcome.OPEN)
 
@@ -93,7 +93,7 @@ def test_one_return_sends_the_draft_back_with_every_note_and_a_new_version(as_us
     assert 'value="Versi pertama"' in page  # the form starts from the latest version
 
     client.post(task_url(redo, "execute"), draft_form(title="Versi kedua"))
-    versions = list(process.mou.versions.order_by("number").values_list("number", "title"))
+    versions = list(process.document.versions.order_by("number").values_list("number", "title"))
     assert versions == [(1, "Versi pertama"), (2, "Versi kedua")]
     notes = Decision.objects.filter(process=process, kind=DecisionKind.RETURNED)
     assert [(n.version.number, n.note) for n in notes] == [(1, "Pasal 2 kurang rinci.")]
@@ -169,13 +169,13 @@ def test_double_submit_gives_one_result(as_user, programme):
 def test_opening_a_case_twice_is_refused(as_user, programme):
     start_case(as_user, programme)
     client = as_user("laip.staf")
-    response = client.post(reverse("sepakat:case_open", args=[BANJAR, 2024]), follow=True)
+    response = client.post(reverse("sepakat:case_open", args=[BANJAR, 2024, "mou"]), follow=True)
     assert str(messages.CASE_ALREADY_OPEN) in response.content.decode()
     assert StageProcess.objects.filter(programme=programme(BANJAR)).count() == 1
 
 
 def test_only_the_drafting_role_opens_a_case(as_user, programme):
     client = as_user(f"{BANJAR}.kominfo")
-    response = client.post(reverse("sepakat:case_open", args=[BANJAR, 2024]))
+    response = client.post(reverse("sepakat:case_open", args=[BANJAR, 2024, "mou"]))
     assert response.status_code == 403
     assert not StageProcess.objects.filter(programme=programme(BANJAR)).exists()

@@ -1,20 +1,21 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
-from django.db import transaction
 
 from agreements.demo import COHORT_YEAR, DEMO_PASSWORD, seed_world
 from agreements.models import Programme
-from workflows import driver, services
-from workflows.models import Stage, StageProcess
+from workflows import driver
+from workflows.models import StageProcess
 
-# Cases already under way, so that inboxes are not empty: region -> stop before this step
-# (None: run the stage to its end).
+# Programmes already under way, so that inboxes are not empty:
+# region -> (stage, step) to stop before; (None, None) runs the whole programme.
 DEMO_CASES = {
-    "kota-solok": "draft",
-    "kota-banjar": "review_diskominfo",
-    "kab-gianyar": "paraf_laip",
-    "kab-bangli": "sign_region",
-    "kota-parepare": None,
+    "kota-solok": ("mou", "draft"),
+    "kota-banjar": ("mou", "review_diskominfo"),
+    "kab-gianyar": ("mou", "paraf_laip"),
+    "kab-bangli": ("mou", "sign_region"),
+    "kab-purbalingga": ("regulation", "record_letter"),
+    "kab-pekalongan": ("masterplan", "council"),
+    "kota-parepare": (None, None),
 }
 
 
@@ -24,8 +25,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         officials = seed_world()
         self._ensure_admin()
-        for slug, until_step in DEMO_CASES.items():
-            self._ensure_case(slug, until_step)
+        for slug, (stage, step) in DEMO_CASES.items():
+            self._ensure_programme_under_way(slug, stage, step)
         self._print_table(officials)
 
     def _ensure_admin(self):
@@ -33,13 +34,11 @@ class Command(BaseCommand):
         if not user_model.objects.filter(username="admin").exists():
             user_model.objects.create_superuser("admin", "admin@sepakat.local", DEMO_PASSWORD)
 
-    def _ensure_case(self, slug: str, until_step: str | None):
+    def _ensure_programme_under_way(self, slug: str, stage: str | None, step: str | None):
         programme = Programme.objects.get(region__slug=slug, year=COHORT_YEAR)
-        if StageProcess.objects.filter(programme=programme, stage=Stage.MOU).exists():
+        if StageProcess.objects.filter(programme=programme).exists():
             return
-        with transaction.atomic():
-            process = services.mou_case_open(programme=programme)
-        driver.advance(process, until_step=until_step)
+        driver.run_programme(programme, stop_stage=stage, stop_step=step)
 
     def _print_table(self, officials):
         width = max(len(o.username) for o in officials)
