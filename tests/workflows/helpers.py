@@ -49,3 +49,24 @@ def pdf_text(content: bytes) -> str:
 
 def case_url(process):
     return reverse("sepakat:case_detail", kwargs={"process_pk": process.pk})
+
+
+def pdf_bytes() -> bytes:
+    """A valid one-page PDF, as an official's scanner would produce."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def act(as_user, username, process, step, decision, note=""):
+    """Log in as `username`, claim the step's task and take the decision through the site."""
+    client = as_user(username)
+    task = open_task(process, step)
+    assert claim(client, task).status_code == 302
+    response = decide(client, task, decision, note)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    return client

@@ -1,29 +1,18 @@
 """Supporting files on versions, and comparing versions side by side."""
 
-import io
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from pypdf import PdfWriter
 
 from agreements.models import Attachment, DecisionKind
 from workflows import driver, services
 from workflows.models import Stage, StageProcess
 
-from .helpers import claim, draft_form, open_task, task_url
+from .helpers import claim, draft_form, open_task, pdf_bytes, task_url
 
 pytestmark = pytest.mark.django_db
 
 BANJAR = "kota-banjar"
-
-
-def pdf_bytes() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from agreements.models import DecisionKind, Version
 from workflows import driver
 from workflows.models import Outcome, Stage, StageProcess
 
-from .helpers import claim, decide, open_task, pdf_text, task_url
+from .helpers import act, claim, open_task, pdf_text, task_url
 
 pytestmark = pytest.mark.django_db
 
@@ -52,14 +52,6 @@ def post_draft(as_user, masterplan, **overrides):
     if task.owner_id is None:
         claim(client, task)
     return client.post(task_url(task, "execute"), masterplan_form(**overrides))
-
-
-def act(as_user, username, process, step, decision, note=""):
-    client = as_user(username)
-    task = open_task(process, step)
-    claim(client, task)
-    response = decide(client, task, decision, note)
-    assert response.status_code == 302, response.content.decode()[:3000]
 
 
 def test_masterplan_through_the_site_to_acceptance(as_user, masterplan):

@@ -7,7 +7,7 @@ from agreements.models import Decision, DecisionKind
 from workflows import messages
 from workflows.models import Outcome, StageProcess
 
-from .helpers import case_url, claim, decide, draft_form, open_task, pdf_text, task_url
+from .helpers import act, case_url, claim, decide, draft_form, open_task, pdf_text, task_url
 
 pytestmark = pytest.mark.django_db
 
@@ -19,15 +19,6 @@ def start_case(as_user, programme, region=BANJAR):
     response = client.post(reverse("sepakat:case_open", args=[region, 2024, "mou"]))
     assert response.status_code == 302
     return StageProcess.objects.get(programme=programme(region), outcome=Outcome.OPEN)
-
-
-def act(as_user, username, process, step, decision, note=""):
-    client = as_user(username)
-    task = open_task(process, step)
-    assert claim(client, task).status_code == 302
-    response = decide(client, task, decision, note)
-    assert response.status_code == 302, response.content.decode()[:2000]
-    return response
 
 
 def submit_draft(as_user, process, **form):

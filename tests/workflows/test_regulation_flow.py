@@ -1,31 +1,20 @@
 """Stage 2, the regional head's regulation, through the site as the seeded officials."""
 
-import io
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
-from pypdf import PdfWriter
 
 from agreements.models import Decision, DecisionKind, Document, Promulgation
 from agreements.services import DUPLICATE_NUMBER
 from workflows import driver
 from workflows.models import Outcome, Stage, StageProcess
 
-from .helpers import case_url, claim, decide, open_task, pdf_text, task_url
+from .helpers import act, case_url, claim, open_task, pdf_bytes, pdf_text, task_url
 
 pytestmark = pytest.mark.django_db
 
 BANJAR = "kota-banjar"
-
-
-def pdf_bytes() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -37,15 +26,6 @@ def mou_done(programme):
 @pytest.fixture
 def regulation(mou_done):
     return StageProcess.objects.get(programme=mou_done.programme, stage=Stage.REGULATION)
-
-
-def act(as_user, username, process, step, decision, note=""):
-    client = as_user(username)
-    task = open_task(process, step)
-    assert claim(client, task).status_code == 302
-    response = decide(client, task, decision, note)
-    assert response.status_code == 302, response.content.decode()[:3000]
-    return client
 
 
 def through_reviews(regulation):
