@@ -374,20 +374,74 @@ class Decision(models.Model):
 
 
 class StoredPdf(models.Model):
-    """A rendered PDF kept write-once with its hash."""
+    """One revision of a stage's document PDF, kept write-once.
+
+    Revision 0 is the rendered document; each signature appends one incremental
+    update and makes the next revision, pointing at its parent by hash.
+    """
 
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="pdfs")
     version = models.ForeignKey(Version, on_delete=models.PROTECT, related_name="+")
+    revision = models.PositiveSmallIntegerField(default=0)
     file = models.FileField(upload_to="pdf/%Y/")
-    sha256 = models.CharField(max_length=64)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    parent_sha256 = models.CharField(max_length=64, blank=True)
     data_sha256 = models.CharField(max_length=64, help_text="SHA-256 of the canonical JSON rendered")
     size = models.PositiveIntegerField()
-    is_final = models.BooleanField(default=True)
+    is_final = models.BooleanField(default=False, help_text="The stage's completed, fully signed document")
     previous_stage_sha256 = models.CharField(max_length=64, blank=True, help_text="Final PDF of the stage before")
+    signature_boxes = models.JSONField(default=dict, help_text="Where each signer's stamp goes")
+    software = models.CharField(max_length=200, blank=True, help_text="Template and library versions")
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-created"]
+        ordering = ["document", "revision"]
+        constraints = [models.UniqueConstraint(fields=["document", "version", "revision"], name="unique_pdf_revision")]
 
     def __str__(self) -> str:
-        return f"{self.document.identifier} ({self.sha256[:12]})"
+        return f"{self.document.identifier} r{self.revision} ({self.sha256[:12]})"
+
+
+class SigningCredential(models.Model):
+    """An official's signing certificate and private key, encrypted with their passphrase."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signing_credential")
+    cert_pem = models.TextField()
+    encrypted_key_pem = models.TextField()
+    serial = models.CharField(max_length=64)
+    fingerprint_sha256 = models.CharField(max_length=64, unique=True)
+    not_after = models.DateTimeField()
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sertifikat tanda tangan")
+        verbose_name_plural = _("sertifikat tanda tangan")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.fingerprint_sha256[:16]})"
+
+
+class SignatureRecord(models.Model):
+    """One signature inside a stored PDF revision, with what verifying it found."""
+
+    pdf = models.ForeignKey(StoredPdf, on_delete=models.PROTECT, related_name="signature_records")
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    step = models.CharField(max_length=50)
+    field_name = models.CharField(max_length=80)
+    signer_name = models.CharField(max_length=200)
+    signer_post = models.CharField(max_length=200, blank=True)
+    certificate_fingerprint = models.CharField(max_length=64)
+    certificate_serial = models.CharField(max_length=64)
+    signing_time = models.DateTimeField(null=True)
+    timestamp_time = models.DateTimeField(null=True)
+    validation_ok = models.BooleanField()
+    validation_report = models.JSONField(default=dict)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.signer_name} — {self.field_name}"

@@ -1,7 +1,6 @@
 """State changes of documents: new versions, attachments, stored PDFs."""
 
 import datetime
-import hashlib
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -25,16 +24,10 @@ from .models import (
     Promulgation,
     QuickWin,
     RoadmapItem,
-    StoredPdf,
     Version,
 )
 from .snapshots import snapshot_for
 
-RENDERERS = {
-    DocumentKind.MOU: pdf.render_mou_pdf,
-    DocumentKind.REGULATION: pdf.render_regulation_pdf,
-    DocumentKind.MASTERPLAN: pdf.render_masterplan_pdf,
-}
 LIMITS = settings.SEPAKAT
 
 
@@ -307,34 +300,7 @@ def next_free_numbers(region, year: int) -> tuple[int, int]:
     return highest + 1, highest_bd + 1
 
 
-@transaction.atomic
-def final_pdf_store(*, version: Version, previous_stage_sha256: str = "") -> StoredPdf:
-    """Render the stage's final document with its approval sheet and keep it write-once."""
-    document = version.document
-    data = snapshot_for(version, final=True, previous_stage_sha256=previous_stage_sha256)
-    content = RENDERERS[document.kind](data, draft=False)
-    digest = hashlib.sha256(content).hexdigest()
-    stored = StoredPdf(
-        document=document,
-        version=version,
-        sha256=digest,
-        data_sha256=hashlib.sha256(pdf.canonical_json(data)).hexdigest(),
-        size=len(content),
-        is_final=True,
-        previous_stage_sha256=previous_stage_sha256,
-    )
-    stored.file.save(f"{document.identifier}-final-{digest[:12]}.pdf", ContentFile(content), save=False)
-    stored.save()
-    event_record(
-        actor=None,
-        action="document.pdf_rendered",
-        region=document.programme.region,
-        version=version,
-        details={"sha256": digest, "size": len(content), "final": True},
-    )
-    return stored
-
-
 def draft_pdf(version: Version, *, previous_stage_sha256: str = "") -> bytes:
+    """Any version as a PDF marked DRAF (nothing stored)."""
     data = snapshot_for(version, final=False, previous_stage_sha256=previous_stage_sha256)
-    return RENDERERS[version.document.kind](data, draft=True)
+    return pdf.render_stage_pdf(version.document.kind, data, draft=True).content

@@ -156,6 +156,24 @@ SEPAKAT = {
     "MAX_ARTICLES": 40,
 }
 
+# Signing: the embedded default's local authority and the passphrase rules.
+SIGNING = {
+    "AUTHORITY_DIR": env.path("SIGNING_AUTHORITY_DIR", default=VAR_DIR / "pki"),
+    "PASSPHRASE_MIN_LENGTH": 10,
+    "MAX_FAILED_ATTEMPTS": 5,
+    "LOCK_MINUTES": 15,
+}
+# Printed in every PDF's QR code: where anyone can verify the document.
+SEPAKAT_BASE_URL = env.str("SEPAKAT_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Celery: eager (in-process, on commit) by default; production sets a Redis broker.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not PRODUCTION)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = TIME_ZONE
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -164,6 +182,8 @@ LOGGING = {
         "sepakat": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
         "weasyprint": {"handlers": ["console"], "level": "ERROR"},
         "fontTools": {"handlers": ["console"], "level": "ERROR"},
+        "pypdf": {"handlers": ["console"], "level": "ERROR"},
+        "pyhanko": {"handlers": ["console"], "level": "WARNING"},
     },
 }
 

@@ -1,6 +1,7 @@
 """Test settings: fast hashing, files under a temporary media root."""
 
 import tempfile
+from pathlib import Path
 
 from .settings import *  # noqa: F403
 
@@ -9,3 +10,4 @@ MEDIA_ROOT = tempfile.mkdtemp(prefix="sepakat-test-media-")
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 LANGUAGE_CODE = "id"
 STATIC_ROOT = tempfile.mkdtemp(prefix="sepakat-test-static-")
+SIGNING = {**SIGNING, "AUTHORITY_DIR": Path(tempfile.mkdtemp(prefix="sepakat-test-pki-"))}  # noqa: F405

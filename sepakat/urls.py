@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Site
 
+from agreements.views import VerifyDocumentView, VerifyUploadView, trust_root
 from workflows.flows import MasterplanFlow, MouFlow, RegulationFlow
 from workflows.viewsets import ProgrammeApp, ScopedFlowViewset, ScopedWorkflowApp
 
@@ -30,6 +31,9 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("verifikasi/", VerifyUploadView.as_view(), name="verify"),
+    path("verifikasi/akar.pem", trust_root, name="trust_root"),
+    path("verifikasi/<str:identifier>/", VerifyDocumentView.as_view(), name="verify_document"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", site.urls),
 ]

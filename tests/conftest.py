@@ -47,3 +47,22 @@ def programme(db):
 def _urls_loaded():
     """viewflow nodes can reverse their URLs only once the URLconf is built."""
     import sepakat.urls  # noqa: F401
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _issue_each_certificate_once():
+    """Key generation is the slow part of enrolment: issue one certificate per official per run."""
+    from agreements import signatures
+
+    original = signatures.issue_signer
+    issued = {}
+
+    def issue_once(authority, **kwargs):
+        key = (kwargs["common_name"], kwargs["nip"], kwargs["passphrase"])
+        if key not in issued:
+            issued[key] = original(authority, **kwargs)
+        return issued[key]
+
+    signatures.issue_signer = issue_once
+    yield
+    signatures.issue_signer = original

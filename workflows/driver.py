@@ -14,8 +14,8 @@ from pypdf import PdfWriter
 from viewflow.workflow import STATUS
 from viewflow.workflow.models import Task
 
-from agreements import starter_text
-from agreements.models import APPROVING, DecisionKind
+from agreements import signatures, starter_text
+from agreements.models import APPROVING, DecisionKind, SigningCredential
 from agreements.services import (
     ArticleData,
     MasterplanDraftData,
@@ -30,6 +30,10 @@ from permissions.models import RoleAssignment
 
 from . import services
 from .models import StageProcess
+
+# The demo officials' signing passphrase, set for them the first time the driver
+# signs in their name (a real official sets their own on first use).
+DEMO_SIGNING_PASSPHRASE = "tte-demo-sepakat-2024"
 
 
 class NoHolder(Exception):
@@ -142,14 +146,30 @@ def record_letter(task: Task, user, kind: str = DecisionKind.LETTER_IN_LINE, not
         )
 
 
+def ensure_credential(user) -> None:
+    """Enrol a demo official for signing with the demo passphrase, once."""
+    if not SigningCredential.objects.filter(user=user).exists():
+        signatures.credential_enrol(user=user, passphrase=DEMO_SIGNING_PASSPHRASE,
+                                    confirmation=DEMO_SIGNING_PASSPHRASE)
+
+
+def sign(task: Task, user, kind: str, note: str = ""):
+    ensure_credential(user)
+    with services.acting_on(task) as activation:
+        services.task_begin(activation=activation, user=user)
+        return services.step_sign(activation=activation, user=user, kind=kind, note=note,
+                                  passphrase=DEMO_SIGNING_PASSPHRASE)
+
+
 def promulgate(task: Task, user):
+    ensure_credential(user)
     region = task.process.coerced.programme.region
     year = timezone.localdate().year
     number, berita_daerah = next_free_numbers(region, year)
     with services.acting_on(task) as activation:
         services.task_begin(activation=activation, user=user)
         return services.promulgate(activation=activation, user=user, number=number, year=year,
-                                   berita_daerah_number=berita_daerah)
+                                   berita_daerah_number=berita_daerah, passphrase=DEMO_SIGNING_PASSPHRASE)
 
 
 def act(task: Task, user=None, kind: str | None = None, note: str = "") -> Acted:
@@ -167,7 +187,8 @@ def act(task: Task, user=None, kind: str | None = None, note: str = "") -> Acted
         decision = record_letter(task, user, kind or DecisionKind.LETTER_IN_LINE, note)
     else:
         kind = kind or next(k for k in node.decisions if k in APPROVING)
-        decision = decide(task, user, kind, note)
+        signing_step = node.name in node.flow_class.signing
+        decision = (sign if signing_step else decide)(task, user, kind, note)
     return Acted(task.process.coerced.get_stage_display(), str(node.task_title), decision.actor_name,
                  decision.get_kind_display())
 

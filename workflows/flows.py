@@ -24,6 +24,7 @@ class MouFlow(StageFlow):
     stage = Stage.MOU
     process_title = _("Nota Kesepakatan")
     process_description = _("Tahap 1: nota kesepakatan antara daerah dan Direktorat Jenderal APTIKA.")
+    signing = {"sign_ministry": _("PIHAK KESATU"), "sign_region": _("PIHAK KEDUA")}
 
     start = flow.StartHandle(this.start_case).Next(this.draft)
 
@@ -88,7 +89,8 @@ class MouFlow(StageFlow):
 
     # 1.4 Signature by both parties. Kepala Daerah: Penandatangan
     sign_region = (
-        Step(views.DecisionView.as_view())
+        Step(views.SignView.as_view())
+        .onCreate(this.prepare_signing)
         .Annotation(title=_("1.4 Tanda tangan Kepala Daerah"))
         .Role(MOU["sign_region"])
         .Decisions(D.SIGNED, D.REJECTED)
@@ -100,7 +102,8 @@ class MouFlow(StageFlow):
 
     # Direktur Jenderal APTIKA: Penandatangan
     sign_ministry = (
-        Step(views.DecisionView.as_view())
+        Step(views.SignView.as_view())
+        .onCreate(this.prepare_signing)
         .Annotation(title=_("1.4 Tanda tangan Direktur Jenderal APTIKA"))
         .Role(MOU["sign_ministry"])
         .Decisions(D.SIGNED, D.REJECTED)
@@ -123,6 +126,7 @@ class RegulationFlow(StageFlow):
     stage = Stage.REGULATION
     process_title = _("Peraturan Kepala Daerah")
     process_description = _("Tahap 2: peraturan wali kota/bupati sebagai dasar hukum kota cerdas.")
+    signing = {"enact": _("Penetapan"), "promulgate": _("Pengundangan")}
 
     start = flow.StartHandle(this.start_case).Next(this.draft)
 
@@ -219,7 +223,8 @@ class RegulationFlow(StageFlow):
 
     # 2.6 Kepala Daerah: Penandatangan (enactment)
     enact = (
-        Step(views.DecisionView.as_view())
+        Step(views.SignView.as_view())
+        .onCreate(this.prepare_signing)
         .Annotation(title=_("2.6 Penetapan oleh Kepala Daerah"))
         .Role(REG["enact"])
         .Decisions(D.SIGNED, D.RETURNED)
@@ -230,6 +235,7 @@ class RegulationFlow(StageFlow):
     # 2.7 Sekda daerah: numbers, Berita Daerah, promulgation
     promulgate = (
         Step(views.PromulgationView.as_view())
+        .onCreate(this.prepare_signing)
         .Annotation(title=_("2.7 Pengundangan oleh Sekretaris Daerah"))
         .Role(REG["promulgate"])
         .Decisions(D.PROMULGATED)
@@ -249,6 +255,7 @@ class MasterplanFlow(StageFlow):
     stage = Stage.MASTERPLAN
     process_title = _("Masterplan Kota Cerdas")
     process_description = _("Tahap 3: masterplan kota cerdas, enam dimensi, program cepat dan peta jalan.")
+    signing = {"commitment": _("Lembar Komitmen Kepala Daerah"), "accept": _("Penerimaan Direktorat LAIP")}
 
     start = flow.StartHandle(this.start_case).Next(this.draft)
 
@@ -299,7 +306,8 @@ class MasterplanFlow(StageFlow):
 
     # 3.4 Kepala Daerah: Lembar Komitmen
     commitment = (
-        Step(views.DecisionView.as_view())
+        Step(views.SignView.as_view())
+        .onCreate(this.prepare_signing)
         .Annotation(title=_("3.4 Lembar Komitmen Kepala Daerah"))
         .Role(MP["commitment"])
         .Decisions(D.SIGNED)
@@ -308,7 +316,8 @@ class MasterplanFlow(StageFlow):
 
     # 3.5 Direktorat LAIP: acceptance
     accept = (
-        Step(views.DecisionView.as_view())
+        Step(views.SignView.as_view())
+        .onCreate(this.prepare_signing)
         .Annotation(title=_("3.5 Penerimaan oleh Direktorat LAIP"))
         .Role(MP["accept"])
         .Decisions(D.ACCEPTED, D.RETURNED, D.REJECTED)

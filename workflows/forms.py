@@ -19,6 +19,7 @@ from agreements.uploads import PdfUploadField
 from . import messages
 
 LIMITS = settings.SEPAKAT
+SIGNING_DECISIONS = (DecisionKind.SIGNED, DecisionKind.PROMULGATED, DecisionKind.ACCEPTED)
 
 
 def _text(label, *, required=True, rows=4, max_length=None):
@@ -169,11 +170,41 @@ class LetterForm(DecisionForm):
         return letter_date
 
 
+def _passphrase_field(required=True):
+    return forms.CharField(
+        label=_("Passphrase tanda tangan"), required=required, strip=False, max_length=200,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class SignForm(DecisionForm):
+    """A signature step: the signing decision needs the signer's passphrase."""
+
+    passphrase = _passphrase_field(required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") in SIGNING_DECISIONS and not cleaned.get("passphrase"):
+            self.add_error("passphrase", _("Masukkan passphrase untuk menandatangani."))
+        return cleaned
+
+
 class PromulgationForm(forms.Form):
     number = forms.IntegerField(label=_("Nomor peraturan"), min_value=1, max_value=9999)
     year = forms.IntegerField(label=_("Tahun"), min_value=2017, max_value=2100)
     berita_daerah_number = forms.IntegerField(label=_("Nomor Berita Daerah"), min_value=1, max_value=9999)
     note = _text(_("Catatan"), required=False, max_length=LIMITS["NOTE_MAX_LENGTH"])
+    passphrase = _passphrase_field()
+
+
+class EnrolForm(forms.Form):
+    passphrase = _passphrase_field()
+    confirmation = forms.CharField(label=_("Ulangi passphrase"), strip=False, max_length=200,
+                                   widget=forms.PasswordInput(attrs={"autocomplete": "off"}))
+
+
+class VerifyForm(forms.Form):
+    file = PdfUploadField(label=_("Berkas PDF yang akan diverifikasi"))
 
 
 class AttachmentForm(forms.Form):

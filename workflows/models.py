@@ -41,6 +41,7 @@ class StageProcess(Process):
     last_decision = models.CharField(max_length=20, blank=True)
     rejection_reason = models.TextField(_("alasan penolakan"), blank=True)
     final_pdf = models.ForeignKey(StoredPdf, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    preparation_error = models.TextField(_("galat penyiapan dokumen"), blank=True)
 
     class Meta:
         verbose_name = _("kasus tahap")

@@ -57,6 +57,13 @@ class StageFlow(flow.Flow):
     def was_rejected(self, activation):
         return activation.process.last_decision == DecisionKind.REJECTED
 
+    signing: dict = {}  # signing step -> the signer's label on the approval sheet, in sheet order
+
+    def prepare_signing(self, activation):
+        from . import services
+
+        services.signing_prepare_queue(activation.process)
+
     def close_stage(self, activation):
         from . import services
 

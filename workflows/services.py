@@ -7,14 +7,17 @@ viewflow's task views take it for a POST, and `acting_on` takes it for code
 
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from viewflow.workflow import STATUS
 from viewflow.workflow.models import Task
 
+from agreements import signatures
 from agreements.models import NEEDS_NOTE, RETURNING, Decision, DecisionKind, Document
-from agreements.services import final_pdf_store, letter_record, promulgation_record, version_create
+from agreements.services import letter_record, promulgation_record, version_create
+from agreements.snapshots import wib
 from audit.services import event_record
 from permissions.roles import STEP_ROLES
 from permissions.selectors import active_assignment_for, user_holds_step_role
@@ -176,16 +179,125 @@ def letter_submit(*, activation, user, kind: str, note: str, letter_number: str,
     return decision
 
 
-def promulgate(*, activation, user, number: int, year: int, berita_daerah_number: int, note: str = "") -> Decision:
-    """Step 2.7: the Sekda numbers the regulation and promulgates it."""
+SIGNING_KINDS = frozenset({DecisionKind.SIGNED, DecisionKind.PROMULGATED, DecisionKind.ACCEPTED})
+
+
+def step_sign(*, activation, user, kind: str, note: str = "", passphrase: str = "", promulgation=None) -> Decision:
+    """A signature step: signing decisions sign the document with the user's passphrase.
+
+    A wrong passphrase raises SigningRefused after its failure is counted; the
+    rest happens in a savepoint, so a failed signature leaves nothing behind.
+    """
     _check_actor(activation, user)
-    _check_decision(activation, DecisionKind.PROMULGATED, note)
+    _check_decision(activation, kind, note)
     process = activation.process
-    promulgation_record(
-        document=process.document, user=user, number=number, year=year, berita_daerah_number=berita_daerah_number
+    if kind not in SIGNING_KINDS:
+        return _finish(activation, user, kind, note)
+    revision = signing_revision(process)
+    signer, credential = signatures.unlock_signer(user=user, passphrase=passphrase)
+    with transaction.atomic():
+        stamp = [str(messages.SIGNED_BY), *_signer_identity(activation, user), wib(timezone.now())]
+        if promulgation is not None:
+            record = promulgation_record(document=process.document, user=user, **promulgation)
+            stamp[1:1] = [f"Nomor {record.number} Tahun {record.year}",
+                          f"Berita Daerah Nomor {record.berita_daerah_number}"]
+        name, post = _signer_identity(activation, user)
+        signatures.document_sign(
+            revision=revision, user=user, signer=signer, credential=credential, step=activation.flow_task.name,
+            field_name=signature_field(activation.flow_task.name), signer_name=name, signer_post=post,
+            stamp_lines=tuple(stamp), location=process.programme.region.display_name,
+        )
+        return _finish(activation, user, kind, note)
+
+
+def promulgate(*, activation, user, number: int, year: int, berita_daerah_number: int, note: str = "",
+               passphrase: str = "") -> Decision:
+    """Step 2.7: the Sekda numbers the regulation, signs and promulgates it."""
+    return step_sign(
+        activation=activation, user=user, kind=DecisionKind.PROMULGATED, note=note, passphrase=passphrase,
+        promulgation={"number": number, "year": year, "berita_daerah_number": berita_daerah_number},
     )
-    decision = _record(activation, user, DecisionKind.PROMULGATED, note=note.strip(),
-                       version=process.document.latest_version())
+
+
+def signature_field(step: str) -> str:
+    return f"ttd_{step}"
+
+
+def signature_slots(process: StageProcess) -> list[dict]:
+    """One empty cell on the approval sheet per signing step, in the flow's order."""
+    region = process.programme.region
+    posts = {
+        "sign_ministry": "Direktur Jenderal Aplikasi Informatika",
+        "sign_region": region.head_title,
+        "enact": region.head_title,
+        "promulgate": f"Sekretaris Daerah {region.display_name}",
+        "commitment": region.head_title,
+        "accept": "Direktur Layanan Aplikasi Informatika Pemerintahan",
+    }
+    return [
+        {"field": signature_field(step), "label": str(label), "post": posts.get(step, ""), "name": ""}
+        for step, label in flow_for(process.stage).signing.items()
+    ]
+
+
+def signing_revision(process: StageProcess):
+    """The latest revision of the document to sign, rendering it now if the embedded default allows."""
+    version = process.document.latest_version()
+    revision = signatures.latest_revision(version)
+    if revision is not None:
+        return revision
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        raise signatures.SigningRefused(process.preparation_error or signatures.NOT_PREPARED)
+    return _render_for_signing(process)
+
+
+def _render_for_signing(process: StageProcess):
+    previous = previous_stage_case(process.programme, process.stage)
+    return signatures.render_for_signing(
+        version=process.document.latest_version(),
+        slots=signature_slots(process),
+        previous_stage_sha256=previous.final_pdf.sha256 if previous and previous.final_pdf else "",
+    )
+
+
+def signing_prepare(*, process_id: int) -> None:
+    """Celery task body: render the document before its first signer opens the step."""
+    with transaction.atomic():
+        process = StageProcess.objects.select_for_update().get(pk=process_id)
+        if process.outcome != Outcome.OPEN:
+            return
+        _render_for_signing(process)
+        if process.preparation_error:
+            process.preparation_error = ""
+            process.save(update_fields=["preparation_error"])
+
+
+def signing_preparation_failed(*, process_id: int, error: Exception) -> None:
+    StageProcess.objects.filter(pk=process_id).update(
+        preparation_error=f"{messages.PREPARATION_FAILED} ({error.__class__.__name__}: {error})"
+    )
+
+
+def signing_prepare_queue(process: StageProcess) -> None:
+    """Render off the request path once the transaction that reached a signing step commits."""
+    from agreements.tasks import prepare_signing
+
+    process_id = process.pk
+    transaction.on_commit(lambda: prepare_signing.delay(process_id))
+
+
+def _signer_identity(activation, user) -> list[str]:
+    official = getattr(user, "official", None)
+    assignment = active_assignment_for(user, activation.flow_task.step_role, activation.process.programme.region)
+    post = official.post if official else ""
+    if assignment and assignment.acting:
+        post = f"Plt. {post}"
+    return [official.full_name if official else user.get_username(), post]
+
+
+def _finish(activation, user, kind: str, note: str) -> Decision:
+    decision = _record(activation, user, kind, note=note.strip(),
+                       version=activation.process.document.latest_version())
     activation.execute()
     return decision
 
@@ -197,12 +309,10 @@ def round_has_no_return(process: StageProcess) -> bool:
 
 
 def case_close(*, process: StageProcess) -> None:
-    """Render and keep the final PDF; the stage is done and the next one opens."""
-    previous = previous_stage_case(process.programme, process.stage)
-    stored = final_pdf_store(
-        version=process.document.latest_version(),
-        previous_stage_sha256=previous.final_pdf.sha256 if previous and previous.final_pdf else "",
-    )
+    """The last signed revision becomes the final PDF; the stage is done and the next one opens."""
+    stored = signatures.latest_revision(process.document.latest_version())
+    stored.is_final = True
+    stored.save(update_fields=["is_final"])
     process.final_pdf = stored
     process.outcome = Outcome.COMPLETED
     process.save(update_fields=["final_pdf", "outcome"])

@@ -1,16 +1,19 @@
 """Thin views: parse the request, call a service, render."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import generic
 from viewflow.workflow import STATUS
 from viewflow.workflow.flow.views import AssignTaskView, UnassignTaskView
 
-from agreements import compare, starter_text
+from agreements import compare, signatures, starter_text
+from agreements.models import SigningCredential
 from agreements.services import attachment_add, draft_pdf, next_free_numbers
 from permissions.selectors import regions_visible_to
 
@@ -152,8 +155,49 @@ class LetterView(DecisionView):
         )
 
 
-class PromulgationView(_StepViewMixin, generic.FormView):
-    """2.7: the Sekda assigns the numbers and promulgates."""
+class _SigningMixin:
+    """Signature steps: show whether the document is ready and whether the user can sign."""
+
+    def get_context_data(self, **kwargs):
+        process = self.request.activation.process
+        version = process.document.latest_version()
+        revision = signatures.latest_revision(version) if version else None
+        return super().get_context_data(
+            signing_ready=revision is not None or settings.CELERY_TASK_ALWAYS_EAGER,
+            signing_revision=revision,
+            preparation_error=process.preparation_error,
+            has_credential=SigningCredential.objects.filter(user=self.request.user).exists(),
+            **kwargs,
+        )
+
+    def refuse(self, form, error):
+        # Returned, not raised: the failed attempt counted by the service must be committed.
+        form.add_error(None, str(error))
+        return self.form_invalid(form)
+
+
+class SignView(_SigningMixin, DecisionView):
+    template_name = "workflows/sign.html"
+    form_class = forms.SignForm
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except signatures.SigningRefused as error:
+            return self.refuse(form, error)
+
+    def decide(self, form):
+        return services.step_sign(
+            activation=self.request.activation,
+            user=self.request.user,
+            kind=form.cleaned_data["decision"],
+            note=form.cleaned_data["note"],
+            passphrase=form.cleaned_data["passphrase"],
+        )
+
+
+class PromulgationView(_SigningMixin, _StepViewMixin, generic.FormView):
+    """2.7: the Sekda assigns the numbers, signs and promulgates."""
 
     template_name = "workflows/promulgation.html"
     form_class = forms.PromulgationForm
@@ -168,11 +212,53 @@ class PromulgationView(_StepViewMixin, generic.FormView):
         try:
             decision = services.promulgate(activation=self.request.activation, user=self.request.user,
                                            **form.cleaned_data)
+        except signatures.SigningRefused as error:
+            return self.refuse(form, error)
         except (services.StepError, ValidationError) as error:
             for message in _errors_of(error):
                 form.add_error(None, message)
             return self.form_invalid(form)
         return self.done(texts.DECISION_RECORDED % {"decision": decision.get_kind_display()})
+
+
+class EnrolView(generic.FormView):
+    """First use: the official sets a signing passphrase and receives a certificate."""
+
+    template_name = "workflows/enrol.html"
+    form_class = forms.EnrolForm
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            credential=SigningCredential.objects.filter(user=self.request.user).first(),
+            minimum=settings.SIGNING["PASSPHRASE_MIN_LENGTH"],
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        try:
+            signatures.credential_enrol(user=self.request.user, **form.cleaned_data)
+        except ValidationError as error:
+            for message in _errors_of(error):
+                form.add_error(None, message)
+            return self.form_invalid(form)
+        messages.success(self.request, texts.PASSPHRASE_SET)
+        next_url = self.request.GET.get("next", "")
+        if url_has_allowed_host_and_scheme(next_url, allowed_hosts={self.request.get_host()}):
+            return redirect(next_url)
+        return redirect("sepakat:index")
+
+
+class SigningRetryView(generic.View):
+    """Queue the document's preparation again after a failure."""
+
+    def post(self, request, process_pk):
+        case = _case_or_404(request.user, process_pk)
+        if not selectors.takes_part_in(request.user, case):
+            raise PermissionDenied
+        StageProcess.objects.filter(pk=case.pk).update(preparation_error="")
+        services.signing_prepare_queue(case)
+        messages.info(request, texts.PREPARATION_QUEUED)
+        return redirect(case_url(case.pk))
 
 
 class ClaimTaskView(AssignTaskView):

@@ -125,6 +125,9 @@ class ProgrammeApp(Application):
         "kasus/<int:process_pk>/versi/<int:number>/pdf/", views.VersionPdfView.as_view(), name="version_pdf"
     )
     final_pdf_path = path("kasus/<int:process_pk>/final.pdf", views.FinalPdfView.as_view(), name="final_pdf")
+    enrol_path = path("tanda-tangan/passphrase/", views.EnrolView.as_view(), name="enrol")
+    signing_retry_path = path("kasus/<int:process_pk>/siapkan-ulang/", views.SigningRetryView.as_view(),
+                              name="signing_retry")
     compare_path = path("kasus/<int:process_pk>/bandingkan/", views.CompareView.as_view(), name="compare")
     attachment_upload_path = path(
         "kasus/<int:process_pk>/lampiran/", views.AttachmentUploadView.as_view(), name="attachment_upload"

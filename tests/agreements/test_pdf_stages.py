@@ -254,7 +254,7 @@ def test_regulation_before_promulgation_shows_placeholders():
     assert squash(REGULATION["enactment"]["name"].upper()) not in text
     assert squash(REGULATION["promulgation"]["name"].upper()) not in text
     assert "Belumadakeputusan." in text
-    assert "SHA-256" not in text
+    assert "Dokumentahapsebelumnya" not in text  # no previous stage hash (the footer has its own)
 
 
 def test_regulation_with_empty_lists_still_renders():
@@ -330,7 +330,7 @@ def test_masterplan_unsigned_and_empty_still_renders():
     )
     assert squash(MASTERPLAN["commitment"]["name"]) not in text
     assert squash(MASTERPLAN["acceptance"]["name"]) not in text
-    assert "SHA-256" not in text
+    assert "Dokumentahapsebelumnya" not in text  # no previous stage hash (the footer has its own)
 
 
 def test_roadmap_groups_keep_input_order_within_a_horizon():

@@ -22,7 +22,14 @@ def claim(client, task):
 
 
 def decide(client, task, decision, note=""):
-    return client.post(task_url(task, "execute"), {"decision": decision, "note": note})
+    """Post a decision; at a signature step the (demo) signer types their passphrase."""
+    from workflows.driver import DEMO_SIGNING_PASSPHRASE, ensure_credential
+
+    task.refresh_from_db()
+    if task.owner is not None and task.flow_task.name in task.flow_task.flow_class.signing:
+        ensure_credential(task.owner)
+    return client.post(task_url(task, "execute"),
+                       {"decision": decision, "note": note, "passphrase": DEMO_SIGNING_PASSPHRASE})
 
 
 def draft_form(title="Sinergi Kota Cerdas", articles=(("Maksud", "Isi pasal satu."), ("Penutup", "Isi penutup."))):

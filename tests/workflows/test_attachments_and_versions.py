@@ -8,7 +8,7 @@ from agreements.models import Attachment, DecisionKind
 from workflows import driver, services
 from workflows.models import Stage, StageProcess
 
-from .helpers import claim, draft_form, open_task, pdf_bytes, task_url
+from .helpers import claim, decide, draft_form, open_task, pdf_bytes, task_url
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +94,7 @@ def test_closing_task_submitted_twice_chains_into_the_next_stage_once(as_user, p
     client = as_user("dirjen")
     task = open_task(process, "sign_ministry")
     claim(client, task)
-    first = client.post(task_url(task, "execute"), {"decision": DecisionKind.SIGNED, "note": ""})
-    second = client.post(task_url(task, "execute"), {"decision": DecisionKind.SIGNED, "note": ""})
+    first = decide(client, task, DecisionKind.SIGNED)
+    second = decide(client, task, DecisionKind.SIGNED)
     assert first.status_code == 302 and second.status_code == 302
     assert StageProcess.objects.filter(programme=programme(BANJAR), stage=Stage.REGULATION).count() == 1

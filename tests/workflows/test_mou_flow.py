@@ -3,7 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from agreements.models import Decision, DecisionKind
+from agreements.models import Decision, DecisionKind, SignatureRecord
+from agreements.signatures import trust_roots
+from agreements.signing import verify_pdf
 from workflows import messages
 from workflows.models import Outcome, StageProcess
 
@@ -36,7 +38,7 @@ def approve_reviews(as_user, process, region=BANJAR):
     act(as_user, f"{region}.hukum", process, "review_legal", DecisionKind.APPROVED)
 
 
-def test_happy_path_ends_with_final_pdf_naming_every_approver(as_user, programme):
+def test_happy_path_ends_with_final_pdf_naming_every_approver(as_user, programme, official):
     process = start_case(as_user, programme)
     submit_draft(as_user, process)
     approve_reviews(as_user, process)
@@ -58,11 +60,20 @@ def test_happy_path_ends_with_final_pdf_naming_every_approver(as_user, programme
 
     assert hashlib.sha256(content).hexdigest() == process.final_pdf.sha256
     text = " ".join(pdf_text(content).split())
-    for decision in Decision.objects.filter(process=process):
+    decisions = Decision.objects.filter(process=process)
+    for decision in decisions.exclude(kind=DecisionKind.SIGNED):  # decided before the document was rendered
         assert decision.actor_name.split(",")[0] in text
-    for label in ("Diajukan", "Disetujui", "Diparaf", "Ditandatangani", "LEMBAR PERSETUJUAN"):
+    for label in ("Diajukan", "Disetujui", "Diparaf", "LEMBAR PERSETUJUAN", "Tanda Tangan Elektronik"):
         assert label in text
     assert "DRAF" not in text
+    # The signers are in the PDF as PAdES signatures, each verified and recorded.
+    report = verify_pdf(content, trust_roots_pem=trust_roots())
+    assert report.valid
+    signers = [s.signer_name for s in report.signatures]
+    assert signers == [official(f"{BANJAR}.kdh").official.full_name, official("dirjen").official.full_name]
+    assert all(s.timestamp_time is not None for s in report.signatures)
+    records = SignatureRecord.objects.filter(pdf__document=process.document).order_by("pdf__revision")
+    assert [r.step for r in records] == ["sign_region", "sign_ministry"] and all(r.validation_ok for r in records)
 
     page = client.get(case_url(process)).content.decode()
     assert "Selesai" in page and process.final_pdf.sha256 in page

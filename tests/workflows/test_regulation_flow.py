@@ -5,9 +5,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from agreements.models import Decision, DecisionKind, Document, Promulgation
+from agreements.models import (
+    Decision,
+    DecisionKind,
+    Document,
+    Promulgation,
+    SignatureRecord,
+    SigningCredential,
+)
 from agreements.services import DUPLICATE_NUMBER
 from workflows import driver
+from workflows.driver import DEMO_SIGNING_PASSPHRASE, ensure_credential
 from workflows.models import Outcome, Stage, StageProcess
 
 from .helpers import act, case_url, claim, open_task, pdf_bytes, pdf_text, task_url
@@ -87,18 +95,28 @@ def test_whole_regulation_through_the_site(as_user, regulation, mou_done):
     page = sekda.get(task_url(promulgate, "execute")).content.decode()
     assert 'name="number" value="1"' in page  # next free number suggested
     year = timezone.localdate().year
-    response = sekda.post(task_url(promulgate, "execute"),
-                          {"number": 7, "year": year, "berita_daerah_number": 7, "note": ""})
+    ensure_credential(promulgate.owner if promulgate.owner else driver.holder_of(promulgate))
+    response = sekda.post(task_url(promulgate, "execute"), {"number": 7, "year": year, "berita_daerah_number": 7,
+                                                            "note": "", "passphrase": DEMO_SIGNING_PASSPHRASE})
     assert response.status_code == 302, response.content.decode()[:3000]
 
     regulation.refresh_from_db()
     assert regulation.outcome == Outcome.COMPLETED
     assert regulation.final_pdf.previous_stage_sha256 == mou_done.final_pdf.sha256
     text = " ".join(pdf_text(regulation.final_pdf.file.read()).split())
-    for expected in ("PERATURAN WALI KOTA BANJAR", f"NOMOR 7 TAHUN {year}", "Menimbang", "Mengingat",
-                     "MEMUTUSKAN", "Menetapkan", "Ketentuan Umum", f"BERITA DAERAH KOTA BANJAR TAHUN {year} NOMOR 7",
-                     "Diundangkan", "Surat harmonisasi: sesuai"):
+    # Signed at enactment with the number left blank, as in practice: the Sekda's promulgation
+    # signature carries the regulation and Berita Daerah numbers in its stamp.
+    for expected in ("PERATURAN WALI KOTA BANJAR", "NOMOR …… TAHUN ……", "Menimbang", "Mengingat",
+                     "MEMUTUSKAN", "Menetapkan", "Ketentuan Umum", "Surat harmonisasi: sesuai", "Penetapan",
+                     "Pengundangan"):
         assert expected in text, expected
+    promulgation = Promulgation.objects.get(document=regulation.document)
+    assert (promulgation.number, promulgation.year, promulgation.berita_daerah_number) == (7, year, 7)
+    records = SignatureRecord.objects.filter(pdf__document=regulation.document).order_by("pdf__revision")
+    assert [r.step for r in records] == ["enact", "promulgate"]
+    assert regulation.final_pdf.signature_records.get().certificate_fingerprint == (
+        SigningCredential.objects.get(user__username=f"{BANJAR}.sekda").fingerprint_sha256
+    )
     masterplan = StageProcess.objects.get(programme=regulation.programme, stage=Stage.MASTERPLAN)
     assert masterplan.outcome == Outcome.OPEN
     assert client.get(case_url(regulation)).status_code == 200
@@ -205,11 +223,13 @@ def test_promulgation_number_must_be_unique_per_region_and_year(as_user, regulat
     sekda = as_user(f"{BANJAR}.sekda")
     task = open_task(regulation, "promulgate")
     claim(sekda, task)
-    response = sekda.post(task_url(task, "execute"), {"number": 3, "year": year, "berita_daerah_number": 9})
+    ensure_credential(official(f"{BANJAR}.sekda"))
+    signed = {"year": year, "berita_daerah_number": 9, "passphrase": DEMO_SIGNING_PASSPHRASE}
+    response = sekda.post(task_url(task, "execute"), {"number": 3, **signed})
     assert response.status_code == 200
     assert str(DUPLICATE_NUMBER % {"number": 3, "year": year}) in response.content.decode()
     assert open_task(regulation, "promulgate")
-    response = sekda.post(task_url(task, "execute"), {"number": 4, "year": year, "berita_daerah_number": 9})
+    response = sekda.post(task_url(task, "execute"), {"number": 4, **signed})
     assert response.status_code == 302
     regulation.refresh_from_db()
     assert regulation.outcome == Outcome.COMPLETED

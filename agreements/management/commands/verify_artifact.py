@@ -1,0 +1,35 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from agreements.verification import verify_content
+
+
+class Command(BaseCommand):
+    help = "Verify a Sepakat PDF: signatures, timestamp, registration and the chain of stages. Exit 0 when genuine."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+
+    def handle(self, *args, file, **options):
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"Berkas tidak ditemukan: {file}", returncode=2)
+        verification = verify_content(path.read_bytes())
+        stored = verification.stored
+        if stored:
+            self.stdout.write(f"{stored.document.get_kind_display()} {stored.document.identifier} "
+                              f"(versi {stored.version.number}, revisi {stored.revision})")
+        self.stdout.write(f"SHA-256 {verification.sha256}")
+        for signature in verification.report.signatures:
+            status = "sah" if signature.ok else "TIDAK SAH"
+            self.stdout.write(f"  tanda tangan: {signature.signer_name} — {status} — "
+                              f"waktu {signature.signing_time}, cap waktu {signature.timestamp_time}")
+        for link in verification.chain:
+            self.stdout.write(f"  rantai: {link.label} {link.identifier} — {'sah' if link.ok else 'BERMASALAH'}")
+        if verification.genuine:
+            self.stdout.write(self.style.SUCCESS("ASLI: semua pemeriksaan lolos."))
+            return
+        for reason in verification.all_problems:
+            self.stderr.write(f"  - {reason}")
+        raise CommandError("TIDAK ASLI: lihat alasan di atas.", returncode=1)

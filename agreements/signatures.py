@@ -1,0 +1,242 @@
+"""Electronic signatures on stage documents: enrolment, signing, verification.
+
+Signing goes through agreements.signing's DocumentSigner interface; the embedded
+default is a local authority whose keys never leave this server, each official's
+key encrypted with the passphrase they set at enrolment and type at every
+signature.
+"""
+
+import datetime
+import hashlib
+from dataclasses import asdict
+from functools import cache
+from importlib import metadata
+
+import weasyprint
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+
+from audit.services import event_record
+
+from .models import SignatureRecord, SigningCredential, StoredPdf, Version
+from .pdf import render_stage_pdf
+from .signing import (
+    Authority,
+    LocalKeySigner,
+    SignatureRequest,
+    SigningError,
+    WrongPassphrase,
+    ensure_authority,
+    issue_signer,
+    verify_pdf,
+)
+from .snapshots import snapshot_for, wib
+
+PASSPHRASE_TOO_SHORT = gettext_lazy("Passphrase paling sedikit %(min)d karakter.")
+PASSPHRASE_MISMATCH = gettext_lazy("Konfirmasi passphrase tidak sama.")
+ALREADY_ENROLLED = gettext_lazy("Anda sudah memiliki sertifikat tanda tangan.")
+NO_CREDENTIAL = gettext_lazy("Anda belum memiliki sertifikat tanda tangan. Atur passphrase terlebih dahulu.")
+WRONG_PASSPHRASE = gettext_lazy("Passphrase salah. Dokumen tidak ditandatangani. Sisa percobaan: %(left)d.")
+SIGNING_LOCKED = gettext_lazy(
+    "Penandatanganan dikunci karena passphrase salah berulang kali. Coba lagi setelah %(until)s."
+)
+VERIFICATION_FAILED = gettext_lazy(
+    "Tanda tangan gagal diverifikasi; dokumen tidak dicatat sebagai ditandatangani: %(why)s"
+)
+NOT_PREPARED = gettext_lazy("Dokumen untuk ditandatangani sedang disiapkan. Coba beberapa saat lagi.")
+
+TEMPLATE_VERSION = "sepakat-pdf-2"
+
+
+class SigningRefused(Exception):
+    """Nothing was signed; the message says why."""
+
+
+@cache
+def authority() -> Authority:
+    return ensure_authority(settings.SIGNING["AUTHORITY_DIR"])
+
+
+def trust_roots() -> list[bytes]:
+    return [authority().ca_cert_pem]
+
+
+def software_versions() -> str:
+    return f"{TEMPLATE_VERSION}; WeasyPrint {weasyprint.__version__}; pyHanko {metadata.version('pyHanko')}"
+
+
+@transaction.atomic
+def credential_enrol(*, user, passphrase: str, confirmation: str) -> SigningCredential:
+    """Issue the official's certificate; the private key is kept encrypted with their passphrase."""
+    if SigningCredential.objects.filter(user=user).exists():
+        raise ValidationError(ALREADY_ENROLLED)
+    minimum = settings.SIGNING["PASSPHRASE_MIN_LENGTH"]
+    if len(passphrase) < minimum:
+        raise ValidationError(PASSPHRASE_TOO_SHORT % {"min": minimum})
+    if passphrase != confirmation:
+        raise ValidationError(PASSPHRASE_MISMATCH)
+    official = user.official
+    agency = user.role_assignments.select_related("agency").first()
+    issued = issue_signer(
+        authority(),
+        common_name=official.full_name,
+        organisation=agency.agency.name if agency else "Sepakat",
+        unit=official.post,
+        nip=official.nip or user.username,
+        passphrase=passphrase,
+    )
+    credential = SigningCredential.objects.create(
+        user=user,
+        cert_pem=issued.cert_pem.decode(),
+        encrypted_key_pem=issued.encrypted_key_pem.decode(),
+        serial=str(issued.serial),
+        fingerprint_sha256=issued.fingerprint_sha256,
+        not_after=issued.not_after,
+    )
+    event_record(actor=user, action="signing.credential_issued",
+                 details={"serial": credential.serial, "fingerprint": credential.fingerprint_sha256})
+    return credential
+
+
+def unlock_signer(*, user, passphrase: str) -> tuple[LocalKeySigner, SigningCredential]:
+    """The user's signer, if the passphrase is right and signing is not locked.
+
+    A wrong passphrase is counted (and recorded) before SigningRefused is raised:
+    callers return an error page rather than raising, so the count is committed.
+    """
+    credential = SigningCredential.objects.select_for_update().filter(user=user).first()
+    if credential is None:
+        raise SigningRefused(NO_CREDENTIAL)
+    now = timezone.now()
+    if credential.locked_until and credential.locked_until > now:
+        raise SigningRefused(SIGNING_LOCKED % {"until": wib(credential.locked_until)})
+    try:
+        signer = LocalKeySigner(
+            cert_pem=credential.cert_pem.encode(),
+            encrypted_key_pem=credential.encrypted_key_pem.encode(),
+            passphrase=passphrase,
+            authority=authority(),
+        )
+    except WrongPassphrase:
+        limit = settings.SIGNING["MAX_FAILED_ATTEMPTS"]
+        credential.failed_attempts += 1
+        locked = credential.failed_attempts >= limit
+        if locked:
+            credential.locked_until = now + datetime.timedelta(minutes=settings.SIGNING["LOCK_MINUTES"])
+            credential.failed_attempts = 0
+        credential.save(update_fields=["failed_attempts", "locked_until"])
+        event_record(actor=user, action="signing.passphrase_failed", details={"locked": locked})
+        if locked:
+            raise SigningRefused(SIGNING_LOCKED % {"until": wib(credential.locked_until)}) from None
+        raise SigningRefused(WRONG_PASSPHRASE % {"left": limit - credential.failed_attempts}) from None
+    if credential.failed_attempts:
+        credential.failed_attempts = 0
+        credential.save(update_fields=["failed_attempts"])
+    return signer, credential
+
+
+def base_revision(version: Version) -> StoredPdf | None:
+    return StoredPdf.objects.filter(version=version, revision=0).first()
+
+
+def latest_revision(version: Version) -> StoredPdf | None:
+    return StoredPdf.objects.filter(version=version).order_by("-revision").first()
+
+
+@transaction.atomic
+def render_for_signing(*, version: Version, slots: list[dict], previous_stage_sha256: str) -> StoredPdf:
+    """Render the document the signers will sign (revision 0), once per version."""
+    existing = base_revision(version)
+    if existing:
+        return existing
+    document = version.document
+    data = snapshot_for(version, final=True, previous_stage_sha256=previous_stage_sha256)
+    data["signature_slots"] = slots
+    data["verification_url"] = f"{settings.SEPAKAT_BASE_URL}/verifikasi/{document.identifier}/"
+    rendered = render_stage_pdf(document.kind, data, draft=False)
+    digest = hashlib.sha256(rendered.content).hexdigest()
+    stored = StoredPdf(
+        document=document,
+        version=version,
+        revision=0,
+        sha256=digest,
+        data_sha256=rendered.data_sha256,
+        size=len(rendered.content),
+        previous_stage_sha256=previous_stage_sha256,
+        signature_boxes={name: [b.page_index, list(b.box)] for name, b in rendered.signature_boxes.items()},
+        software=software_versions(),
+    )
+    stored.file.save(f"{document.identifier}-v{version.number}-r0-{digest[:12]}.pdf", ContentFile(rendered.content),
+                     save=False)
+    stored.save()
+    event_record(actor=None, action="document.pdf_rendered", region=document.programme.region, version=version,
+                 details={"sha256": digest, "size": stored.size, "revision": 0})
+    return stored
+
+
+@transaction.atomic
+def document_sign(
+    *, revision: StoredPdf, user, signer: LocalKeySigner, credential: SigningCredential, step: str,
+    field_name: str, signer_name: str, signer_post: str, stamp_lines: tuple[str, ...], location: str,
+) -> StoredPdf:
+    """Append the signer's signature, verify the result, and keep it as the next revision."""
+    page_index, box = revision.signature_boxes[field_name]
+    with revision.file.open("rb") as stored:
+        original = stored.read()
+    request = SignatureRequest(field_name=field_name, page_index=page_index, box=tuple(box),
+                               stamp_lines=stamp_lines, reason=step, location=location)
+    try:
+        signed = signer.sign(original, request)
+    except SigningError as error:
+        raise SigningRefused(VERIFICATION_FAILED % {"why": error}) from error
+    expected = [*_signer_fingerprints(revision), credential.fingerprint_sha256]
+    report = verify_pdf(signed, trust_roots_pem=trust_roots(), expected_fingerprints=expected)
+    document = revision.document
+    if not report.valid:
+        problems = "; ".join([*report.problems, *(p for s in report.signatures for p in s.problems)])
+        event_record(actor=user, action="document.verification_failed", region=document.programme.region,
+                     version=revision.version, details={"problems": problems})
+        raise SigningRefused(VERIFICATION_FAILED % {"why": problems})
+    digest = hashlib.sha256(signed).hexdigest()
+    new = StoredPdf(
+        document=document, version=revision.version, revision=revision.revision + 1, sha256=digest,
+        parent_sha256=revision.sha256, data_sha256=revision.data_sha256, size=len(signed),
+        previous_stage_sha256=revision.previous_stage_sha256, signature_boxes=revision.signature_boxes,
+        software=software_versions(),
+    )
+    new.file.save(f"{document.identifier}-v{revision.version.number}-r{new.revision}-{digest[:12]}.pdf",
+                  ContentFile(signed), save=False)
+    new.save()
+    mine = report.signatures[-1]
+    SignatureRecord.objects.create(
+        pdf=new, signer=user, step=step, field_name=field_name, signer_name=signer_name, signer_post=signer_post,
+        certificate_fingerprint=mine.signer_fingerprint_sha256, certificate_serial=str(mine.signer_serial),
+        signing_time=mine.signing_time, timestamp_time=mine.timestamp_time, validation_ok=mine.ok,
+        validation_report=_jsonable(asdict(mine)),
+    )
+    event_record(actor=user, action="document.signed", region=document.programme.region, version=revision.version,
+                 details={"sha256": digest, "parent_sha256": revision.sha256, "field": field_name,
+                          "certificate": mine.signer_fingerprint_sha256})
+    return new
+
+
+def _signer_fingerprints(revision: StoredPdf) -> list[str]:
+    return list(
+        SignatureRecord.objects.filter(pdf__version=revision.version, pdf__revision__lte=revision.revision)
+        .order_by("pdf__revision")
+        .values_list("certificate_fingerprint", flat=True)
+    )
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    return value

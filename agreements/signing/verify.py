@@ -1,0 +1,230 @@
+"""Verify every signature of a PDF with pyHanko's validator.
+
+A signature is ok when it is intact, cryptographically valid, its certificate chains to one of
+the given trust roots, its timestamp token is valid and trusted, and pyHanko's difference
+analysis judges everything appended after it to be no worse than form filling (more signatures,
+their fields and appearances). Bad input never raises: it yields ``valid=False`` with reasons.
+The reasons are Indonesian module constants shown by the UI and the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from io import BytesIO
+
+from asn1crypto import pem
+from asn1crypto import x509 as asn1_x509
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+
+# Document-level problems.
+MSG_UNREADABLE = "Berkas bukan PDF yang dapat dibaca."
+MSG_NO_SIGNATURES = "Dokumen tidak memiliki tanda tangan elektronik."
+MSG_NO_TRUST_ROOTS = "Tidak ada sertifikat akar tepercaya untuk memeriksa tanda tangan."
+MSG_BAD_TRUST_ROOT = "Salah satu sertifikat akar tepercaya tidak dapat dibaca."
+MSG_SIGNER_COUNT_MISMATCH = "Jumlah tanda tangan ({found}) tidak sama dengan yang diharapkan ({expected})."
+MSG_SIGNER_MISMATCH = "Tanda tangan ke-{position} bukan dari penanda tangan yang diharapkan."
+
+# Per-signature problems.
+MSG_NOT_INTACT = "Bagian dokumen yang ditandatangani telah diubah; tanda tangan tidak utuh."
+MSG_INVALID = "Tanda tangan tidak sah secara kriptografis."
+MSG_UNTRUSTED = "Sertifikat penanda tangan tidak dipercaya."
+MSG_NO_TIMESTAMP = "Tanda tangan tidak memiliki cap waktu dari otoritas cap waktu."
+MSG_BAD_TIMESTAMP = "Cap waktu tanda tangan tidak sah atau tidak dipercaya."
+MSG_MODIFIED = "Isi dokumen diubah setelah ditandatangani."
+MSG_MODIFICATION_UNKNOWN = "Perubahan dokumen setelah ditandatangani tidak dapat dinilai."
+MSG_COVERAGE = "Tanda tangan tidak mencakup seluruh revisi dokumen yang ditandatanganinya."
+MSG_CHECK_FAILED = "Tanda tangan tidak dapat diperiksa."
+
+# Worst modification level still acceptable after a signature: later signatures and form filling.
+ACCEPTABLE_MODIFICATION = ModificationLevel.FORM_FILLING
+UNKNOWN_LEVEL = "UNKNOWN"
+
+
+@dataclass(frozen=True)
+class SignatureReport:
+    field_name: str
+    signer_name: str
+    signer_serial: int
+    signer_fingerprint_sha256: str  # lower-case hex, no separators (as authority.fingerprint_sha256)
+    signing_time: datetime | None  # claimed by the signer (/M); not proof
+    timestamp_time: datetime | None  # from the TSA token; proof that the signature existed then
+    intact: bool
+    valid: bool
+    trusted: bool
+    modification_level: str  # "NONE", "LTA_UPDATES", "FORM_FILLING", "ANNOTATIONS", "OTHER" or "UNKNOWN"
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.intact and self.valid and self.trusted and not self.problems
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    signatures: tuple[SignatureReport, ...]
+    problems: tuple[str, ...]
+
+    @property
+    def valid(self) -> bool:
+        return bool(self.signatures) and all(s.ok for s in self.signatures) and not self.problems
+
+    @property
+    def all_problems(self) -> tuple[str, ...]:
+        """Document problems, then each signature's problems prefixed with its field name."""
+        return self.problems + tuple(f"{s.field_name}: {p}" for s in self.signatures for p in s.problems)
+
+
+def normalise_fingerprint(value: str) -> str:
+    return value.replace(":", "").replace(" ", "").strip().lower()
+
+
+def _load_roots(trust_roots_pem: Sequence[bytes]) -> tuple[list[asn1_x509.Certificate], list[str]]:
+    roots: list[asn1_x509.Certificate] = []
+    problems: list[str] = []
+    for data in trust_roots_pem:
+        try:
+            if pem.detect(data):
+                blocks = [der for kind, _, der in pem.unarmor(data, multiple=True) if kind == "CERTIFICATE"]
+            else:
+                blocks = [data]
+            if not blocks:
+                raise ValueError("no certificate")
+            for der in blocks:
+                cert = asn1_x509.Certificate.load(der)
+                cert.native  # noqa: B018 - force a full parse so garbage fails here, not later
+                roots.append(cert)
+        except Exception:
+            problems.append(MSG_BAD_TRUST_ROOT)
+    return roots, problems
+
+
+def _level_name(level) -> str:
+    return level.name if level is not None else UNKNOWN_LEVEL
+
+
+def _cert_identity(cert) -> tuple[str, int, str]:
+    if cert is None:
+        return "", 0, ""
+    try:
+        name = cert.subject.native.get("common_name", "") or cert.subject.human_friendly
+    except Exception:
+        name = ""
+    return str(name), int(cert.serial_number), cert.sha256.hex()
+
+
+def _field_name(embedded_sig) -> str:
+    try:
+        return str(embedded_sig.field_name)
+    except Exception:
+        return ""
+
+
+def _check_signature(
+    embedded_sig, roots: list[asn1_x509.Certificate], require_timestamp: bool, validation_time: datetime | None
+) -> SignatureReport:
+    field_name = _field_name(embedded_sig)
+    try:
+        signer_cert = embedded_sig.signer_cert
+    except Exception:
+        signer_cert = None
+    name, serial, fingerprint = _cert_identity(signer_cert)
+    try:
+        # A fresh context per signature: no fetching (offline), no revocation info for the local CA.
+        context = ValidationContext(
+            trust_roots=list(roots), moment=validation_time, allow_fetching=False, revocation_mode="soft-fail"
+        )
+        status = validate_pdf_signature(embedded_sig, signer_validation_context=context)
+    except Exception:  # malformed signatures raise many kinds of errors
+        return SignatureReport(
+            field_name=field_name,
+            signer_name=name,
+            signer_serial=serial,
+            signer_fingerprint_sha256=fingerprint,
+            signing_time=None,
+            timestamp_time=None,
+            intact=False,
+            valid=False,
+            trusted=False,
+            modification_level=UNKNOWN_LEVEL,
+            problems=(MSG_CHECK_FAILED,),
+        )
+
+    problems: list[str] = []
+    if not status.intact:
+        problems.append(MSG_NOT_INTACT)
+    elif not status.valid:
+        problems.append(MSG_INVALID)
+    if not status.trusted:
+        problems.append(MSG_UNTRUSTED)
+
+    ts = status.timestamp_validity
+    if ts is None:
+        if require_timestamp:
+            problems.append(MSG_NO_TIMESTAMP)
+    elif not (ts.intact and ts.valid and ts.trusted):
+        problems.append(MSG_BAD_TIMESTAMP)
+
+    if status.coverage not in (SignatureCoverageLevel.ENTIRE_REVISION, SignatureCoverageLevel.ENTIRE_FILE):
+        problems.append(MSG_COVERAGE)
+    level = status.modification_level
+    if level is None:
+        problems.append(MSG_MODIFICATION_UNKNOWN)
+    elif level > ACCEPTABLE_MODIFICATION or status.docmdp_ok is False:
+        problems.append(MSG_MODIFIED)
+
+    return SignatureReport(
+        field_name=field_name,
+        signer_name=name,
+        signer_serial=serial,
+        signer_fingerprint_sha256=fingerprint,
+        signing_time=status.signer_reported_dt,
+        timestamp_time=ts.timestamp if ts is not None else None,
+        intact=bool(status.intact),
+        valid=bool(status.valid),
+        trusted=bool(status.trusted),
+        modification_level=_level_name(level),
+        problems=tuple(dict.fromkeys(problems)),
+    )
+
+
+def verify_pdf(
+    pdf: bytes,
+    *,
+    trust_roots_pem: Sequence[bytes],
+    expected_fingerprints: Sequence[str] | None = None,
+    require_timestamp: bool = True,
+    validation_time: datetime | None = None,
+) -> VerificationReport:
+    """Check every signature of ``pdf`` (in signing order). Never raises on bad input.
+
+    ``validation_time`` (aware datetime) checks the certificates as of that moment instead of now;
+    pass a signature's stored timestamp time to re-check it after the signer's certificate expired.
+    """
+    roots, problems = _load_roots(trust_roots_pem)
+    if not roots:
+        problems.append(MSG_NO_TRUST_ROOTS)
+    try:
+        reader = PdfFileReader(BytesIO(bytes(pdf)), strict=False)
+        embedded = list(reader.embedded_regular_signatures)
+    except Exception:  # not a PDF, truncated, encrypted, ...
+        return VerificationReport(signatures=(), problems=(*problems, MSG_UNREADABLE))
+
+    reports = tuple(_check_signature(sig, roots, require_timestamp, validation_time) for sig in embedded)
+    if not reports:
+        problems.append(MSG_NO_SIGNATURES)
+
+    if expected_fingerprints is not None:
+        expected = [normalise_fingerprint(f) for f in expected_fingerprints]
+        if len(expected) != len(reports):
+            problems.append(MSG_SIGNER_COUNT_MISMATCH.format(found=len(reports), expected=len(expected)))
+        for position, (want, report) in enumerate(zip(expected, reports, strict=False), start=1):
+            if report.signer_fingerprint_sha256 != want:
+                problems.append(MSG_SIGNER_MISMATCH.format(position=position))
+
+    return VerificationReport(signatures=reports, problems=tuple(dict.fromkeys(problems)))
