@@ -20,6 +20,7 @@ CHAIN_UNKNOWN = _("Dokumen tahap sebelumnya (%(sha)s) tidak dikenal.")
 CHAIN_OTHER_PROGRAMME = _("Dokumen tahap sebelumnya berasal dari program daerah lain.")
 CHAIN_NOT_FINAL = _("Dokumen tahap sebelumnya bukan dokumen final.")
 CHAIN_INVALID = _("Tanda tangan dokumen tahap sebelumnya tidak sah.")
+CHAIN_FILE_MISMATCH = _("Berkas tahap sebelumnya yang tersimpan tidak cocok dengan hash yang dicatat.")
 NOT_FINAL = _("Ini bukan dokumen final tahap ini (revisi %(revision)s); tanda tangan belum lengkap.")
 
 
@@ -98,8 +99,11 @@ def _chain(stored: StoredPdf | None, data: bytes | None) -> list[ChainLink]:
         if not earlier.is_final:
             problems.append(str(CHAIN_NOT_FINAL))
         with earlier.file.open("rb") as stored_file:
-            if not verify_pdf(stored_file.read(), trust_roots_pem=trust_roots()).valid:
-                problems.append(str(CHAIN_INVALID))
+            content = stored_file.read()
+        if hashlib.sha256(content).hexdigest() != earlier.sha256:
+            problems.append(str(CHAIN_FILE_MISMATCH))
+        elif not verify_pdf(content, trust_roots_pem=trust_roots()).valid:
+            problems.append(str(CHAIN_INVALID))
         links.append(ChainLink(earlier.document.get_kind_display(), earlier.document.identifier, earlier.sha256,
                                not problems, problems))
         previous_sha = earlier.previous_stage_sha256

@@ -1,0 +1,333 @@
+"""Signed stage documents, verifiable by anyone: through the site, the public page and the commands."""
+
+import hashlib
+import io
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+from django.urls import reverse
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pypdf import PdfReader
+
+from agreements import signatures
+from agreements.models import DecisionKind, SigningCredential, StoredPdf
+from agreements.signing import ensure_authority, issue_signer
+from audit.models import AuditEvent
+from workflows import driver
+from workflows.models import Outcome, Stage, StageProcess
+
+from .helpers import claim, open_task, pdf_text, task_url
+
+pytestmark = pytest.mark.django_db
+
+BANJAR = "kota-banjar"
+
+
+@pytest.fixture
+def mou(programme):
+    driver.run_programme(programme(BANJAR), only_stage=Stage.MOU)
+    return StageProcess.objects.get(programme=programme(BANJAR), stage=Stage.MOU)
+
+
+@pytest.fixture
+def programme_done(programme):
+    driver.run_programme(programme(BANJAR))
+    return {c.stage: c for c in StageProcess.objects.filter(programme=programme(BANJAR))}
+
+
+def final_bytes(case) -> bytes:
+    with case.final_pdf.file.open("rb") as stored:
+        return stored.read()
+
+
+def verify_command(tmp_path, content: bytes) -> tuple[int, str]:
+    path = tmp_path / "dokumen.pdf"
+    path.write_bytes(content)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("verify_artifact", str(path), stdout=out, stderr=err)
+    except CommandError as failure:
+        return failure.returncode, out.getvalue() + err.getvalue() + str(failure)
+    return 0, out.getvalue()
+
+
+def public_verify(client, content: bytes) -> str:
+    upload = SimpleUploadedFile("dokumen.pdf", content, "application/pdf")
+    return client.post(reverse("verify"), {"file": upload}).content.decode()
+
+
+def append_update(content: bytes, change) -> bytes:
+    writer = IncrementalPdfFileWriter(io.BytesIO(content))
+    change(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def rewrite_first_page(writer):
+    page_ref, _ = writer.find_page_for_modification(0)
+    page = page_ref.get_object()
+    page["/Contents"] = writer.add_object(generic.StreamObject(stream_data=b"BT /F1 24 Tf 72 720 Td (PALSU) Tj ET"))
+    writer.update_container(page)
+
+
+def flip_byte(content: bytes) -> bytes:
+    middle = len(content) // 3
+    return content[:middle] + bytes([content[middle] ^ 0x01]) + content[middle + 1:]
+
+
+def test_every_signature_is_valid_trusted_and_recorded_right_after_signing(mou, tmp_path):
+    content = final_bytes(mou)
+    assert mou.final_pdf.is_final and mou.final_pdf.revision == 2
+    assert mou.final_pdf.parent_sha256 == StoredPdf.objects.get(document=mou.document, revision=1).sha256
+    code, output = verify_command(tmp_path, content)
+    assert code == 0, output
+    assert "ASLI" in output and output.count("— sah —") == 2
+    records = list(mou.final_pdf.signature_records.all()) + list(
+        StoredPdf.objects.get(document=mou.document, revision=1).signature_records.all()
+    )
+    for record in records:
+        credential = SigningCredential.objects.get(user=record.signer)
+        assert record.certificate_fingerprint == credential.fingerprint_sha256
+        assert record.certificate_serial == credential.serial
+        assert record.signing_time and record.timestamp_time and record.validation_ok
+
+
+def test_the_pdf_is_pdfa_with_its_data_embedded_and_hashed_in_every_footer(mou):
+    content = final_bytes(mou)
+    reader = PdfReader(io.BytesIO(content))
+    data = reader.attachments["sepakat-data.json"][0]
+    digest = hashlib.sha256(data).hexdigest()
+    assert digest == mou.final_pdf.data_sha256
+    assert json.loads(data)["document_id"].startswith(mou.document.identifier)
+    for page in reader.pages:
+        assert digest in "".join(page.extract_text().split())
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+    assert b'pdfaid:part="3"' in xmp or b"<pdfaid:part>3</pdfaid:part>" in xmp
+    assert reader.trailer.get("/Info") is None
+    assert content.startswith(b"%PDF-1.7")
+
+
+def test_visible_stamps_carry_name_post_and_time(mou, official):
+    content = final_bytes(mou)
+    stamps = " ".join(
+        re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]), s).decode("latin-1")
+        for s in re.findall(rb"/ActualText \((.*?)\)\s*>>", content, flags=re.S)
+    )
+    for username in (f"{BANJAR}.kdh", "dirjen"):
+        person = official(username).official
+        assert person.full_name in stamps and person.post in stamps
+    assert "WIB" in stamps
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [flip_byte, lambda content: append_update(content, rewrite_first_page)],
+    ids=["flipped-byte", "rewritten-page"],
+)
+def test_tampered_documents_are_reported_invalid_by_command_and_public_page(mou, tmp_path, client, tamper):
+    tampered = tamper(final_bytes(mou))
+    code, output = verify_command(tmp_path, tampered)
+    assert code == 1, output
+    assert "TIDAK ASLI" in output
+    page = public_verify(client, tampered)
+    assert "TIDAK dapat dipastikan asli" in page
+
+
+def test_an_appended_page_is_reported_invalid(mou, tmp_path):
+    def add_page(writer):
+        from pyhanko.pdf_utils.writer import PageObject
+
+        contents = writer.add_object(generic.StreamObject(stream_data=b"BT /F1 24 Tf 72 720 Td (TAMBAHAN) Tj ET"))
+        writer.insert_page(PageObject(contents=contents, media_box=(0, 0, 595, 842)))
+
+    code, output = verify_command(tmp_path, append_update(final_bytes(mou), add_page))
+    assert code == 1
+    assert "diubah setelah ditandatangani" in output
+
+
+def test_a_pdf_signed_by_another_authority_is_untrusted(mou, tmp_path):
+    from agreements.signing import LocalKeySigner, SignatureRequest
+
+    stranger = ensure_authority(tmp_path / "lain")
+    credential = issue_signer(stranger, common_name="Pemalsu", organisation="X", unit="X", nip="1", passphrase="p" * 12)
+    base = StoredPdf.objects.get(document=mou.document, revision=0)
+    with base.file.open("rb") as stored:
+        original = stored.read()
+    page, box = base.signature_boxes["ttd_sign_region"]
+    forged = LocalKeySigner(cert_pem=credential.cert_pem, encrypted_key_pem=credential.encrypted_key_pem,
+                            passphrase="p" * 12, authority=stranger).sign(
+        original, SignatureRequest(field_name="ttd_sign_region", page_index=page, box=tuple(box),
+                                   stamp_lines=("Pemalsu",)))
+    code, output = verify_command(tmp_path, forged)
+    assert code == 1
+    assert "tidak dipercaya" in output
+
+
+def test_the_public_page_needs_no_login_and_opens_documents_by_identifier(mou, client):
+    assert client.get(reverse("verify")).status_code == 200
+    page = client.get(reverse("verify_document", args=[mou.document.identifier])).content.decode()
+    assert "Dokumen asli" in page
+    for username in (f"{BANJAR}.kdh", "dirjen"):
+        assert SigningCredential.objects.get(user__username=username).user.official.full_name in page
+    assert client.get(reverse("verify_document", args=["MOU-kota-banjar-2024-999999"])).status_code == 404
+    assert public_verify(client, final_bytes(mou)).count("Dokumen asli") == 1
+    assert AuditEvent.objects.filter(action="document.verified").count() == 2
+    assert client.get(reverse("trust_root")).content.startswith(b"-----BEGIN CERTIFICATE-----")
+
+
+def test_garbage_uploads_are_refused_with_a_message(client):
+    response = client.post(reverse("verify"), {"file": SimpleUploadedFile("x.pdf", b"\x89PNG\r\n\x1a\n....")})
+    assert response.status_code == 400
+    assert "bukan PDF" in response.content.decode()
+
+
+def test_wrong_passphrase_signs_nothing_says_so_and_locks_after_repeated_failures(as_user, programme, official):
+    process = driver.run_programme(programme(BANJAR), stop_stage=Stage.MOU, stop_step="sign_region")[0]
+    head = official(f"{BANJAR}.kdh")
+    driver.ensure_credential(head)
+    client = as_user(f"{BANJAR}.kdh")
+    task = open_task(process, "sign_region")
+    claim(client, task)
+    for attempt in range(1, 6):
+        response = client.post(task_url(task, "execute"),
+                               {"decision": DecisionKind.SIGNED, "passphrase": "bukan-passphrase-saya"})
+        page = response.content.decode()
+        assert response.status_code == 200
+        if attempt < 5:
+            assert f"Passphrase salah. Dokumen tidak ditandatangani. Sisa percobaan: {5 - attempt}." in page
+        else:
+            assert "Penandatanganan dikunci" in page
+    assert not StoredPdf.objects.filter(document=process.document, revision__gt=0).exists()
+    assert AuditEvent.objects.filter(action="signing.passphrase_failed", actor=head).count() == 5
+    locked = client.post(task_url(task, "execute"),
+                         {"decision": DecisionKind.SIGNED, "passphrase": driver.DEMO_SIGNING_PASSPHRASE})
+    assert "Penandatanganan dikunci" in locked.content.decode()
+    task.refresh_from_db()
+    assert task.status == "ASSIGNED"  # still open, nothing recorded
+
+
+def test_first_use_sets_a_passphrase_with_rules(as_user, official):
+    client = as_user(f"{BANJAR}.kdh")
+    url = reverse("sepakat:enrol")
+    short = client.post(url, {"passphrase": "pendek", "confirmation": "pendek"})
+    assert "paling sedikit 10 karakter" in short.content.decode()
+    mismatch = client.post(url, {"passphrase": "passphrase-panjang", "confirmation": "passphrase-lain"})
+    assert "Konfirmasi passphrase tidak sama." in mismatch.content.decode()
+    assert not SigningCredential.objects.filter(user=official(f"{BANJAR}.kdh")).exists()
+    ok = client.post(url, {"passphrase": "passphrase-panjang", "confirmation": "passphrase-panjang"})
+    assert ok.status_code == 302
+    credential = SigningCredential.objects.get(user=official(f"{BANJAR}.kdh"))
+    assert "passphrase-panjang" not in credential.encrypted_key_pem
+    assert "ENCRYPTED" in credential.encrypted_key_pem
+
+
+def test_verifying_a_masterplan_reports_the_whole_chain(programme_done, tmp_path):
+    masterplan = programme_done[Stage.MASTERPLAN]
+    regulation, mou = programme_done[Stage.REGULATION], programme_done[Stage.MOU]
+    assert regulation.final_pdf.previous_stage_sha256 == mou.final_pdf.sha256
+    assert masterplan.final_pdf.previous_stage_sha256 == regulation.final_pdf.sha256
+    code, output = verify_command(tmp_path, final_bytes(masterplan))
+    assert code == 0, output
+    assert f"rantai: Peraturan Kepala Daerah {regulation.document.identifier} — sah" in output
+    assert f"rantai: Nota Kesepakatan {mou.document.identifier} — sah" in output
+
+
+def test_the_chain_fails_when_a_stages_pdf_is_swapped_for_another_regions(programme_done, programme, tmp_path):
+    driver.run_programme(programme("kota-solok"), only_stage=Stage.MOU)
+    solok_mou = StageProcess.objects.get(programme=programme("kota-solok"), stage=Stage.MOU)
+    banjar_mou = programme_done[Stage.MOU]
+    # Someone replaces Banjar's stored MoU with Solok's (a validly signed PDF of another region).
+    StoredPdf.objects.filter(pk=banjar_mou.final_pdf.pk).update(file=solok_mou.final_pdf.file.name)
+    code, output = verify_command(tmp_path, final_bytes(programme_done[Stage.REGULATION]))
+    assert code == 1
+    assert "BERMASALAH" in output
+
+
+@override_settings(CELERY_TASK_ALWAYS_EAGER=False)
+def test_in_production_the_document_is_prepared_off_the_request_path(as_user, programme, official,
+                                                                     django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        process = driver.run_programme(programme(BANJAR), stop_stage=Stage.MOU, stop_step="sign_region")[0]
+    assert queued  # the rendering was queued, not done
+    assert not StoredPdf.objects.filter(document=process.document).exists()
+    client = as_user(f"{BANJAR}.kdh")
+    driver.ensure_credential(official(f"{BANJAR}.kdh"))
+    task = open_task(process, "sign_region")
+    claim(client, task)
+    page = client.get(task_url(task, "execute")).content.decode()
+    assert "sedang disiapkan" in page
+    refused = client.post(task_url(task, "execute"),
+                          {"decision": DecisionKind.SIGNED, "passphrase": driver.DEMO_SIGNING_PASSPHRASE})
+    assert "sedang disiapkan" in refused.content.decode()
+
+    from agreements.tasks import prepare_signing
+
+    prepare_signing.apply(args=[process.pk])
+    assert StoredPdf.objects.filter(document=process.document, revision=0).exists()
+    signed = client.post(task_url(task, "execute"),
+                         {"decision": DecisionKind.SIGNED, "passphrase": driver.DEMO_SIGNING_PASSPHRASE})
+    assert signed.status_code == 302
+    assert StoredPdf.objects.filter(document=process.document, revision=1).exists()
+
+
+@override_settings(CELERY_TASK_ALWAYS_EAGER=False)
+def test_a_failed_preparation_is_shown_with_a_retry_and_loses_nothing(as_user, programme, monkeypatch,
+                                                                      django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        process = driver.run_programme(programme(BANJAR), stop_stage=Stage.MOU, stop_step="sign_region")[0]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("font hilang")
+
+    monkeypatch.setattr(signatures, "render_stage_pdf", broken)
+    from agreements.tasks import prepare_signing
+
+    with pytest.raises(RuntimeError, match="font hilang"):  # the last retry gives up and says why
+        prepare_signing.apply(args=[process.pk], retries=3)
+    process.refresh_from_db()
+    assert "font hilang" in process.preparation_error
+    client = as_user(f"{BANJAR}.kdh")
+    task = open_task(process, "sign_region")
+    claim(client, task)
+    page = client.get(task_url(task, "execute")).content.decode()
+    assert "gagal disiapkan" in page and "Siapkan ulang dokumen" in page
+
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(reverse("sepakat:signing_retry", args=[process.pk]))
+    assert response.status_code == 302 and len(queued) == 1
+    prepare_signing.apply(args=[process.pk])  # what the worker does with the queued task
+    process.refresh_from_db()
+    assert process.preparation_error == ""
+    assert StoredPdf.objects.filter(document=process.document, revision=0).exists()
+    assert process.outcome == Outcome.OPEN and driver.open_tasks(process).exists()
+
+
+@pytest.mark.skipif(not (shutil.which("pdfsig") and shutil.which("certutil")), reason="poppler-utils / nss tools")
+def test_pdfsig_accepts_the_signatures_with_the_exported_root(mou, tmp_path):
+    root = tmp_path / "sepakat-ca.pem"
+    call_command("export_trust_root", "--out", str(root), stdout=io.StringIO())
+    nss = tmp_path / "nss"
+    nss.mkdir()
+    subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True, capture_output=True)
+    subprocess.run(["certutil", "-A", "-d", f"sql:{nss}", "-n", "sepakat", "-t", ",C,", "-i", str(root)],
+                   check=True, capture_output=True)
+    pdf = tmp_path / "mou.pdf"
+    pdf.write_bytes(final_bytes(mou))
+    result = subprocess.run(["pdfsig", "-nssdir", f"sql:{nss}", str(pdf)], capture_output=True, text=True,
+                            check=False)
+    assert result.stdout.count("Signature is Valid") == 2, result.stdout
+    assert "Certificate is Trusted" in result.stdout
+    assert "isn't Trusted" not in result.stdout
+
+
+def test_the_page_text_of_a_signed_pdf_still_reads(mou):
+    assert "LEMBAR PERSETUJUAN" in pdf_text(final_bytes(mou))
