@@ -47,6 +47,13 @@ def approvals_of(document) -> list[dict]:
     ]
 
 
+def paraf_of(document) -> list[dict]:
+    """The initials given so far, for the approval sheet's Paraf block."""
+    decisions = Decision.objects.filter(version__document=document, kind=DecisionKind.INITIALLED).order_by("created")
+    return [{"step": d.step_title, "name": d.actor_name, "post": d.actor_post, "time": wib(d.created)}
+            for d in decisions]
+
+
 def _region(region) -> dict:
     return {
         "name": region.display_name,
@@ -89,6 +96,7 @@ def _common(version: Version, final: bool, previous_stage_sha256: str) -> dict:
         "year": document.programme.year,
         "region": _region(document.programme.region),
         "approvals": approvals_of(document),
+        "paraf": paraf_of(document),
         "status_label": FINAL_STATUS[document.kind] if final else "Draf",
         "previous_stage_sha256": previous_stage_sha256,
     }
