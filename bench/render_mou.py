@@ -26,8 +26,12 @@ def sample(articles: int) -> dict:
         "title": "Sinergi Program Gerakan Menuju Kota Cerdas di Kota Banjar",
         "version": 1,
         "year": 2024,
-        "region": {"name": "Kota Banjar", "kind": "kota", "head_title": "Wali Kota Banjar",
-                   "region_label": "Pemerintah Kota Banjar"},
+        "region": {
+            "name": "Kota Banjar",
+            "kind": "kota",
+            "head_title": "Wali Kota Banjar",
+            "region_label": "Pemerintah Kota Banjar",
+        },
         "ministry": {"name": "Kementerian Komunikasi dan Digital", "unit": "Direktorat Jenderal Aplikasi Informatika"},
         "number_ministry": "B-123/DJAI/HK.03.01/03/2024",
         "number_region": "415.4/12/Diskominfo/2024",
@@ -38,15 +42,32 @@ def sample(articles: int) -> dict:
             for n in range(1, articles + 1)
         ],
         "signatories": [
-            {"party": "PIHAK KESATU", "post": "Direktur Jenderal Aplikasi Informatika", "name": "Dr. Bambang Santoso",
-             "nip": "19700101 199503 1 001", "on_behalf": ""},
-            {"party": "PIHAK KEDUA", "post": "Wali Kota Banjar", "name": "Lestari Daulay, S.Sos.",
-             "nip": "19810626 200804 2 053", "on_behalf": ""},
+            {
+                "party": "PIHAK KESATU",
+                "post": "Direktur Jenderal Aplikasi Informatika",
+                "name": "Dr. Bambang Santoso",
+                "nip": "19700101 199503 1 001",
+                "on_behalf": "",
+            },
+            {
+                "party": "PIHAK KEDUA",
+                "post": "Wali Kota Banjar",
+                "name": "Lestari Daulay, S.Sos.",
+                "nip": "19810626 200804 2 053",
+                "on_behalf": "",
+            },
         ],
         "approvals": [
-            {"step": f"Langkah {n}", "name": "Andi Pratama, S.Kom.", "post": "Kepala Dinas",
-             "agency": "Dinas Komunikasi dan Informatika Kota Banjar", "decision": "Disetujui",
-             "note": "Catatan singkat.", "time": "05-03-2024 10:12 WIB", "version": 1}
+            {
+                "step": f"Langkah {n}",
+                "name": "Andi Pratama, S.Kom.",
+                "post": "Kepala Dinas",
+                "agency": "Dinas Komunikasi dan Informatika Kota Banjar",
+                "decision": "Disetujui",
+                "note": "Catatan singkat.",
+                "time": "05-03-2024 10:12 WIB",
+                "version": 1,
+            }
             for n in range(7)
         ],
         "status_label": "Ditandatangani",
@@ -62,8 +83,10 @@ def measure(label: str, data: dict, draft: bool, runs: int) -> None:
         wall.append(time.perf_counter() - started_wall)
         cpu.append(time.process_time() - started_cpu)
     p95 = sorted(wall)[max(0, int(len(wall) * 0.95) - 1)]
-    print(f"{label:<28} median {statistics.median(wall):.3f} s  p95 {p95:.3f} s  "
-          f"cpu median {statistics.median(cpu):.3f} s  size {size / 1024:.0f} KiB")
+    print(
+        f"{label:<28} median {statistics.median(wall):.3f} s  p95 {p95:.3f} s  "
+        f"cpu median {statistics.median(cpu):.3f} s  size {size / 1024:.0f} KiB"
+    )
 
 
 if __name__ == "__main__":

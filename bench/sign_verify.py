@@ -47,19 +47,42 @@ def sign_all(rendered, signers):
     content = rendered.content
     for index, signer in enumerate(signers):
         box = rendered.signature_boxes[f"ttd_{index}"]
-        content = signer.sign(content, SignatureRequest(
-            field_name=f"ttd_{index}", page_index=box.page_index, box=box.box,
-            stamp_lines=("Ditandatangani secara elektronik oleh", f"Penanda tangan {index}", "Jabatan",
-                         "05-03-2024 10:12 WIB")))
+        content = signer.sign(
+            content,
+            SignatureRequest(
+                field_name=f"ttd_{index}",
+                page_index=box.page_index,
+                box=box.box,
+                stamp_lines=(
+                    "Ditandatangani secara elektronik oleh",
+                    f"Penanda tangan {index}",
+                    "Jabatan",
+                    "05-03-2024 10:12 WIB",
+                ),
+            ),
+        )
     return content
 
 
 def main(runs: int) -> None:
     authority = ensure_authority(Path(tempfile.mkdtemp(prefix="sepakat-bench-pki-")))
-    credentials = [issue_signer(authority, common_name=f"Penanda tangan {i}", organisation="Bench", unit="Bench",
-                                nip=str(i), passphrase=PASSPHRASE) for i in range(4)]
-    signers = [LocalKeySigner(cert_pem=c.cert_pem, encrypted_key_pem=c.encrypted_key_pem, passphrase=PASSPHRASE,
-                              authority=authority) for c in credentials]
+    credentials = [
+        issue_signer(
+            authority,
+            common_name=f"Penanda tangan {i}",
+            organisation="Bench",
+            unit="Bench",
+            nip=str(i),
+            passphrase=PASSPHRASE,
+        )
+        for i in range(4)
+    ]
+    signers = [
+        LocalKeySigner(
+            cert_pem=c.cert_pem, encrypted_key_pem=c.encrypted_key_pem, passphrase=PASSPHRASE, authority=authority
+        )
+        for c in credentials
+    ]
     roots = [authority.ca_cert_pem]
     print(f"{runs} runs each; times in seconds (median / p95)")
     for kind, sample in SAMPLES.items():
@@ -74,9 +97,11 @@ def main(runs: int) -> None:
             sign_wall.append(wall2 / 2)
             sign_cpu.append(cpu2 / 2)
             total_cpu.append(cpu + cpu2)
-        print(f"{kind:<11} render {summary(render_wall)[0]:.3f}/{summary(render_wall)[1]:.3f}  "
-              f"one signature {summary(sign_wall)[0]:.3f}/{summary(sign_wall)[1]:.3f}  "
-              f"render+2 signatures CPU {summary(total_cpu)[0]:.3f}/{summary(total_cpu)[1]:.3f}")
+        print(
+            f"{kind:<11} render {summary(render_wall)[0]:.3f}/{summary(render_wall)[1]:.3f}  "
+            f"one signature {summary(sign_wall)[0]:.3f}/{summary(sign_wall)[1]:.3f}  "
+            f"render+2 signatures CPU {summary(total_cpu)[0]:.3f}/{summary(total_cpu)[1]:.3f}"
+        )
     four = sign_all(render_stage_pdf("masterplan", SAMPLES["masterplan"](4), draft=False), signers)
     verify_wall, verify_cpu = [], []
     for _ in range(runs):
@@ -84,8 +109,10 @@ def main(runs: int) -> None:
         assert report.valid and len(report.signatures) == 4
         verify_wall.append(wall)
         verify_cpu.append(cpu)
-    print(f"verify 4-signature masterplan: wall {summary(verify_wall)[0]:.3f}/{summary(verify_wall)[1]:.3f}  "
-          f"CPU {summary(verify_cpu)[0]:.3f}/{summary(verify_cpu)[1]:.3f}")
+    print(
+        f"verify 4-signature masterplan: wall {summary(verify_wall)[0]:.3f}/{summary(verify_wall)[1]:.3f}  "
+        f"CPU {summary(verify_cpu)[0]:.3f}/{summary(verify_cpu)[1]:.3f}"
+    )
 
 
 if __name__ == "__main__":
