@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy as _
 from pypdf import PdfReader
 
-from .models import Document, StoredPdf
+from .models import Document, SignatureRecord, StoredPdf
 from .signatures import trust_roots
 from .signing import VerificationReport, verify_pdf
 
@@ -44,6 +44,17 @@ class Verification:
     @property
     def genuine(self) -> bool:
         return self.report.valid and self.stored is not None and not self.problems and all(c.ok for c in self.chain)
+
+    @property
+    def signers(self) -> list[dict]:
+        """Each signature with the signer's post as recorded when they signed."""
+        fingerprints = [s.signer_fingerprint_sha256 for s in self.report.signatures]
+        posts = dict(
+            SignatureRecord.objects.filter(certificate_fingerprint__in=fingerprints).values_list(
+                "certificate_fingerprint", "signer_post"
+            )
+        )
+        return [{"report": s, "post": posts.get(s.signer_fingerprint_sha256, "")} for s in self.report.signatures]
 
     @property
     def all_problems(self) -> list[str]:

@@ -176,7 +176,8 @@ def test_the_public_page_needs_no_login_and_opens_documents_by_identifier(mou, c
     page = client.get(reverse("verify_document", args=[mou.document.identifier])).content.decode()
     assert "Dokumen asli" in page
     for username in (f"{BANJAR}.kdh", "dirjen"):
-        assert SigningCredential.objects.get(user__username=username).user.official.full_name in page
+        person = SigningCredential.objects.get(user__username=username).user.official
+        assert person.full_name in page and person.post in page
     assert client.get(reverse("verify_document", args=["MOU-kota-banjar-2024-999999"])).status_code == 404
     assert public_verify(client, final_bytes(mou)).count("Dokumen asli") == 1
     assert AuditEvent.objects.filter(action="document.verified").count() == 2
