@@ -54,6 +54,7 @@ class Seat:
     post: str
     agency: AgencyKind
     roles: tuple[RoleKind, ...]
+    head: bool = True
 
 
 def regional_seats(region: Region) -> list[Seat]:
@@ -62,7 +63,7 @@ def regional_seats(region: Region) -> list[Seat]:
         Seat("kominfo", f"Kepala Dinas Komunikasi dan Informatika {r}", AgencyKind.DISKOMINFO,
              (RoleKind.REVIEWER, RoleKind.PARAF)),
         Seat("kominfo.staf", f"Analis Kebijakan Ahli Muda, Diskominfo {r}", AgencyKind.DISKOMINFO,
-             (RoleKind.DRAFTER,)),
+             (RoleKind.DRAFTER,), head=False),
         Seat("hukum", f"Kepala Bagian Hukum Sekretariat Daerah {r}", AgencyKind.BAGIAN_HUKUM,
              (RoleKind.LEGAL_VERIFIER, RoleKind.PARAF)),
         Seat("bappeda", f"Kepala Bappeda {r}", AgencyKind.BAPPEDA, (RoleKind.REVIEWER,)),
@@ -72,12 +73,12 @@ def regional_seats(region: Region) -> list[Seat]:
 
 
 CENTRAL_SEATS = [
-    Seat("laip.staf", "Analis Kebijakan Ahli Madya, Direktorat LAIP", AgencyKind.LAIP, (RoleKind.DRAFTER,)),
+    Seat("laip.staf", "Analis Kebijakan Ahli Madya, Direktorat LAIP", AgencyKind.LAIP, (RoleKind.DRAFTER,), head=False),
     Seat("laip.direktur", "Direktur Layanan Aplikasi Informatika Pemerintahan", AgencyKind.LAIP,
          (RoleKind.PARAF, RoleKind.SIGNER)),
     Seat("dirjen", "Direktur Jenderal Aplikasi Informatika", AgencyKind.DITJEN_APTIKA, (RoleKind.SIGNER,)),
     Seat("mentor", "Tenaga Ahli Kota Cerdas", AgencyKind.TENAGA_AHLI, (RoleKind.REVIEWER,)),
-    Seat("auditor", "Auditor Ahli Madya, Inspektorat Jenderal", AgencyKind.LAIP, (RoleKind.AUDITOR,)),
+    Seat("auditor", "Auditor Ahli Madya, Inspektorat Jenderal", AgencyKind.LAIP, (RoleKind.AUDITOR,), head=False),
 ]
 
 GIVEN = [
@@ -150,7 +151,9 @@ def _seat_official(seat: Seat, username: str, agency: Agency, index: int) -> See
         username=username, full_name=full_name, post=seat.post, nip=nip, password=DEMO_PASSWORD
     )
     for role in seat.roles:
-        RoleAssignment.objects.get_or_create(user=user, agency=agency, role=role, defaults={"valid_from": "2024-01-01"})
+        RoleAssignment.objects.update_or_create(
+            user=user, agency=agency, role=role, defaults={"valid_from": "2024-01-01", "is_head": seat.head}
+        )
     role_sync_user(user=user)
     return SeededOfficial(
         username=username,

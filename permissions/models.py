@@ -5,12 +5,13 @@ which viewflow's queue and our selectors read.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .roles import RoleKind
+from .roles import CENTRAL_AGENCY_KINDS, RoleKind, roles_of_agency_kind
 
 
 class Official(models.Model):
@@ -46,6 +47,9 @@ class RoleAssignment(models.Model):
     valid_from = models.DateField(_("berlaku mulai"), default=timezone.localdate)
     valid_until = models.DateField(_("berlaku sampai"), null=True, blank=True)
     acting = models.BooleanField(_("Plt. (pelaksana tugas)"), default=False)
+    is_head = models.BooleanField(
+        _("kepala instansi"), default=False, help_text=_("Dapat mengalihkan tugas peran ini ke pemegang lain.")
+    )
     note = models.CharField(_("catatan"), max_length=300, blank=True)
 
     objects = RoleAssignmentQuerySet.as_manager()
@@ -57,3 +61,110 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} — {self.agency}"
+
+    def clean(self):
+        errors = []
+        if self.valid_until and self.valid_from and self.valid_until < self.valid_from:
+            errors.append(INVERTED_DATES)
+        if self.agency_id and self.role:
+            if self.role not in roles_of_agency_kind(self.agency.kind):
+                errors.append(ROLE_NOT_FOR_AGENCY % {"role": self.get_role_display(), "agency": self.agency})
+            if self.agency.region_id is not None and self.agency.kind in CENTRAL_AGENCY_KINDS:
+                errors.append(CENTRAL_ROLE_REGIONAL_AGENCY % {"agency": self.agency})
+        if self.user_id and self.agency_id and self.role and self.valid_from and not errors:
+            clash = overlapping(
+                RoleAssignment.objects.filter(user=self.user, agency=self.agency, role=self.role).exclude(pk=self.pk),
+                self.valid_from, self.valid_until,
+            ).first()
+            if clash:
+                errors.append(OVERLAPPING_ASSIGNMENT % {"period": period_label(clash.valid_from, clash.valid_until)})
+        if errors:
+            raise ValidationError(errors)
+
+
+INVERTED_DATES = _("Tanggal berakhir lebih awal dari tanggal mulai.")
+ROLE_NOT_FOR_AGENCY = _("Peran %(role)s tidak dijalankan oleh %(agency)s pada tahap mana pun.")
+CENTRAL_ROLE_REGIONAL_AGENCY = _("%(agency)s adalah instansi pusat dan tidak boleh terikat pada satu daerah.")
+OVERLAPPING_ASSIGNMENT = _("Penugasan ini tumpang tindih dengan penugasan yang sama pada %(period)s.")
+DELEGATE_SELF = _("Peran tidak dapat didelegasikan kepada diri sendiri.")
+DELEGATE_OTHER_REGION = _(
+    "%(delegate)s tidak bertugas di %(region)s; peran daerah hanya dapat didelegasikan kepada pejabat daerah itu."
+)
+DELEGATION_OUTSIDE_ASSIGNMENT = _("Masa delegasi harus berada di dalam masa penugasan pemberi delegasi (%(period)s).")
+OVERLAPPING_DELEGATION = _("Peran ini sudah didelegasikan pada %(period)s.")
+
+
+def period_label(start, end) -> str:
+    return f"{start:%d-%m-%Y} – {end:%d-%m-%Y}" if end else f"{start:%d-%m-%Y} – …"
+
+
+def overlapping(queryset, start, end):
+    """Rows of a (valid_from, valid_until) queryset whose period meets [start, end]."""
+    queryset = queryset.filter(models.Q(valid_until__isnull=True) | models.Q(valid_until__gte=start))
+    return queryset.filter(valid_from__lte=end) if end else queryset
+
+
+class DelegationKind(models.TextChoices):
+    ON_BEHALF = "an", _("a.n. (atas nama)")
+    ACTING = "plt", _("Plt. (pelaksana tugas)")
+
+
+class DelegationQuerySet(models.QuerySet):
+    def active(self, on=None):
+        on = on or timezone.localdate()
+        return self.filter(valid_from__lte=on, valid_until__gte=on).filter(
+            assignment__valid_from__lte=on
+        ).filter(Q(assignment__valid_until__isnull=True) | Q(assignment__valid_until__gte=on))
+
+
+class Delegation(models.Model):
+    """An official lets another act in one of their roles for a period (a.n. or Plt.)."""
+
+    assignment = models.ForeignKey(RoleAssignment, verbose_name=_("peran yang didelegasikan"),
+                                   on_delete=models.CASCADE, related_name="delegations")
+    delegate = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("penerima delegasi"),
+                                 on_delete=models.CASCADE, related_name="delegations_received")
+    kind = models.CharField(_("jenis"), max_length=5, choices=DelegationKind.choices, default=DelegationKind.ON_BEHALF)
+    valid_from = models.DateField(_("berlaku mulai"), default=timezone.localdate)
+    valid_until = models.DateField(_("berlaku sampai"))
+    reason = models.CharField(_("alasan"), max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = DelegationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("delegasi")
+        verbose_name_plural = _("delegasi")
+        ordering = ["-valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.assignment} → {self.delegate}"
+
+    def clean(self):
+        errors = []
+        if self.valid_until and self.valid_from and self.valid_until < self.valid_from:
+            errors.append(INVERTED_DATES)
+        if not self.assignment_id or not self.delegate_id:
+            if errors:
+                raise ValidationError(errors)
+            return
+        assignment = self.assignment
+        if self.delegate_id == assignment.user_id:
+            errors.append(DELEGATE_SELF)
+        region = assignment.agency.region
+        if region is not None and not RoleAssignment.objects.filter(user=self.delegate, agency__region=region).exists():
+            errors.append(DELEGATE_OTHER_REGION % {"delegate": self.delegate, "region": region})
+        if self.valid_from and (
+            self.valid_from < assignment.valid_from
+            or (assignment.valid_until and self.valid_until and self.valid_until > assignment.valid_until)
+        ):
+            errors.append(DELEGATION_OUTSIDE_ASSIGNMENT % {
+                "period": period_label(assignment.valid_from, assignment.valid_until)})
+        if self.valid_from and self.valid_until and not errors:
+            clash = overlapping(Delegation.objects.filter(assignment=assignment).exclude(pk=self.pk),
+                                self.valid_from, self.valid_until).first()
+            if clash:
+                errors.append(OVERLAPPING_DELEGATION % {"period": period_label(clash.valid_from, clash.valid_until)})
+        if errors:
+            raise ValidationError(errors)

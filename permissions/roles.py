@@ -131,3 +131,10 @@ MASTERPLAN_STEPS = {
 }
 
 STEP_ROLES = {"mou": MOU_STEPS, "regulation": REGULATION_STEPS, "masterplan": MASTERPLAN_STEPS}
+
+
+def roles_of_agency_kind(agency_kind: str) -> set[str]:
+    """The roles an agency of this kind can hold: those its steps use, plus auditor and administrator."""
+    acting = {step.role_kind.value for steps in STEP_ROLES.values() for step in steps.values()
+              if step.agency_kind == agency_kind}
+    return acting | {RoleKind.AUDITOR.value, RoleKind.ADMINISTRATOR.value}

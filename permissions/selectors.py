@@ -1,10 +1,13 @@
 """Who may see what: every query a view shows starts from these."""
 
+from dataclasses import dataclass
+
+from django.db.models import Q
 from guardian.shortcuts import get_objects_for_user
 
 from agreements.models import Region
 
-from .models import RoleAssignment
+from .models import Delegation, DelegationKind, RoleAssignment
 from .roles import VIEW_CASES_PERMISSION, StepRole
 
 
@@ -19,17 +22,73 @@ def regions_visible_to(user):
     )
 
 
-def user_holds_step_role(user, step_role: StepRole, region) -> bool:
-    """True when the user may act at a step of that region's case."""
+@dataclass(frozen=True)
+class ActingBasis:
+    """Why a user may act at a step: their own assignment, or a delegation of someone else's."""
+
+    assignment: RoleAssignment
+    delegation: Delegation | None = None
+
+    def identity(self, user) -> tuple[str, str]:
+        """(name, post) as documents show the actor: a.n. and Plt. name both people."""
+        official = getattr(user, "official", None)
+        name = official.full_name if official else user.get_username()
+        post = official.post if official else ""
+        if self.delegation is None:
+            return name, f"Plt. {post}" if self.assignment.acting else post
+        principal = getattr(self.assignment.user, "official", None)
+        principal_name = principal.full_name if principal else self.assignment.user.get_username()
+        principal_post = principal.post if principal else ""
+        if self.delegation.kind == DelegationKind.ACTING:
+            return name, f"Plt. {principal_post} (menggantikan {principal_name})"
+        return name, f"{post}, a.n. {principal_post} ({principal_name})"
+
+
+def _step_assignments(step_role: StepRole, region):
+    scope = Q(agency__region__isnull=True) if step_role.is_central else Q(agency__region=region)
+    return RoleAssignment.objects.active().filter(
+        scope, role=step_role.role_kind, agency__kind=step_role.agency_kind
+    ).select_related("agency", "user__official")
+
+
+def acting_basis(user, step_role: StepRole, region) -> ActingBasis | None:
+    """From the assignments and delegations in force today (not from cached permissions)."""
     if not user.is_authenticated:
-        return False
-    return user.has_perm(step_role.permission) or user.has_perm(step_role.permission, region)
+        return None
+    own = _step_assignments(step_role, region).filter(user=user).first()
+    if own:
+        return ActingBasis(own)
+    delegation = (
+        Delegation.objects.active()
+        .filter(delegate=user, assignment__in=_step_assignments(step_role, region))
+        .select_related("assignment__agency", "assignment__user__official")
+        .first()
+    )
+    return ActingBasis(delegation.assignment, delegation) if delegation else None
+
+
+def user_holds_step_role(user, step_role: StepRole, region) -> bool:
+    """True when the user may act at a step of that region's case, today."""
+    return acting_basis(user, step_role, region) is not None
 
 
 def active_assignment_for(user, step_role: StepRole, region):
-    """The assignment under which the user acts at a step, for the approval sheet."""
-    assignments = RoleAssignment.objects.active().filter(
-        user=user, role=step_role.role_kind, agency__kind=step_role.agency_kind
-    ).select_related("agency")
-    regional = assignments.filter(agency__region=region).first()
-    return regional or assignments.filter(agency__region__isnull=True).first()
+    """The assignment under which the user acts at a step (their own, or the delegator's)."""
+    basis = acting_basis(user, step_role, region)
+    return basis.assignment if basis else None
+
+
+def holders_of(step_role: StepRole, region) -> list:
+    """Everyone who may act at the step today: holders and their delegates."""
+    assignments = list(_step_assignments(step_role, region))
+    users = {a.user for a in assignments}
+    users |= {d.delegate for d in Delegation.objects.active().filter(assignment__in=assignments)
+              .select_related("delegate__official")}
+    return sorted(users, key=lambda u: u.get_username())
+
+
+def is_head_for(user, step_role: StepRole, region) -> bool:
+    """The head of the agency that acts at this step, for this region."""
+    scope = Q(agency__region__isnull=True) if step_role.is_central else Q(agency__region=region)
+    return RoleAssignment.objects.active().filter(scope, user=user, is_head=True,
+                                                  agency__kind=step_role.agency_kind).exists()

@@ -10,7 +10,7 @@ from guardian.models import UserObjectPermission
 
 from agreements.models import Agency, Region
 
-from .models import Official, RoleAssignment
+from .models import Delegation, Official, RoleAssignment
 from .roles import ACTING_ROLE_KINDS, VIEW_CASES_PERMISSION, act_codename, region_permissions
 
 REGION_CODENAMES = frozenset(codename for codename, _ in region_permissions())
@@ -30,7 +30,10 @@ def _wanted_permissions(user) -> tuple[set[str], set[tuple[str, int]]]:
     """(global codenames, {(codename, region_id)}) that the user's active roles give."""
     wanted_global: set[str] = set()
     wanted_object: set[tuple[str, int]] = set()
-    for assignment in RoleAssignment.objects.active().filter(user=user).select_related("agency"):
+    own = RoleAssignment.objects.active().filter(user=user).select_related("agency")
+    delegated = [d.assignment for d in Delegation.objects.active().filter(delegate=user)
+                 .select_related("assignment__agency")]
+    for assignment in [*own, *delegated]:
         codenames = {VIEW_CASES_PERMISSION}
         if assignment.role in ACTING_ROLE_KINDS:
             codenames.add(act_codename(assignment.agency.kind, assignment.role))

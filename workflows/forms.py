@@ -15,6 +15,7 @@ from agreements.services import (
     quick_win_deadline,
 )
 from agreements.uploads import PdfUploadField
+from permissions.models import DelegationKind
 
 from . import messages
 
@@ -217,3 +218,31 @@ class AttachmentForm(forms.Form):
 
 
 DRAFT_FORMS = {"mou": MouDraftForm, "regulation": RegulationDraftForm, "masterplan": MasterplanDraftForm}
+
+
+class ReassignForm(forms.Form):
+    to = forms.ChoiceField(label=_("Alihkan kepada"))
+    reason = forms.CharField(label=_("Alasan"), max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, holders=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to"].choices = [(u.pk, _official_label(u)) for u in holders]
+
+
+class DelegationForm(forms.Form):
+    assignment = forms.ChoiceField(label=_("Peran yang didelegasikan"))
+    delegate = forms.ChoiceField(label=_("Penerima delegasi"))
+    kind = forms.ChoiceField(label=_("Jenis"), choices=DelegationKind.choices)
+    valid_from = forms.DateField(label=_("Berlaku mulai"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_until = forms.DateField(label=_("Berlaku sampai"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("Alasan"), max_length=300, required=False)
+
+    def __init__(self, *args, assignments=(), candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignment"].choices = [(a.pk, f"{a.get_role_display()} — {a.agency}") for a in assignments]
+        self.fields["delegate"].choices = [(u.pk, _official_label(u)) for u in candidates]
+
+
+def _official_label(user) -> str:
+    official = getattr(user, "official", None)
+    return f"{official.full_name} — {official.post} ({user.get_username()})" if official else user.get_username()

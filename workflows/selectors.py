@@ -199,3 +199,19 @@ def _can_open(user, programme, stage) -> bool:
     from .services import can_open_stage
 
     return can_open_stage(user=user, programme=programme, stage=stage)
+
+
+TASK_ACTIONS = {
+    "task.claimed": _("diambil"),
+    "task.released": _("dilepaskan"),
+    "task.reassigned": _("dialihkan"),
+    "task.finished": _("diselesaikan"),
+}
+
+
+def case_task_history(process: StageProcess) -> list:
+    """Who claimed, released, reassigned and finished which task, in order (from the audit log)."""
+    from audit.models import AuditEvent
+
+    events = AuditEvent.objects.filter(process_id=process.pk, action__in=TASK_ACTIONS).order_by("pk")
+    return [{"event": e, "label": TASK_ACTIONS[e.action]} for e in events]

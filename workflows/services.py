@@ -20,7 +20,7 @@ from agreements.services import letter_record, promulgation_record, version_crea
 from agreements.snapshots import wib
 from audit.services import event_record
 from permissions.roles import STEP_ROLES
-from permissions.selectors import active_assignment_for, user_holds_step_role
+from permissions.selectors import acting_basis, holders_of, is_head_for, user_holds_step_role
 
 from . import messages
 from .models import Outcome, Stage, StageProcess, stage_after, stage_before
@@ -123,7 +123,8 @@ def task_claim(*, activation, user) -> None:
     task, node = activation.task, activation.flow_task
     if task.status != STATUS.NEW or not activation.assign.can_proceed():
         raise StepError(messages.TASK_ALREADY_DONE if task.finished else messages.NOT_YOUR_TASK)
-    if not node.can_assign(user, task):
+    if not node.can_assign(user, task) or not user_holds_step_role(user, node.step_role,
+                                                                  activation.process.programme.region):
         raise PermissionDenied(messages.ROLE_REQUIRED)
     activation.assign(user)
     task.assigned = timezone.now()
@@ -138,6 +139,25 @@ def task_release(*, activation, user) -> None:
     activation.task.assigned = None
     activation.task.save(update_fields=["assigned"])
     _task_event(activation, user, "task.released")
+
+
+def task_reassign(*, activation, by, to, reason: str) -> None:
+    """An agency head moves a claimed task to another holder of the step's role."""
+    task, node, region = activation.task, activation.flow_task, activation.process.programme.region
+    if not is_head_for(by, node.step_role, region):
+        raise PermissionDenied(messages.REASSIGN_HEAD_ONLY)
+    if task.status != STATUS.ASSIGNED:
+        raise StepError(messages.REASSIGN_NOT_CLAIMED)
+    if not reason.strip():
+        raise StepError(messages.REASSIGN_REASON_REQUIRED)
+    if to == task.owner or to not in holders_of(node.step_role, region):
+        raise StepError(messages.REASSIGN_NOT_HOLDER)
+    previous = task.owner
+    activation.reassign(user=to)
+    task.assigned = timezone.now()
+    task.save(update_fields=["assigned"])
+    _task_event(activation, by, "task.reassigned", from_user=previous.get_username(), to_user=to.get_username(),
+                reason=reason.strip())
 
 
 def task_begin(*, activation, user) -> None:
@@ -287,12 +307,8 @@ def signing_prepare_queue(process: StageProcess) -> None:
 
 
 def _signer_identity(activation, user) -> list[str]:
-    official = getattr(user, "official", None)
-    assignment = active_assignment_for(user, activation.flow_task.step_role, activation.process.programme.region)
-    post = official.post if official else ""
-    if assignment and assignment.acting:
-        post = f"Plt. {post}"
-    return [official.full_name if official else user.get_username(), post]
+    basis = acting_basis(user, activation.flow_task.step_role, activation.process.programme.region)
+    return list(basis.identity(user))
 
 
 def _finish(activation, user, kind: str, note: str) -> Decision:
@@ -342,11 +358,8 @@ def _check_actor(activation, user) -> None:
 
 def _record(activation, user, kind: str, *, note: str, version) -> Decision:
     node, process = activation.flow_task, activation.process
-    assignment = active_assignment_for(user, node.step_role, process.programme.region)
-    official = getattr(user, "official", None)
-    post = official.post if official else ""
-    if assignment and assignment.acting:
-        post = f"Plt. {post}"
+    basis = acting_basis(user, node.step_role, process.programme.region)
+    name, post = basis.identity(user)
     decision = Decision.objects.create(
         version=version,
         process=process,
@@ -356,9 +369,9 @@ def _record(activation, user, kind: str, *, note: str, version) -> Decision:
         kind=kind,
         note=note,
         actor=user,
-        actor_name=official.full_name if official else (user.get_full_name() or user.username),
+        actor_name=name,
         actor_post=post,
-        actor_agency=assignment.agency.name if assignment else "",
+        actor_agency=basis.assignment.agency.name,
     )
     process.last_decision = kind
     fields = ["last_decision"]

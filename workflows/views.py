@@ -2,20 +2,25 @@
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views import generic
 from viewflow.workflow import STATUS
 from viewflow.workflow.flow.views import AssignTaskView, UnassignTaskView
 
 from agreements import compare, signatures, starter_text
-from agreements.models import SigningCredential
+from agreements.models import DecisionKind, SigningCredential
 from agreements.services import attachment_add, draft_pdf, next_free_numbers
-from permissions.selectors import regions_visible_to
+from permissions.delegation import delegable_assignments, delegation_create, delegation_end
+from permissions.models import Delegation
+from permissions.roles import AgencyKind, RoleKind
+from permissions.selectors import holders_of, is_head_for, regions_visible_to, user_holds_step_role
 
 from . import forms, selectors, services
 from . import messages as texts
@@ -282,14 +287,17 @@ class ReleaseTaskView(UnassignTaskView):
         return redirect(case_url(self.request.activation.process.pk))
 
 
-def _task_links(task, user) -> dict:
-    """The claim / work / release links this user has on an open task."""
+def _task_links(task, user, region) -> dict:
+    """The claim / work / release / reassign links this user has on an open task."""
     node, args = task.flow_task, [task.process_id, task.pk]
-    if task.status == STATUS.NEW and node.can_assign(user, task):
-        return {"claim": node.reverse("assign", args=args)}
+    links = {}
+    if task.status == STATUS.NEW and node.can_assign(user, task) and user_holds_step_role(user, node.step_role, region):
+        links["claim"] = node.reverse("assign", args=args)
     if task.status == STATUS.ASSIGNED and node.can_execute(user, task):
-        return {"execute": node.reverse("execute", args=args), "release": node.reverse("unassign", args=args)}
-    return {}
+        links.update(execute=node.reverse("execute", args=args), release=node.reverse("unassign", args=args))
+    if task.status == STATUS.ASSIGNED and is_head_for(user, node.step_role, region):
+        links["reassign"] = reverse("sepakat:reassign", args=args)
+    return links
 
 
 class ProgrammeListView(generic.TemplateView):
@@ -352,8 +360,9 @@ class CaseDetailView(generic.TemplateView):
     def get_context_data(self, **kwargs):
         case = _case_or_404(self.request.user, self.kwargs["process_pk"])
         tasks = list(selectors.case_tasks(case))
+        region = case.programme.region
         for task in tasks:
-            task.links = _task_links(task, self.request.user)
+            task.links = _task_links(task, self.request.user, region) if task.finished is None else {}
         versions = list(selectors.case_versions(case))
         return super().get_context_data(
             case=case,
@@ -361,6 +370,7 @@ class CaseDetailView(generic.TemplateView):
             decisions=selectors.case_decisions(case),
             versions=versions,
             attachments=selectors.case_attachments(case),
+            task_history=selectors.case_task_history(case),
             attachment_form=forms.AttachmentForm(versions=versions) if versions else None,
             can_attach=selectors.takes_part_in(self.request.user, case),
             **kwargs,
@@ -447,3 +457,118 @@ class FinalPdfView(generic.View):
             content_type="application/pdf",
             filename=f"{case.document.identifier}-final.pdf",
         )
+
+
+class ReassignView(generic.FormView):
+    """An agency head moves a claimed task to another holder of its role, with a reason."""
+
+    template_name = "workflows/reassign.html"
+    form_class = forms.ReassignForm
+
+    def dispatch(self, request, *args, **kwargs):
+        self.case = _case_or_404(request.user, kwargs["process_pk"])
+        self.task = selectors.case_tasks(self.case).filter(pk=kwargs["task_pk"]).first()
+        if self.task is None:
+            raise Http404
+        self.step_role = self.task.flow_task.step_role
+        if not is_head_for(request.user, self.step_role, self.case.programme.region):
+            raise PermissionDenied(texts.REASSIGN_HEAD_ONLY)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        holders = [u for u in holders_of(self.step_role, self.case.programme.region) if u != self.task.owner]
+        return {**super().get_form_kwargs(), "holders": holders}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(case=self.case, task=self.task, **kwargs)
+
+    def form_valid(self, form):
+        to = get_user_model().objects.get(pk=form.cleaned_data["to"])
+        try:
+            with services.acting_on(self.task) as activation:
+                services.task_reassign(activation=activation, by=self.request.user, to=to,
+                                       reason=form.cleaned_data["reason"])
+        except services.StepError as error:
+            form.add_error(None, str(error))
+            return self.form_invalid(form)
+        messages.success(self.request, texts.TASK_REASSIGNED % {"name": to.get_full_name() or to.get_username()})
+        return redirect(case_url(self.case.pk))
+
+
+class DelegationView(generic.FormView):
+    """Officials delegate their own roles (a.n. / Plt.) and see what was delegated to them."""
+
+    template_name = "workflows/delegations.html"
+    form_class = forms.DelegationForm
+
+    def get_form_kwargs(self):
+        candidates = get_user_model().objects.filter(official__isnull=False).exclude(pk=self.request.user.pk) \
+            .select_related("official").order_by("username")
+        return {**super().get_form_kwargs(), "assignments": delegable_assignments(self.request.user),
+                "candidates": candidates}
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        return super().get_context_data(
+            given=Delegation.objects.filter(assignment__user=user).select_related(
+                "assignment__agency", "delegate__official"),
+            received=Delegation.objects.filter(delegate=user).select_related(
+                "assignment__agency", "assignment__user__official"),
+            today=timezone.localdate(),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        assignment = delegable_assignments(self.request.user).filter(pk=data["assignment"]).first()
+        if assignment is None:
+            raise PermissionDenied
+        try:
+            delegation_create(
+                actor=self.request.user, assignment=assignment,
+                delegate=get_user_model().objects.get(pk=data["delegate"]), kind=data["kind"],
+                valid_from=data["valid_from"], valid_until=data["valid_until"], reason=data["reason"],
+            )
+        except ValidationError as error:
+            for message in _errors_of(error):
+                form.add_error(None, message)
+            return self.form_invalid(form)
+        messages.success(self.request, texts.DELEGATION_CREATED)
+        return redirect("sepakat:delegations")
+
+
+class DelegationEndView(generic.View):
+    def post(self, request, pk):
+        delegation = Delegation.objects.filter(pk=pk, assignment__user=request.user).first()
+        if delegation is None:
+            raise Http404
+        delegation_end(actor=request.user, delegation=delegation)
+        messages.success(request, texts.DELEGATION_ENDED)
+        return redirect("sepakat:delegations")
+
+
+class StepRolesView(generic.TemplateView):
+    """Which role of which agency acts at each step of each stage (permissions/roles.py, read live)."""
+
+    template_name = "workflows/step_roles.html"
+
+    def get_context_data(self, **kwargs):
+        from .flows import FLOWS
+        from .nodes import Step
+
+        stages = []
+        for flow_class in FLOWS.values():
+            steps = [node for node in flow_class.instance.nodes() if isinstance(node, Step)]
+            steps.sort(key=lambda node: str(node.task_title))
+            stages.append({
+                "label": flow_class.process_title,
+                "steps": [{
+                    "title": node.task_title,
+                    "agency": AgencyKind(node.step_role.agency_kind).label,
+                    "role": RoleKind(node.step_role.role_kind).label,
+                    "scope": _("pusat (semua daerah)") if node.step_role.is_central else _("daerah"),
+                    "decisions": [DecisionKind(k).label for k in node.decisions],
+                    "signs": node.name in flow_class.signing,
+                } for node in steps],
+            })
+        return super().get_context_data(stages=stages, **kwargs)

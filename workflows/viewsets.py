@@ -128,6 +128,11 @@ class ProgrammeApp(Application):
     enrol_path = path("tanda-tangan/passphrase/", views.EnrolView.as_view(), name="enrol")
     signing_retry_path = path("kasus/<int:process_pk>/siapkan-ulang/", views.SigningRetryView.as_view(),
                               name="signing_retry")
+    reassign_path = path("kasus/<int:process_pk>/tugas/<int:task_pk>/alihkan/", views.ReassignView.as_view(),
+                         name="reassign")
+    delegations_path = path("delegasi/", views.DelegationView.as_view(), name="delegations")
+    delegation_end_path = path("delegasi/<int:pk>/akhiri/", views.DelegationEndView.as_view(), name="delegation_end")
+    step_roles_path = path("peran/", views.StepRolesView.as_view(), name="step_roles")
     compare_path = path("kasus/<int:process_pk>/bandingkan/", views.CompareView.as_view(), name="compare")
     attachment_upload_path = path(
         "kasus/<int:process_pk>/lampiran/", views.AttachmentUploadView.as_view(), name="attachment_upload"

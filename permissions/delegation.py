@@ -1,0 +1,60 @@
+"""Delegating a role for a period (a.n. / Plt.), with the permissions it gives synced at once."""
+
+import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from audit.services import event_record
+
+from .models import Delegation, RoleAssignment
+from .services import role_sync_user
+
+NOT_YOUR_ROLE = _("Anda hanya dapat mendelegasikan peran Anda sendiri.")
+
+
+def _may_manage(actor, assignment: RoleAssignment) -> bool:
+    return actor.is_superuser or assignment.user_id == actor.pk
+
+
+@transaction.atomic
+def delegation_create(*, actor, assignment: RoleAssignment, delegate, kind: str, valid_from, valid_until,
+                      reason: str = "") -> Delegation:
+    if not _may_manage(actor, assignment):
+        raise PermissionDenied(NOT_YOUR_ROLE)
+    delegation = Delegation(assignment=assignment, delegate=delegate, kind=kind, valid_from=valid_from,
+                            valid_until=valid_until, reason=reason.strip(), created_by=actor)
+    delegation.full_clean()
+    delegation.save()
+    role_sync_user(user=delegate)
+    event_record(
+        actor=actor, action="role.delegated", region=assignment.agency.region,
+        details={"delegator": assignment.user.get_username(), "delegate": delegate.get_username(),
+                 "role": assignment.role, "agency": assignment.agency.name, "kind": kind,
+                 "valid_from": str(valid_from), "valid_until": str(valid_until)},
+    )
+    return delegation
+
+
+@transaction.atomic
+def delegation_end(*, actor, delegation: Delegation) -> None:
+    if not _may_manage(actor, delegation.assignment):
+        raise PermissionDenied(NOT_YOUR_ROLE)
+    today = timezone.localdate()
+    old_until = delegation.valid_until
+    delegation.valid_until = max(delegation.valid_from, today - datetime.timedelta(days=1))
+    if delegation.valid_from > today - datetime.timedelta(days=1):
+        delegation.delete()
+    else:
+        delegation.save(update_fields=["valid_until"])
+    role_sync_user(user=delegation.delegate)
+    event_record(actor=actor, action="role.delegation_ended", region=delegation.assignment.agency.region,
+                 details={"delegate": delegation.delegate.get_username(), "old_valid_until": str(old_until)})
+
+
+def delegable_assignments(user):
+    return RoleAssignment.objects.active().filter(user=user).exclude(role__in=["auditor", "administrator"]) \
+        .select_related("agency__region")
+
