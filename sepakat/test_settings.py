@@ -11,3 +11,6 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 LANGUAGE_CODE = "id"
 STATIC_ROOT = tempfile.mkdtemp(prefix="sepakat-test-static-")
 SIGNING = {**SIGNING, "AUTHORITY_DIR": Path(tempfile.mkdtemp(prefix="sepakat-test-pki-"))}  # noqa: F405
+# django-axes stays on, so the lockout tests are real. client.force_login skips it:
+# it logs in with the first backend that has get_user (ModelBackend), not through authenticate().
+AXES_ENABLED = True

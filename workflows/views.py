@@ -502,8 +502,9 @@ class DelegationView(generic.FormView):
     form_class = forms.DelegationForm
 
     def get_form_kwargs(self):
-        candidates = get_user_model().objects.filter(official__isnull=False).exclude(pk=self.request.user.pk) \
-            .select_related("official").order_by("username")
+        # Everyone is listed (oneself too): the delegation's own rules say clearly what is not allowed.
+        candidates = get_user_model().objects.filter(official__isnull=False).select_related("official") \
+            .order_by("username")
         return {**super().get_form_kwargs(), "assignments": delegable_assignments(self.request.user),
                 "candidates": candidates}
 
