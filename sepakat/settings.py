@@ -5,6 +5,7 @@ a development secret key. Production sets DJANGO_ENV=production, DATABASE_URL,
 SECRET_KEY and ALLOWED_HOSTS.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -212,8 +213,6 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # Logins (django-axes, sepakat.security): five failed logins lock the username
 # for 15 minutes. By username, not IP: officials share their offices' NAT addresses.
 # Sessions end after SESSION_COOKIE_AGE seconds of inactivity (sliding expiry).
-from datetime import timedelta  # noqa: E402  (kept with the block it serves)
-
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username"]

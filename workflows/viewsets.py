@@ -22,7 +22,10 @@ class _ScopedTasks:
     bulk_actions = ()
 
     def get_queryset(self):
-        return scope_tasks(super().get_queryset(), self.request.user)
+        # The rows show each case's brief (its region): load it with the row, not per row.
+        return scope_tasks(super().get_queryset(), self.request.user).select_related(
+            "owner", "process__stageprocess__programme__region"
+        )
 
 
 class InboxView(_ScopedTasks, vf.WorkflowInboxListView):
@@ -44,7 +47,11 @@ class TaskListView(_ScopedTasks, vf.DashboardTaskListView):
 class ProcessListView(vf.DashboardProcessListView):
     def get_queryset(self):
         # GROUP BY (the active-task count) drops Meta.ordering, so order explicitly.
-        return scope_processes(super().get_queryset(), self.request.user).order_by("-created")
+        return (
+            scope_processes(super().get_queryset(), self.request.user)
+            .select_related("programme__region")
+            .order_by("-created")
+        )
 
 
 class DashboardView(vf.DashboardView):
