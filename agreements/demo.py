@@ -69,6 +69,7 @@ def regional_seats(region: Region) -> list[Seat]:
         Seat("bappeda", f"Kepala Bappeda {r}", AgencyKind.BAPPEDA, (RoleKind.REVIEWER,)),
         Seat("sekda", f"Sekretaris Daerah {r}", AgencyKind.SEKDA, (RoleKind.PARAF, RoleKind.REVIEWER, RoleKind.SIGNER)),
         Seat("kdh", region.head_title, AgencyKind.KEPALA_DAERAH, (RoleKind.SIGNER,)),
+        Seat("auditor", f"Auditor, Inspektorat {r}", AgencyKind.SEKDA, (RoleKind.AUDITOR,), head=False),
     ]
 
 

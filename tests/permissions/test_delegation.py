@@ -165,3 +165,16 @@ def test_an_auditor_cannot_post_to_any_step(as_user, programme):
     # 302 only ever means "already finished, see the case": nothing was recorded by the auditor
     assert not Decision.objects.filter(actor__username="auditor").exists()
     assert client.get("/admin/").status_code == 302  # no admin either
+
+
+def test_a_regional_auditor_reads_only_their_region_and_acts_on_nothing(as_user, programme):
+    driver.run_programme(programme(BANJAR), stop_stage=Stage.MOU, stop_step="review_diskominfo")
+    driver.run_programme(programme("kota-solok"), stop_stage=Stage.MOU, stop_step="review_diskominfo")
+    banjar = driver.StageProcess.objects.get(programme=programme(BANJAR))
+    solok = driver.StageProcess.objects.get(programme=programme("kota-solok"))
+    client = as_user(f"{BANJAR}.auditor")
+    assert client.get(reverse("sepakat:case_detail", args=[banjar.pk])).status_code == 200
+    assert client.get(reverse("sepakat:case_detail", args=[solok.pk])).status_code == 404
+    task = open_task(banjar, "review_diskominfo")
+    assert claim(client, task).status_code == 403
+    assert "Solok" not in client.get(reverse("sepakat:index")).content.decode()
