@@ -1,6 +1,10 @@
 from django.contrib import admin
+from django.db import transaction
+
+from permissions.admin import AgencyRoleAssignmentInline, AssignmentFormsetMixin
 
 from .models import Agency, Decision, Document, Programme, Promulgation, Region
+from .regions import agency_save, region_add
 
 
 class AgencyInline(admin.TabularInline):
@@ -16,12 +20,37 @@ class RegionAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("kind", "name")}
     inlines = [AgencyInline]
 
+    def get_inlines(self, request, obj):
+        # A new region gets its five regional agencies on save; they are edited afterwards.
+        return self.inlines if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            region_add(region=obj, actor=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Agency:
+            return super().save_formset(request, form, formset, change)
+        with transaction.atomic():
+            agencies = formset.save(commit=False)
+            for agency in formset.deleted_objects:
+                agency.delete()
+            for agency in agencies:
+                agency_save(agency=agency, actor=request.user)
+            formset.save_m2m()
+
 
 @admin.register(Agency)
-class AgencyAdmin(admin.ModelAdmin):
+class AgencyAdmin(AssignmentFormsetMixin, admin.ModelAdmin):
     list_display = ("name", "short_name", "kind", "region")
     list_filter = ("kind", "region")
     search_fields = ("name", "short_name")
+    inlines = [AgencyRoleAssignmentInline]
+
+    def save_model(self, request, obj, form, change):
+        agency_save(agency=obj, actor=request.user)
 
 
 @admin.register(Programme)

@@ -1,33 +1,191 @@
-from django.contrib import admin
-from django.db import transaction
+"""Officials and their role assignments in the admin.
 
+Every save and delete of an assignment, here or in an inline, goes through
+permissions.assignments: validated, synced into permissions at once, audited.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .assignments import assignment_delete, assignment_end, assignment_save
 from .models import Official, RoleAssignment
-from .services import role_sync_user
+
+User = get_user_model()
 
 
 @admin.register(Official)
 class OfficialAdmin(admin.ModelAdmin):
     list_display = ("full_name", "post", "nip", "user")
     search_fields = ("full_name", "nip", "user__username")
+    autocomplete_fields = ("user",)
+
+
+class ValidityFilter(admin.SimpleListFilter):
+    title = _("masa berlaku")
+    parameter_name = "validity"
+
+    def lookups(self, request, model_admin):
+        return [("active", _("Aktif")), ("ended", _("Berakhir")), ("upcoming", _("Akan datang"))]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "active":
+            return queryset.filter(valid_from__lte=today).filter(
+                Q(valid_until__isnull=True) | Q(valid_until__gte=today)
+            )
+        if self.value() == "ended":
+            return queryset.filter(valid_until__lt=today)
+        if self.value() == "upcoming":
+            return queryset.filter(valid_from__gt=today)
+        return queryset
+
+
+def _is_active(assignment: RoleAssignment) -> bool:
+    today = timezone.localdate()
+    return assignment.valid_from <= today and (assignment.valid_until is None or assignment.valid_until >= today)
 
 
 @admin.register(RoleAssignment)
 class RoleAssignmentAdmin(admin.ModelAdmin):
-    list_display = ("user", "role", "agency", "valid_from", "valid_until", "acting")
-    list_filter = ("role", "agency__kind", "agency__region", "acting")
-    search_fields = ("user__username", "user__official__full_name", "agency__name")
+    list_display = (
+        "official_name", "username", "role", "agency", "region", "valid_from", "valid_until", "acting", "active",
+    )
+    list_display_links = ("official_name", "username")
+    list_filter = (ValidityFilter, "agency__region", "agency__kind", "role", "acting")
+    search_fields = ("user__username", "user__official__full_name", "user__official__nip", "agency__name")
+    autocomplete_fields = ("user", "agency")
+    list_select_related = ("user__official", "agency__region")
+    actions = ["end_assignments"]
+
+    @admin.display(description=_("nama pejabat"), ordering="user__official__full_name")
+    def official_name(self, obj):
+        official = getattr(obj.user, "official", None)
+        return official.full_name if official else "—"
+
+    @admin.display(description=_("nama pengguna"), ordering="user__username")
+    def username(self, obj):
+        return obj.user.get_username()
+
+    @admin.display(description=_("daerah"), ordering="agency__region__name")
+    def region(self, obj):
+        return obj.agency.region or _("Pusat")
+
+    @admin.display(description=_("aktif"), boolean=True)
+    def active(self, obj):
+        return _is_active(obj)
+
+    def save_model(self, request, obj, form, change):
+        assignment_save(assignment=obj, actor=request.user)
+
+    def delete_model(self, request, obj):
+        assignment_delete(assignment=obj, actor=request.user)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for assignment in queryset.select_related("user", "agency__region"):
+            assignment_delete(assignment=assignment, actor=request.user)
+
+    @admin.action(description=_("Akhiri penugasan"), permissions=["change"])
+    def end_assignments(self, request, queryset):
+        ended = skipped = 0
+        for assignment in queryset.select_related("user", "agency__region"):
+            try:
+                if assignment_end(assignment=assignment, actor=request.user):
+                    ended += 1
+                else:
+                    skipped += 1
+            except ValidationError as error:
+                self.message_user(request, f"{assignment}: {' '.join(error.messages)}", messages.ERROR)
+        if ended:
+            self.message_user(
+                request,
+                ngettext("%(count)d penugasan diakhiri.", "%(count)d penugasan diakhiri.", ended) % {"count": ended},
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext("%(count)d penugasan sudah berakhir sebelumnya.",
+                         "%(count)d penugasan sudah berakhir sebelumnya.", skipped) % {"count": skipped},
+                messages.WARNING,
+            )
+
+
+class AssignmentFormsetMixin:
+    """For admins with a RoleAssignment inline: inline saves and deletes go through the services."""
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not RoleAssignment:
+            return super().save_formset(request, form, formset, change)
+        with transaction.atomic():
+            assignments = formset.save(commit=False)
+            for assignment in formset.deleted_objects:
+                assignment_delete(assignment=assignment, actor=request.user)
+            for assignment in assignments:
+                assignment_save(assignment=assignment, actor=request.user)
+            formset.save_m2m()
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    extra = 0
+    show_change_link = True
+
+
+class UserRoleAssignmentInline(RoleAssignmentInline):
+    """Under an official: which roles they hold, where."""
+
+    fk_name = "user"
+    fields = ("agency", "role", "valid_from", "valid_until", "acting", "is_head", "note")
+    autocomplete_fields = ("agency",)
+
+
+class AgencyRoleAssignmentInline(RoleAssignmentInline):
+    """Under an agency: who holds its roles."""
+
+    fk_name = "agency"
+    fields = ("user", "role", "valid_from", "valid_until", "acting", "is_head", "note")
     autocomplete_fields = ("user",)
 
-    @transaction.atomic
-    def save_model(self, request, obj, form, change):
-        previous_user = RoleAssignment.objects.filter(pk=obj.pk).values_list("user", flat=True).first()
-        super().save_model(request, obj, form, change)
-        role_sync_user(user=obj.user)
-        if previous_user and previous_user != obj.user_id:
-            role_sync_user(user=type(obj.user).objects.get(pk=previous_user))
 
-    @transaction.atomic
-    def delete_model(self, request, obj):
-        user = obj.user
-        super().delete_model(request, obj)
-        role_sync_user(user=user)
+class OfficialInline(admin.StackedInline):
+    model = Official
+    can_delete = False
+    min_num = 0
+    max_num = 1
+    verbose_name_plural = _("pejabat")
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(AssignmentFormsetMixin, BaseUserAdmin):
+    """django.contrib.auth's user admin, with the official profile and the role assignments."""
+
+    inlines = [OfficialInline, UserRoleAssignmentInline]
+    list_display = ("username", "official_name", "official_post", "email", "is_active", "is_staff")
+    list_select_related = ("official",)
+    search_fields = ("username", "first_name", "last_name", "email", "official__full_name", "official__nip")
+
+    def get_inlines(self, request, obj):
+        # The add page only creates the account; profile and roles follow on the change page.
+        return self.inlines if obj is not None else []
+
+    @admin.display(description=_("nama pejabat"), ordering="official__full_name")
+    def official_name(self, obj):
+        official = getattr(obj, "official", None)
+        return official.full_name if official else "—"
+
+    @admin.display(description=_("jabatan"), ordering="official__post")
+    def official_post(self, obj):
+        official = getattr(obj, "official", None)
+        return official.post if official else "—"
