@@ -15,7 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .assignments import assignment_delete, assignment_end, assignment_save
-from .models import Official, RoleAssignment
+from .delegation import delegation_create
+from .models import Delegation, Official, RoleAssignment
+from .services import role_sync_user
 
 User = get_user_model()
 
@@ -189,3 +191,35 @@ class UserAdmin(AssignmentFormsetMixin, BaseUserAdmin):
     def official_post(self, obj):
         official = getattr(obj, "official", None)
         return official.post if official else "—"
+
+
+@admin.register(Delegation)
+class DelegationAdmin(admin.ModelAdmin):
+    """Administrators delegate for an official (the same rules and sync as the officials' own page)."""
+
+    list_display = ("assignment", "delegate", "kind", "valid_from", "valid_until", "reason")
+    list_filter = ("kind", "assignment__agency__region", "assignment__role")
+    search_fields = ("delegate__username", "assignment__user__username", "reason")
+    autocomplete_fields = ("delegate",)
+    raw_id_fields = ("assignment",)
+    exclude = ("created_by",)
+
+    @transaction.atomic
+    def save_model(self, request, obj, form, change):
+        previous = Delegation.objects.filter(pk=obj.pk).values_list("delegate", flat=True).first()
+        if not change:
+            created = delegation_create(actor=request.user, assignment=obj.assignment, delegate=obj.delegate,
+                                        kind=obj.kind, valid_from=obj.valid_from, valid_until=obj.valid_until,
+                                        reason=obj.reason)
+            obj.pk = created.pk
+            return
+        obj.full_clean()
+        obj.save()
+        for user_id in {obj.delegate_id, previous} - {None}:
+            role_sync_user(user=type(obj.delegate).objects.get(pk=user_id))
+
+    @transaction.atomic
+    def delete_model(self, request, obj):
+        delegate = obj.delegate
+        super().delete_model(request, obj)
+        role_sync_user(user=delegate)

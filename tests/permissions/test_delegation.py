@@ -178,3 +178,19 @@ def test_a_regional_auditor_reads_only_their_region_and_acts_on_nothing(as_user,
     task = open_task(banjar, "review_diskominfo")
     assert claim(client, task).status_code == 403
     assert "Solok" not in client.get(reverse("sepakat:index")).content.decode()
+
+
+def test_an_administrator_delegates_for_an_official_in_the_admin(client, official, django_user_model, programme):
+    from permissions.roles import MOU_STEPS
+
+    admin_user = django_user_model.objects.create_superuser("root", "root@example.org", "x")
+    client.force_login(admin_user)
+    mayor_role = assignment_of(official, f"{BANJAR}.kdh", RoleKind.SIGNER)
+    sekda = official(f"{BANJAR}.sekda")
+    form = {"assignment": mayor_role.pk, "delegate": sekda.pk, "kind": "plt", "valid_from": TODAY.isoformat(),
+            "valid_until": (TODAY + datetime.timedelta(days=3)).isoformat(), "reason": "Cuti"}
+    assert client.post(reverse("admin:permissions_delegation_add"), form).status_code == 302
+    assert user_holds_step_role(sekda, MOU_STEPS["sign_region"], programme(BANJAR).region)
+    assert sekda.has_perm(MOU_STEPS["sign_region"].permission, programme(BANJAR).region)
+    refused = client.post(reverse("admin:permissions_delegation_add"), {**form, "delegate": mayor_role.user_id})
+    assert refused.status_code == 200 and "kepada diri sendiri" in refused.content.decode()
