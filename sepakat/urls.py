@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Site
 
 from agreements.views import VerifyDocumentView, VerifyUploadView, trust_root
+from audit.viewsets import AuditApp
 from workflows.flows import MasterplanFlow, MouFlow, RegulationFlow
 from workflows.viewsets import ProgrammeApp, ScopedFlowViewset, ScopedWorkflowApp
 
@@ -13,6 +14,7 @@ site = Site(
     title=_("Sepakat"),
     viewsets=[
         ProgrammeApp(),
+        AuditApp(),
         ScopedWorkflowApp(
             flow_viewsets=[
                 ScopedFlowViewset(MouFlow, icon="handshake"),
