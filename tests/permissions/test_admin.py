@@ -267,14 +267,14 @@ def test_inline_delete_under_an_agency_syncs(admin_client, official):
     data = form_data(admin_client.get(url))
     prefix = "role_assignments"
     total = int(data[f"{prefix}-TOTAL_FORMS"])
-    assert total == 3  # the Sekda's paraf, review and signing roles
+    assert total == RoleAssignment.objects.filter(agency=sekda_agency).count() == 4  # Sekda's 3 roles + auditor
     for index in range(total):
         data[f"{prefix}-{index}-DELETE"] = "on"
     assert_saved(admin_client.post(url, data))
     sekda = official("kota-solok.sekda")
     assert not regions_visible_to(sekda).exists()
     assert not may_act(sekda, MOU_STEPS["paraf_sekda"], region("kota-solok"))
-    assert len(events("role.removed")) == 3
+    assert len(events("role.removed")) == 4
 
 
 def test_a_region_added_in_the_admin_gets_its_five_agencies(admin_client, root):
