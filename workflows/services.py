@@ -354,6 +354,10 @@ def _check_actor(activation, user) -> None:
         raise StepError(messages.NOT_YOUR_TASK)
     if not user_holds_step_role(user, node.step_role, activation.process.programme.region):
         raise PermissionDenied(messages.ROLE_REQUIRED)
+    from audit.models import AuditEvent
+
+    if not AuditEvent.objects.filter(action="task.started", task_id=activation.task.pk).exists():
+        _task_event(activation, user, "task.started")
 
 
 def _record(activation, user, kind: str, *, note: str, version) -> Decision:

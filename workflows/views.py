@@ -1,5 +1,7 @@
 """Thin views: parse the request, call a service, render."""
 
+import hashlib
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -17,6 +19,7 @@ from viewflow.workflow.flow.views import AssignTaskView, UnassignTaskView
 from agreements import compare, signatures, starter_text
 from agreements.models import DecisionKind, SigningCredential
 from agreements.services import attachment_add, draft_pdf, next_free_numbers
+from audit.services import event_record
 from permissions.delegation import delegable_assignments, delegation_create, delegation_end
 from permissions.models import Delegation
 from permissions.roles import AgencyKind, RoleKind
@@ -402,6 +405,7 @@ class AttachmentDownloadView(generic.View):
         attachment = selectors.case_attachments(case).filter(pk=attachment_pk).first()
         if attachment is None:
             raise Http404
+        _downloaded(request, case, attachment.version, name=attachment.original_name, sha256=attachment.sha256)
         return FileResponse(attachment.file.open("rb"), content_type="application/pdf",
                             as_attachment=True, filename=attachment.original_name)
 
@@ -432,6 +436,11 @@ class CompareView(generic.TemplateView):
         )
 
 
+def _downloaded(request, case, version, *, name: str, sha256: str) -> None:
+    event_record(actor=request.user, action="document.downloaded", region=case.programme.region, process=case,
+                 version=version, details={"file": name, "sha256": sha256})
+
+
 class VersionPdfView(generic.View):
     """Any version of the case's document, as a PDF with the DRAF watermark."""
 
@@ -442,6 +451,7 @@ class VersionPdfView(generic.View):
             raise Http404
         previous = services.previous_stage_case(case.programme, case.stage)
         content = draft_pdf(version, previous_stage_sha256=previous.final_pdf.sha256 if previous else "")
+        _downloaded(request, case, version, name=f"versi {number} (draf)", sha256=hashlib.sha256(content).hexdigest())
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{case.document.identifier}-v{number}-draf.pdf"'
         return response
@@ -452,6 +462,7 @@ class FinalPdfView(generic.View):
         case = _case_or_404(request.user, process_pk)
         if case.final_pdf is None:
             raise Http404
+        _downloaded(request, case, case.final_pdf.version, name="final", sha256=case.final_pdf.sha256)
         return FileResponse(
             case.final_pdf.file.open("rb"),
             content_type="application/pdf",
