@@ -40,6 +40,20 @@ class AuthorityError(Exception):
     """The authority directory is incomplete or its files do not belong together."""
 
 
+# End-entity certificates (signers and the timestamp authority) sign, and nothing else.
+SIGNING_KEY_USAGE = x509.KeyUsage(
+    digital_signature=True,
+    content_commitment=True,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=False,
+    crl_sign=False,
+    encipher_only=False,
+    decipher_only=False,
+)
+
+
 def fingerprint_sha256(cert: x509.Certificate) -> str:
     """Lower-case hex SHA-256 of the certificate's DER encoding, no separators."""
     return cert.fingerprint(hashes.SHA256()).hex()
@@ -141,20 +155,7 @@ def _make_tsa(ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateKey) -> tuple[x50
         .not_valid_before(_now() - BACKDATE)
         .not_valid_after(ca_cert.not_valid_after_utc)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(SIGNING_KEY_USAGE, critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
     )
     builder = _key_identifiers(builder, key.public_key(), ca_key.public_key())
@@ -272,20 +273,7 @@ def issue_signer(
         .not_valid_before(start)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(SIGNING_KEY_USAGE, critical=True)
     )
     builder = _key_identifiers(builder, key.public_key(), authority.ca_key.public_key())
     cert = builder.sign(authority.ca_key, hashes.SHA256())
