@@ -1,12 +1,40 @@
+"""Writing the audit log, and checking its chain.
+
+Hash format (the auditor's standalone script recomputes it, so keep it stable):
+    hash = sha256(prev_hash + "\\n" + canonical JSON of event_payload(event))
+canonical JSON: sorted keys, no spaces, UTF-8 (ensure_ascii=False). The payload holds
+every column but the two hashes, including the sequence number (the pk), so an edited
+field, a renumbered event, a deleted one or two swapped ones all break the chain.
+The first event's prev_hash is GENESIS_HASH.
+"""
+
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
-from django.db import transaction
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
 from .models import AuditEvent
 
 GENESIS_HASH = "0" * 64
+
+# What verify_audit says about the first broken link (N is the event's sequence number).
+LINK_BROKEN = "Rantai terputus: ada peristiwa yang diubah, dihapus, atau urutannya ditukar sebelum peristiwa #%(seq)s."
+CONTENT_CHANGED = "Rantai terputus: isi peristiwa #%(seq)s diubah."
+EXPECTED_HASH_MISSING = (
+    "Hash %(hash)s tidak ada di rantai: peristiwa yang tercatat sebelumnya telah dihapus atau diubah."
+)
+
+# Columns in the order chain_check reads them (values_list keeps memory per row small).
+_CHAIN_COLUMNS = (
+    "pk", "created", "actor_id", "actor_label", "actor_agency", "action", "region_id", "programme_id",
+    "process_id", "task_id", "version_id", "details", "prev_hash", "hash",
+)
 
 
 def event_hash(prev_hash: str, payload: dict) -> str:
@@ -14,50 +42,188 @@ def event_hash(prev_hash: str, payload: dict) -> str:
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 
 
-@transaction.atomic
-def event_record(*, actor, action: str, region=None, process=None, task=None, version=None, details=None):
-    """Append one event, chained to the previous one. Call inside the change's transaction."""
-    last = AuditEvent.objects.select_for_update().order_by("-pk").values_list("hash", flat=True).first()
-    prev_hash = last or GENESIS_HASH
-    official = getattr(actor, "official", None) if actor else None
-    event = AuditEvent(
-        created=timezone.now(),
-        actor=actor,
-        actor_label=(f"{official.full_name} ({official.post})" if official else getattr(actor, "username", "sistem")),
-        action=action,
-        region=region,
-        process_id=getattr(process, "pk", None),
-        task_id=getattr(task, "pk", None),
-        version_id=getattr(version, "pk", None),
-        details=details or {},
-        prev_hash=prev_hash,
-    )
-    event.hash = event_hash(prev_hash, _payload(event))
-    event.save()
-    return event
+def event_payload(event: AuditEvent) -> dict:
+    """Everything the hash covers, besides prev_hash."""
+    return _payload(*(getattr(event, column) for column in _CHAIN_COLUMNS[:-2]))
 
 
-def _payload(event: AuditEvent) -> dict:
+def _payload(seq, created, actor_id, actor_label, actor_agency, action, region_id, programme_id, process_id,
+             task_id, version_id, details) -> dict:
     return {
-        "created": event.created.isoformat(),
-        "actor": event.actor_id,
-        "actor_label": event.actor_label,
-        "action": event.action,
-        "region": event.region_id,
-        "process": event.process_id,
-        "task": event.task_id,
-        "version": event.version_id,
-        "details": event.details,
+        "seq": seq,
+        "created": created.isoformat(),
+        "actor": actor_id,
+        "actor_label": actor_label,
+        "actor_agency": actor_agency,
+        "action": action,
+        "region": region_id,
+        "programme": programme_id,
+        "process": process_id,
+        "task": task_id,
+        "version": version_id,
+        "details": details,
     }
 
 
+@transaction.atomic
+def event_record(*, actor, action: str, region=None, programme=None, process=None, task=None, version=None,
+                 details=None) -> AuditEvent:
+    """Append one event, chained to the previous one. Call inside the change's transaction.
+
+    `details` holds what the event needs beyond its objects: the old and new values
+    of a change, a decision and its note. The actor's agency, and the case and
+    programme a document version belongs to, are filled in here.
+    """
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None  # an anonymous visitor acts as nobody in particular
+    document = getattr(version, "document", None)
+    if process is None and document is not None:
+        process = _case_of(document)
+    if programme is None:
+        programme = getattr(process, "programme", None) or getattr(document, "programme", None)
+    if region is None and programme is not None:
+        region = programme.region
+    details = json.loads(json.dumps(details or {}, cls=DjangoJSONEncoder))  # stored exactly as hashed
+
+    _lock_chain_tail()
+    last_seq, prev_hash = AuditEvent.objects.order_by("-pk").values_list("pk", "hash").first() or (0, GENESIS_HASH)
+    official = getattr(actor, "official", None) if actor else None
+    event = AuditEvent(
+        pk=last_seq + 1,
+        created=timezone.now(),
+        actor=actor,
+        actor_label=(f"{official.full_name} ({official.post})" if official else getattr(actor, "username", "sistem")),
+        actor_agency=_agency_of(actor),
+        action=action,
+        region=region,
+        programme_id=getattr(programme, "pk", None),
+        process_id=getattr(process, "pk", None),
+        task_id=getattr(task, "pk", None),
+        version_id=getattr(version, "pk", None),
+        details=details,
+        prev_hash=prev_hash,
+    )
+    event.hash = event_hash(prev_hash, event_payload(event))
+    event.save(force_insert=True)
+    return event
+
+
+def _lock_chain_tail() -> None:
+    """Let one transaction at a time append, so that each event follows the last committed one.
+
+    On PostgreSQL a row lock on the last event is not enough: a second writer waiting
+    on it would still read the same last event once the first commits (its snapshot
+    predates the new row) and fork the chain. A self-conflicting table lock makes it
+    wait, then read afresh. SQLite runs one writer at a time anyway. On any backend,
+    a fork would collide on the pk (the sequence number), so it fails rather than forks.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {AuditEvent._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def _case_of(document):
+    try:
+        return document.process
+    except (AttributeError, ObjectDoesNotExist):
+        return None
+
+
+def _agency_of(actor) -> str:
+    """The agency of the actor's first active role assignment, as it is named now."""
+    if actor is None:
+        return ""
+    from permissions.models import RoleAssignment
+
+    name = (
+        RoleAssignment.objects.active().filter(user=actor).order_by("pk").values_list("agency__name", flat=True).first()
+    )
+    return name or ""
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    intact: bool
+    checked: int  # events whose link and content were found good
+    last_seq: int | None  # the last good event
+    last_hash: str  # its hash (GENESIS_HASH for an empty log)
+    broken_at: int | None = None  # the event where the chain breaks
+    problem: str = ""
+
+
+def chain_check(*, chunk_size: int = 2000, expect_hash: str = "") -> ChainReport:
+    """Walk the chain in sequence order, streaming, and report the first broken link.
+
+    `expect_hash`, a last hash noted down earlier, must still be in the chain: this
+    catches events deleted from the end, which leave no broken link behind.
+    """
+    prev_hash, last_seq, checked, seen_expected = GENESIS_HASH, None, 0, not expect_hash
+    rows = AuditEvent.objects.order_by("pk").values_list(*_CHAIN_COLUMNS).iterator(chunk_size=chunk_size)
+    for row in rows:
+        seq, stored_prev, stored_hash = row[0], row[-2], row[-1]
+        problem = None
+        if stored_prev != prev_hash:
+            problem = LINK_BROKEN
+        elif event_hash(prev_hash, _payload(*row[:-2])) != stored_hash:
+            problem = CONTENT_CHANGED
+        if problem:
+            return ChainReport(False, checked, last_seq, prev_hash, broken_at=seq, problem=problem % {"seq": seq})
+        prev_hash, last_seq, checked = stored_hash, seq, checked + 1
+        seen_expected = seen_expected or stored_hash == expect_hash
+    if not seen_expected:
+        return ChainReport(False, checked, last_seq, prev_hash, problem=EXPECTED_HASH_MISSING % {"hash": expect_hash})
+    return ChainReport(True, checked, last_seq, prev_hash)
+
+
 def chain_verify() -> tuple[bool, str]:
-    """Walk the chain in order; report the first broken link."""
-    prev_hash = GENESIS_HASH
-    for event in AuditEvent.objects.order_by("pk").iterator(chunk_size=2000):
-        if event.prev_hash != prev_hash:
-            return False, f"event #{event.pk}: prev_hash does not match the event before it"
-        if event_hash(prev_hash, _payload(event)) != event.hash:
-            return False, f"event #{event.pk}: content does not match its hash"
-        prev_hash = event.hash
-    return True, "ok"
+    """(True, "ok") for an intact chain, else (False, what is wrong and where)."""
+    report = chain_check()
+    return (True, "ok") if report.intact else (False, report.problem)
+
+
+# The maintenance escape hatch. The triggers of migration 0003 refuse every UPDATE,
+# DELETE and TRUNCATE of the audit table, except a DELETE or TRUNCATE inside a
+# transaction that opened this hatch: emptying the whole database (`manage.py flush`,
+# which Django's test runner also calls between transactional tests). It never allows
+# editing a row. Whoever can open it could also drop the triggers: the hash chain,
+# not the triggers, is what proves the log was not touched.
+@contextmanager
+def audit_maintenance(*, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """Within this block (one transaction), this connection may empty the audit table."""
+    db = connections[using]
+    with transaction.atomic(using=using), db.cursor() as cursor:
+        if db.vendor == "postgresql":
+            # is_local=true: the setting ends with the transaction, whatever happens.
+            cursor.execute("SELECT set_config('sepakat.audit_maintenance', 'on', true)")
+        elif db.vendor == "sqlite":
+            # SQLite has no session settings, and a trigger cannot read a TEMP table:
+            # a row in a plain table, inserted and removed in this one transaction
+            # (SQLite has one writer at a time), is never seen by anyone else.
+            cursor.execute("INSERT INTO audit_maintenance (reason) VALUES ('flush')")
+        yield
+        # Closed again on the way out, even when this block is a savepoint in a longer
+        # transaction (a failure rolls the savepoint back, which closes it as well).
+        if db.vendor == "postgresql":
+            cursor.execute("SELECT set_config('sepakat.audit_maintenance', 'off', true)")
+        elif db.vendor == "sqlite":
+            cursor.execute("DELETE FROM audit_maintenance")
+
+
+def guard_installed(*, using: str = DEFAULT_DB_ALIAS) -> bool | None:
+    """Whether the database's append-only triggers are in place (None: this vendor has none).
+
+    On SQLite, a migration that remakes the audit table drops its triggers with the old
+    table: such a migration must install them again (see migration 0003).
+    """
+    db = connections[using]
+    queries = {
+        "postgresql": "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'audit_auditevent'::regclass "
+                      "AND tgname LIKE 'audit_auditevent_no_%%' AND tgenabled <> 'D'",
+        "sqlite": "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_auditevent' "
+                  "AND name LIKE 'audit_auditevent_no_%%'",
+    }
+    if db.vendor not in queries:
+        return None
+    with db.cursor() as cursor:
+        cursor.execute(queries[db.vendor], [])
+        return cursor.fetchone()[0] == 2

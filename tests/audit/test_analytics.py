@@ -1,0 +1,327 @@
+"""Process analytics: right numbers for a small known world, scoped, exportable, escaped, constant queries."""
+
+import csv
+import datetime
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from viewflow.workflow import STATUS
+from viewflow.workflow.models import Task
+
+from agreements.models import DecisionKind, Region
+from audit import analytics
+from workflows import driver
+from workflows.models import Stage, StageProcess
+
+pytestmark = pytest.mark.django_db
+
+BANJAR = "kota-banjar"
+SOLOK = "kota-solok"
+PAGE = "audit:analytics"
+
+
+def csv_url(table, **params):
+    url = reverse("audit:analytics_csv", kwargs={"table": table})
+    return url + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
+
+
+def open_task(process, step):
+    return Task.objects.get(process=process, flow_task_type="HUMAN", status__in=[STATUS.NEW, STATUS.ASSIGNED],
+                            flow_task=getattr(process.flow_class, step))
+
+
+def done_task(process, step):
+    return Task.objects.get(process=process, flow_task_type="HUMAN", status=STATUS.DONE,
+                            flow_task=getattr(process.flow_class, step))
+
+
+def mou_case(programme):
+    return StageProcess.objects.get(programme=programme, stage=Stage.MOU)
+
+
+def with_one_return(programme, note="Pasal 3 perlu diperbaiki."):
+    """MoU drafted; Bagian Hukum returns it, Diskominfo approves: back at the draft, one return recorded."""
+    driver.run_programme(programme, stop_stage=Stage.MOU, stop_step="review_diskominfo")
+    case = mou_case(programme)
+    driver.act(open_task(case, "review_legal"), kind=DecisionKind.RETURNED, note=note)
+    driver.act(open_task(case, "review_diskominfo"))
+    return case
+
+
+def regions(*slugs):
+    return list(Region.objects.filter(slug__in=slugs).order_by("kind", "name"))
+
+
+def parse_csv(response):
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert response.content.startswith(b"\xef\xbb\xbf"), "UTF-8 with BOM, for spreadsheets"
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def as_strings(table):
+    return [table.headers, *[[str(cell) for cell in row] for row in table.rows]]
+
+
+# Numbers ---------------------------------------------------------------------------
+
+
+def test_stage_days_from_opening_to_closing_or_now(programme):
+    driver.run_programme(programme(BANJAR), stop_stage=Stage.MOU, stop_step="paraf_laip")
+    driver.run_programme(programme(SOLOK), stop_stage=Stage.MOU, stop_step="paraf_laip")
+    now = timezone.now()
+    banjar, solok = mou_case(programme(BANJAR)), mou_case(programme(SOLOK))
+    StageProcess.objects.filter(pk=banjar.pk).update(created=now - datetime.timedelta(days=10),
+                                                     finished=now - datetime.timedelta(days=3))
+    StageProcess.objects.filter(pk=solok.pk).update(created=now - datetime.timedelta(days=4))
+
+    data = analytics.stage_durations(regions(BANJAR, SOLOK), now=now)
+
+    assert [(r.region.slug, r.stage, r.days) for r in data.rows] == [(BANJAR, "mou", 7.0), (SOLOK, "mou", 4.0)]
+    [summary] = data.summary
+    assert (summary.stage, summary.count, summary.open, summary.median_days, summary.mean_days) == \
+        ("mou", 2, 2, 5.5, 5.5)
+    assert analytics.stage_durations(regions(BANJAR, SOLOK), stage=Stage.REGULATION, now=now).rows == []
+
+
+def test_step_hours_per_region_step_and_agency(programme):
+    for slug in (BANJAR, SOLOK):
+        driver.run_programme(programme(slug), stop_stage=Stage.MOU, stop_step="paraf_laip")
+    start = timezone.now() - datetime.timedelta(days=20)
+    for slug, hours in ((BANJAR, 48), (SOLOK, 24)):
+        task = done_task(mou_case(programme(slug)), "draft")
+        Task.objects.filter(pk=task.pk).update(created=start, finished=start + datetime.timedelta(hours=hours))
+
+    data = analytics.step_durations(regions(BANJAR, SOLOK))
+
+    drafts = {r.region.slug: r for r in data.rows if r.step.name == "draft"}
+    assert (drafts[BANJAR].count, drafts[BANJAR].median_hours, drafts[BANJAR].p90_hours) == (1, 48.0, 48.0)
+    assert drafts[BANJAR].median_days == 2.0
+    assert drafts[BANJAR].step.title == "1.1 Penyusunan draf"
+    assert drafts[BANJAR].step.agency == "Direktorat Layanan Aplikasi Informatika Pemerintahan"
+    assert (drafts[SOLOK].count, drafts[SOLOK].median_hours) == (1, 24.0)
+    # In flow order within each region: draft, then the two reviews.
+    assert [r.step.name for r in data.rows if r.region.slug == BANJAR] == \
+        ["draft", "review_diskominfo", "review_legal"]
+    # LAIP drafted both: median of 24 h and 48 h, p90 interpolated.
+    laip = next(a for a in data.by_agency if a.agency_kind == "laip")
+    assert (laip.count, laip.median_hours, laip.p90_hours) == (2, 36.0, 45.6)
+
+
+def test_open_tasks_past_their_deadline_are_overdue(programme):
+    for slug in (BANJAR, SOLOK):
+        driver.run_programme(programme(slug), stop_stage=Stage.MOU, stop_step="paraf_laip")
+    late = open_task(mou_case(programme(BANJAR)), "paraf_laip")
+    Task.objects.filter(pk=late.pk).update(created=timezone.now() - datetime.timedelta(days=30))
+
+    data = analytics.open_tasks(regions(BANJAR, SOLOK))
+
+    rows = {r.region.slug: r for r in data.rows}
+    assert rows.keys() == {BANJAR, SOLOK}
+    assert (rows[BANJAR].step.name, rows[BANJAR].open, rows[BANJAR].overdue) == ("paraf_laip", 1, 1)
+    assert rows[BANJAR].deadline_days == analytics.STEP_DEADLINE_DAYS["paraf_laip"] == 5
+    assert rows[BANJAR].oldest_days == 30.0
+    assert (rows[SOLOK].open, rows[SOLOK].overdue) == (1, 0)
+    assert [(r.region.slug, r.open, r.overdue) for r in data.per_region] == [(BANJAR, 1, 1), (SOLOK, 1, 0)]
+    assert (data.total_open, data.total_overdue) == (2, 1)
+
+
+def test_the_deadline_counts_working_days():
+    tz = timezone.get_current_timezone()
+    monday = datetime.datetime(2024, 6, 3, 9, 0, tzinfo=tz)
+    assert analytics.add_working_days(monday, 5) == datetime.datetime(2024, 6, 10, 9, 0, tzinfo=tz)
+    friday = datetime.datetime(2024, 6, 7, 9, 0, tzinfo=tz)
+    assert analytics.add_working_days(friday, 3) == datetime.datetime(2024, 6, 12, 9, 0, tzinfo=tz)
+    # A review (5 working days) opened on Monday is on time until the next Monday at the same hour.
+    assert not analytics.is_overdue("review_legal", monday, monday + datetime.timedelta(days=7, hours=-1))
+    assert analytics.is_overdue("review_legal", monday, monday + datetime.timedelta(days=7, hours=1))
+    # Drafting has 10, signatures 3, an unknown step the default.
+    assert analytics.deadline_days("draft") == 10
+    assert analytics.deadline_days("sign_region") == 3
+    assert analytics.deadline_days("no_such_step") == analytics.DEFAULT_DEADLINE_DAYS
+
+
+def test_one_return_at_a_step_counts_one_in_that_row(programme):
+    with_one_return(programme(BANJAR))
+    driver.run_programme(programme(SOLOK), stop_stage=Stage.MOU, stop_step="paraf_laip")
+
+    data = analytics.returns_per_step(regions(BANJAR, SOLOK))
+
+    assert [(r.region.slug, r.step.name, r.step.title, r.returns, r.rejections) for r in data.rows] == [
+        (BANJAR, "review_legal", "1.2 Verifikasi Bagian Hukum", 1, 0),
+    ]
+    assert [(s.step.name, s.returns) for s in data.per_step] == [("review_legal", 1)]
+
+
+def test_rejections_are_counted_apart_from_returns(programme):
+    case = with_one_return(programme(BANJAR))
+    driver.advance(case, until_step="sign_region")
+    driver.act(open_task(case, "sign_region"), kind=DecisionKind.REJECTED, note="Tidak sesuai kebijakan daerah.")
+
+    data = analytics.returns_per_step(regions(BANJAR))
+
+    assert [(r.step.name, r.returns, r.rejections) for r in data.rows] == [
+        ("review_legal", 1, 0), ("sign_region", 0, 1),
+    ]
+    [row] = analytics.stage_durations(regions(BANJAR)).rows
+    assert row.outcome == "rejected" and row.finished is not None
+
+
+# The page and the CSV ------------------------------------------------------------------
+
+
+def test_the_page_shows_all_four_sections_with_charts(as_user, programme):
+    with_one_return(programme(BANJAR))
+    response = as_user("auditor").get(reverse(PAGE))
+    assert response.status_code == 200
+    page = response.content.decode()
+    for slug in analytics.TABLE_SLUGS:
+        assert f'id="{slug}"' in page
+        assert reverse("audit:analytics_csv", kwargs={"table": slug}) in page
+    assert page.count("<svg") == 4
+    assert "1.2 Verifikasi Bagian Hukum" in page
+    assert "Terlambat" in page
+    sections = {s["slug"]: s["table"] for s in response.context["sections"]}
+    [returned] = sections["returns"].rows
+    assert returned[0] == "Kota Banjar" and returned[-2:] == [1, 0]
+
+
+def test_filters_narrow_by_region_and_stage(as_user, programme):
+    with_one_return(programme(BANJAR))
+    driver.run_programme(programme(SOLOK), stop_stage=Stage.MOU, stop_step="paraf_laip")
+    client = as_user("auditor")
+
+    response = client.get(reverse(PAGE), {"region": SOLOK})
+    sections = {s["slug"]: s["table"] for s in response.context["sections"]}
+    assert {row[0] for row in sections["stages"].rows} == {"Kota Solok"}
+    assert sections["returns"].rows == []
+
+    response = client.get(reverse(PAGE), {"stage": Stage.REGULATION})
+    sections = {s["slug"]: s["table"] for s in response.context["sections"]}
+    assert all(table.rows == [] for table in sections.values())
+
+    rows = parse_csv(client.get(csv_url("stages", region=SOLOK, stage=Stage.MOU)))
+    assert [row[0] for row in rows[1:]] == ["Kota Solok"]
+
+
+def test_each_csv_parses_and_matches_its_table(as_user, programme):
+    with_one_return(programme(BANJAR))
+    driver.run_programme(programme(SOLOK), stop_stage=Stage.MOU, stop_step="paraf_laip")
+    client = as_user("auditor")
+    response = client.get(reverse(PAGE))
+    shown = {s["slug"]: s["table"] for s in response.context["sections"]}
+    for slug in analytics.TABLE_SLUGS:
+        rows = parse_csv(client.get(csv_url(slug)))
+        assert rows == as_strings(shown[slug]), slug
+        assert len(rows) > 1, f"{slug}: the known world has rows in every table"
+    response = client.get(csv_url("returns"))
+    assert 'filename="sepakat-analitik-returns-' in response["Content-Disposition"]
+
+
+def test_an_unknown_table_is_404(as_user):
+    assert as_user("auditor").get(csv_url("users")).status_code == 404
+
+
+def test_a_regional_auditor_sees_only_their_region(as_user, programme):
+    with_one_return(programme(BANJAR))
+    with_one_return(programme(SOLOK))
+    client = as_user(f"{BANJAR}.auditor")
+
+    response = client.get(reverse(PAGE))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Kota Banjar" in page
+    assert "Solok" not in page
+    for section in response.context["sections"]:
+        assert {row[0] for row in section["table"].rows} <= {"Kota Banjar"}
+
+    for slug in analytics.TABLE_SLUGS:
+        rows = parse_csv(client.get(csv_url(slug)))
+        assert len(rows) > 1
+        assert {row[0] for row in rows[1:]} == {"Kota Banjar"}, slug
+
+    # Asking for another region by name shows nothing of it.
+    response = client.get(reverse(PAGE), {"region": SOLOK})
+    assert response.status_code == 200
+    assert response.context["report"] is None
+    assert "Solok" not in response.content.decode()
+    assert client.get(csv_url("stages", region=SOLOK)).status_code == 400
+
+
+@pytest.mark.parametrize("username", ["kota-banjar.kominfo", "laip.direktur", "mentor"])
+def test_officials_who_do_not_audit_get_403(as_user, username):
+    client = as_user(username)
+    assert client.get(reverse(PAGE)).status_code == 403
+    for slug in analytics.TABLE_SLUGS:
+        assert client.get(csv_url(slug)).status_code == 403
+
+
+def test_an_administrator_may_read_the_analytics(client, django_user_model):
+    admin = django_user_model.objects.create_superuser("admin-analitik", "admin@example.org", "x" * 16)
+    client.force_login(admin)
+    assert client.get(reverse(PAGE)).status_code == 200
+    assert client.get(csv_url("open")).status_code == 200
+
+
+# Escaping ----------------------------------------------------------------------------------
+
+
+HOSTILE = "<script>alert('x')</script> & \"Kota\""
+
+
+def test_the_svg_escapes_every_label():
+    svg = str(analytics.bar_chart([(HOSTILE, [3.0, 1.0])], [HOSTILE, "B"], title=HOSTILE, unit="<b>"))
+    assert "<script" not in svg and "<b>" not in svg
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;Kota&quot;" in svg
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+
+
+def test_a_hostile_region_name_is_escaped_in_the_page(as_user, programme):
+    with_one_return(programme(BANJAR))
+    Region.objects.filter(slug=BANJAR).update(name=HOSTILE)
+    page = as_user("auditor").get(reverse(PAGE)).content.decode()
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert" in page
+
+
+def test_a_formula_in_a_csv_cell_is_neutralised():
+    from audit.analytics_views import csv_cell
+
+    assert csv_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert csv_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert csv_cell("Kota Banjar") == "Kota Banjar"
+    assert csv_cell(-1.5) == -1.5
+
+
+# Cost ----------------------------------------------------------------------------------------
+
+
+def count(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_page_costs_the_same_with_more_processes(as_user):
+    from agreements.models import Programme
+
+    def drive(slugs):
+        for slug in slugs:
+            with_one_return(Programme.objects.get(region__slug=slug))
+
+    client = as_user("auditor")
+    drive([BANJAR, SOLOK])
+    urls = [reverse(PAGE), csv_url("steps"), csv_url("returns")]
+    for url in urls:
+        count(client, url)  # warm caches (content types, permissions)
+    few = [count(client, url) for url in urls]
+    drive(["kab-bangli", "kab-gianyar", "kab-serang", "kota-parepare"])
+    many = [count(client, url) for url in urls]
+    assert many == few, f"{few} queries with 2 programmes, {many} with 6"
+    sections = {s["slug"]: s["table"] for s in client.get(reverse(PAGE)).context["sections"]}
+    assert len(sections["returns"].rows) == 6
+    assert len(sections["stages"].rows) == 6

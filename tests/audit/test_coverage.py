@@ -1,0 +1,159 @@
+"""Every state change writes its event: a whole programme, driven as the seeded officials,
+leaves one event per thing done, each naming the official who acted and the objects."""
+
+from collections import Counter
+
+import pytest
+from viewflow.workflow.models import Task
+
+from agreements.models import Attachment, Decision, DecisionKind, SignatureRecord, Version
+from audit.models import AuditEvent
+from audit.services import chain_verify
+from permissions.models import RoleAssignment
+from workflows import driver, services
+from workflows.models import Stage
+
+from ..workflows.helpers import open_task
+
+pytestmark = pytest.mark.django_db
+
+REGION = "kab-gianyar"
+# What driving a programme may write, and nothing else.
+RUN_ACTIONS = {
+    "case.opened", "case.completed", "task.created", "task.claimed", "task.started", "task.finished",
+    "document.version_created", "document.attachment_added", "document.pdf_rendered", "document.signed",
+    "signing.credential_issued",
+}
+SIGNING_DECISIONS = {DecisionKind.SIGNED, DecisionKind.PROMULGATED, DecisionKind.ACCEPTED}
+
+
+def last_event_pk() -> int:
+    return AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def label(user) -> str:
+    return f"{user.official.full_name} ({user.official.post})"
+
+
+def agency(user) -> str:
+    return RoleAssignment.objects.active().filter(user=user).order_by("pk").values_list("agency__name",
+                                                                                        flat=True).first()
+
+
+@pytest.fixture
+def run(programme):
+    """One region's whole programme, driven to the end; its cases, and the events it wrote."""
+    prog = programme(REGION)
+    before = last_event_pk()
+    cases = driver.run_programme(prog)
+    events = list(AuditEvent.objects.filter(pk__gt=before).select_related("actor__official").order_by("pk"))
+    return prog, cases, events
+
+
+def test_a_whole_programme_writes_one_event_per_thing_done(run):
+    prog, cases, events = run
+    case_ids = [case.pk for case in cases]
+    human_tasks = Task.objects.filter(process__in=case_ids, flow_task_type="HUMAN")
+    decisions = Decision.objects.filter(process__in=case_ids)
+    counts = Counter(event.action for event in events)
+
+    assert [case.stage for case in cases] == [Stage.MOU, Stage.REGULATION, Stage.MASTERPLAN]
+    assert set(counts) <= RUN_ACTIONS
+    assert counts["case.opened"] == counts["case.completed"] == 3
+    assert counts["task.created"] == human_tasks.count() > 20
+    # The driver claims, starts and decides every human task once.
+    assert counts["task.claimed"] == counts["task.started"] == counts["task.finished"] == decisions.count()
+    assert decisions.count() == human_tasks.count()
+    assert counts["document.version_created"] == Version.objects.filter(document__programme=prog).count() == 3
+    assert counts["document.pdf_rendered"] == 3
+    assert counts["document.signed"] == SignatureRecord.objects.filter(pdf__document__programme=prog).count() == 6
+    assert counts["document.attachment_added"] == Attachment.objects.filter(
+        version__document__programme=prog).count() == 1
+    assert chain_verify() == (True, "ok")
+
+    # Each event names its region, programme and case.
+    for event in events:
+        if event.action == "signing.credential_issued":  # the official's, not the case's
+            continue
+        assert (event.region_id, event.programme_id) == (prog.region_id, prog.pk), event
+        assert event.process_id in case_ids, event
+    opened = [e.process_id for e in events if e.action == "case.opened"]
+    completed = [e.process_id for e in events if e.action == "case.completed"]
+    assert opened == completed == [case.pk for case in cases]
+
+
+def test_each_event_of_a_run_names_the_official_who_acted_with_post_and_agency(run):
+    _, cases, events = run
+    _check_task_events(cases, events)
+    _check_document_events(cases, events)
+
+
+def _check_task_events(cases, events):
+    """Created by the flow; claimed, started and finished by the official who decided."""
+    by_task = {}
+    for event in events:
+        if event.action.startswith("task."):
+            by_task.setdefault(event.task_id, []).append(event)
+    human_tasks = Task.objects.filter(process__in=[case.pk for case in cases], flow_task_type="HUMAN")
+    assert set(by_task) == set(human_tasks.values_list("pk", flat=True))
+    for task in human_tasks:
+        decision = Decision.objects.select_related("actor__official").get(task=task)
+        created, claimed, started, finished = by_task[task.pk]
+        assert [e.action for e in by_task[task.pk]] == ["task.created", "task.claimed", "task.started",
+                                                        "task.finished"]
+        assert (created.actor, created.actor_label) == (None, "sistem")
+        assert created.details["step"] == task.flow_task.name
+        for event in (claimed, started, finished):
+            assert event.actor == decision.actor
+            assert event.actor_label == label(decision.actor)
+            assert event.actor_agency == agency(decision.actor) != ""
+            assert event.process_id == task.process_id
+            assert event.details["step"] == task.flow_task.name
+        assert finished.version_id == decision.version_id
+        assert (finished.details["decision"], finished.details["note"]) == (decision.kind, decision.note)
+
+
+def _check_document_events(cases, events):
+    """Versions by their author, signatures by their signer, the letter by who recorded it."""
+    decisions = Decision.objects.filter(process__in=[case.pk for case in cases]).select_related("actor")
+    drafters = [d for d in decisions.order_by("pk") if d.kind == DecisionKind.SUBMITTED]
+    signers = [d for d in decisions.order_by("pk") if d.kind in SIGNING_DECISIONS]
+    versions = [e for e in events if e.action == "document.version_created"]
+    signed = [e for e in events if e.action == "document.signed"]
+
+    assert [(e.actor, e.version_id, e.process_id) for e in versions] == [
+        (d.actor, d.version_id, d.process_id) for d in drafters
+    ]
+    assert [(e.actor, e.version_id, e.process_id) for e in signed] == [
+        (d.actor, d.version_id, d.process_id) for d in signers
+    ]
+    for event in signed:
+        assert event.actor_label == label(event.actor)
+        assert event.actor_agency == agency(event.actor)
+    [attachment] = [e for e in events if e.action == "document.attachment_added"]
+    letter = decisions.get(kind=DecisionKind.LETTER_IN_LINE)
+    assert (attachment.actor, attachment.version_id) == (letter.actor, letter.version_id)
+    for event in (e for e in events if e.action == "document.pdf_rendered"):
+        assert event.actor is None and event.version_id is not None
+
+
+def test_only_human_tasks_are_recorded_as_created(programme):
+    before = last_event_pk()
+    process = services.mou_case_open(programme=programme(REGION))
+    [draft] = AuditEvent.objects.filter(pk__gt=before, action="task.created")
+    assert draft.task_id == open_task(process, "draft").pk
+    assert Task.objects.filter(process=process).exclude(flow_task_type="HUMAN").exists()  # the start node
+
+
+def test_claiming_and_releasing_a_task_are_recorded_with_who_did_it(programme, official):
+    process = services.mou_case_open(programme=programme(REGION))
+    task = open_task(process, "draft")
+    drafter = driver.holder_of(task)
+    before = last_event_pk()
+    driver.claim(task, drafter)
+    with services.acting_on(task) as activation:
+        services.task_release(activation=activation, user=drafter)
+    claimed, released = AuditEvent.objects.filter(pk__gt=before).order_by("pk")
+    assert [(e.action, e.actor, e.task_id) for e in (claimed, released)] == [
+        ("task.claimed", drafter, task.pk), ("task.released", drafter, task.pk)
+    ]
