@@ -197,9 +197,8 @@ def document_sign(
     report = verify_pdf(signed, trust_roots_pem=trust_roots(), expected_fingerprints=expected)
     document = revision.document
     if not report.valid:
+        # Not recorded here: the caller's savepoint rolls back; step_sign records the failure.
         problems = "; ".join([*report.problems, *(p for s in report.signatures for p in s.problems)])
-        event_record(actor=user, action="document.verification_failed", region=document.programme.region,
-                     version=revision.version, details={"problems": problems})
         raise SigningRefused(VERIFICATION_FAILED % {"why": problems})
     digest = hashlib.sha256(signed).hexdigest()
     new = StoredPdf(

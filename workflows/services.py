@@ -215,6 +215,16 @@ def step_sign(*, activation, user, kind: str, note: str = "", passphrase: str = 
         return _finish(activation, user, kind, note)
     revision = signing_revision(process)
     signer, credential = signatures.unlock_signer(user=user, passphrase=passphrase)
+    try:
+        return _sign_and_finish(activation, user, kind, note, revision, signer, credential, promulgation)
+    except signatures.SigningRefused as refusal:
+        # The savepoint is gone; the failure itself must stay on record.
+        _task_event(activation, user, "document.signing_failed", version=revision.version, reason=str(refusal))
+        raise
+
+
+def _sign_and_finish(activation, user, kind, note, revision, signer, credential, promulgation) -> Decision:
+    process = activation.process
     with transaction.atomic():
         stamp = [str(messages.SIGNED_BY), *_signer_identity(activation, user), wib(timezone.now())]
         if promulgation is not None:
@@ -293,9 +303,12 @@ def signing_prepare(*, process_id: int) -> None:
 
 
 def signing_preparation_failed(*, process_id: int, error: Exception) -> None:
-    StageProcess.objects.filter(pk=process_id).update(
-        preparation_error=f"{messages.PREPARATION_FAILED} ({error.__class__.__name__}: {error})"
-    )
+    process = StageProcess.objects.select_related("programme__region").get(pk=process_id)
+    reason = f"{messages.PREPARATION_FAILED} ({error.__class__.__name__}: {error})"
+    with transaction.atomic():
+        StageProcess.objects.filter(pk=process_id).update(preparation_error=reason)
+        event_record(actor=None, action="document.render_failed", region=process.programme.region, process=process,
+                     details={"error": reason})
 
 
 def signing_prepare_queue(process: StageProcess) -> None:

@@ -332,3 +332,25 @@ def test_pdfsig_accepts_the_signatures_with_the_exported_root(mou, tmp_path):
 
 def test_the_page_text_of_a_signed_pdf_still_reads(mou):
     assert "LEMBAR PERSETUJUAN" in pdf_text(final_bytes(mou))
+
+
+def test_a_signature_that_fails_verification_records_nothing_but_the_failure(as_user, programme, official,
+                                                                            monkeypatch):
+    from agreements.signing.verify import VerificationReport
+
+    process = driver.run_programme(programme(BANJAR), stop_stage=Stage.MOU, stop_step="sign_region")[0]
+    driver.ensure_credential(official(f"{BANJAR}.kdh"))
+    monkeypatch.setattr(signatures, "verify_pdf",
+                        lambda *a, **k: VerificationReport(signatures=(), problems=("uji: rusak",)))
+    client = as_user(f"{BANJAR}.kdh")
+    task = open_task(process, "sign_region")
+    claim(client, task)
+    response = client.post(task_url(task, "execute"),
+                           {"decision": DecisionKind.SIGNED, "passphrase": driver.DEMO_SIGNING_PASSPHRASE})
+    assert response.status_code == 200
+    assert "gagal diverifikasi" in response.content.decode() and "uji: rusak" in response.content.decode()
+    assert not StoredPdf.objects.filter(document=process.document, revision__gt=0).exists()
+    assert not process.document.versions.get().decisions.filter(step="sign_region").exists()
+    assert AuditEvent.objects.filter(action="document.signing_failed", task_id=task.pk).count() == 1
+    task.refresh_from_db()
+    assert task.status == "ASSIGNED"
