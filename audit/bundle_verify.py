@@ -1,0 +1,400 @@
+#!/usr/bin/env python3
+"""Periksa bundel audit Sepakat tanpa server / Check a Sepakat audit bundle without the server.
+
+Needs only Python 3.11 and pyHanko (pip install pyhanko==0.38.0). Run it inside the
+unzipped bundle folder (or give the folder as the argument):
+
+    python verify_bundle.py [folder]
+
+It checks:
+  1. every file's SHA-256 and size against manifest.json;
+  2. the event chain: each event's hash is recomputed from its content and the hash of the
+     event before it, exactly as Sepakat computes it; consecutive events must link; the events
+     must be the ones the manifest lists; events.csv must match events.json;
+  3. every stored PDF revision against the SHA-256 the database recorded, and each revision's
+     parent hash against the revision before it;
+  4. every signature of every signed PDF with pyHanko against trust-root.pem: intact,
+     cryptographically valid, trusted, and nothing changed after it but form filling (the
+     signatures that follow).
+
+Exit code 0: all good. Exit code 1: something is wrong; the reasons are printed.
+
+This file is shipped in every bundle as verify_bundle.py; it imports nothing from Sepakat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import sys
+from io import BytesIO
+from pathlib import Path
+
+GENESIS_HASH = "0" * 64
+MANIFEST = "manifest.json"
+EVENTS_JSON = "events.json"
+EVENTS_CSV = "events.csv"
+TRUST_ROOT = "trust-root.pem"
+IGNORED_DIRECTORIES = {"__pycache__"}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The event hash: the same computation as audit.services.event_hash and audit.services.event_payload.
+# (tests/audit/test_bundle.py checks that both give the same hash for real events.)
+
+
+def event_hash(prev_hash: str, payload: dict) -> str:
+    body = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+
+
+def event_payload(row: dict) -> dict:
+    """The hashed content of an exported event (keys as in events.json): every column but the two hashes."""
+    return {
+        "seq": row["sequence"],
+        "created": row["created"],
+        "actor": row["actor"],
+        "actor_label": row["actor_label"],
+        "actor_agency": row["actor_agency"],
+        "action": row["action"],
+        "region": row["region"],
+        "programme": row["programme"],
+        "process": row["process"],
+        "task": row["task"],
+        "version": row["version"],
+        "details": row["details"],
+    }
+
+
+# --------------------------------------------------------------------------------------------------------------
+
+
+class Report:
+    def __init__(self):
+        self.problems: list[str] = []
+        self.passed: list[str] = []
+
+    def problem(self, indonesian: str, english: str) -> None:
+        self.problems.append(f"{indonesian} / {english}")
+        print(f"  MASALAH / PROBLEM: {indonesian} / {english}")
+
+    def ok(self, indonesian: str, english: str) -> None:
+        self.passed.append(english)
+        print(f"  OK: {indonesian} / {english}")
+
+
+def sha256_of(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def inside(folder: Path, relative: str) -> Path | None:
+    """The file a manifest path names, or None if the path leaves the folder."""
+    path = (folder / relative).resolve()
+    try:
+        path.relative_to(folder.resolve())
+    except ValueError:
+        return None
+    return path
+
+
+def check_files(folder: Path, manifest: dict, report: Report) -> dict[str, str]:
+    """Every listed file against its SHA-256 and size; returns {path: actual sha256} of the files present."""
+    print("[1] Berkas / Files")
+    actual: dict[str, str] = {}
+    listed = set()
+    bad = 0
+    for entry in manifest.get("files", []):
+        relative = entry.get("path", "")
+        listed.add(relative)
+        path = inside(folder, relative)
+        if path is None:
+            report.problem(f"{relative}: jalur di luar folder bundel", f"{relative}: path outside the bundle folder")
+            bad += 1
+            continue
+        if not path.is_file():
+            report.problem(f"{relative}: berkas tidak ada", f"{relative}: file is missing")
+            bad += 1
+            continue
+        digest, size = sha256_of(path)
+        actual[relative] = digest
+        if digest != entry.get("sha256") or size != entry.get("size"):
+            report.problem(f"{relative}: SHA-256 atau ukuran tidak cocok dengan manifest",
+                           f"{relative}: SHA-256 or size does not match the manifest")
+            bad += 1
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or IGNORED_DIRECTORIES & set(path.relative_to(folder).parts):
+            continue
+        relative = path.relative_to(folder).as_posix()
+        if relative != MANIFEST and relative not in listed:
+            report.problem(f"{relative}: berkas tidak tercantum di manifest", f"{relative}: file not in the manifest")
+            bad += 1
+    if not bad:
+        report.ok(f"{len(listed)} berkas cocok dengan manifest", f"{len(listed)} files match the manifest")
+    return actual
+
+
+def _event_number(row) -> str:
+    return str(row.get("sequence")) if isinstance(row, dict) else "?"
+
+
+def check_events(folder: Path, manifest: dict, report: Report) -> None:
+    print("[2] Rantai peristiwa / Event chain")
+    try:
+        rows = json.loads((folder / EVENTS_JSON).read_text(encoding="utf-8"))
+        if not isinstance(rows, list):
+            raise ValueError("not a list")
+    except (OSError, ValueError) as error:
+        report.problem(f"{EVENTS_JSON} tidak dapat dibaca ({error})", f"{EVENTS_JSON} cannot be read ({error})")
+        return
+    bad = 0
+    previous = None
+    seen: dict[int, dict] = {}
+    for row in rows:
+        number = _event_number(row)
+        try:
+            sequence = int(row["sequence"])
+            computed = event_hash(row["prev_hash"], event_payload(row))
+        except (KeyError, TypeError, ValueError):
+            report.problem(f"peristiwa #{number}: kolom tidak lengkap", f"event #{number}: fields are missing")
+            bad += 1
+            continue
+        if computed != row["hash"]:
+            report.problem(f"peristiwa #{sequence}: isi tidak cocok dengan hash-nya (diubah)",
+                           f"event #{sequence}: content does not match its hash (altered)")
+            bad += 1
+        if sequence in seen:
+            report.problem(f"peristiwa #{sequence} muncul dua kali", f"event #{sequence} appears twice")
+            bad += 1
+        if previous is not None:
+            if sequence <= previous["sequence"]:
+                report.problem(f"peristiwa #{sequence}: urutan salah", f"event #{sequence}: out of order")
+                bad += 1
+            elif sequence == previous["sequence"] + 1 and row["prev_hash"] != previous["hash"]:
+                report.problem(f"peristiwa #{sequence}: prev_hash tidak sama dengan hash peristiwa #{sequence - 1}",
+                               f"event #{sequence}: prev_hash does not match the hash of event #{sequence - 1}")
+                bad += 1
+        if sequence == 1 and row["prev_hash"] != GENESIS_HASH:
+            report.problem("peristiwa #1: prev_hash bukan hash awal", "event #1: prev_hash is not the genesis hash")
+            bad += 1
+        seen[sequence] = row
+        previous = {"sequence": sequence, "hash": row["hash"]}
+
+    listed = {}
+    for entry in manifest.get("events", {}).get("chain", []):
+        listed[int(entry["sequence"])] = entry
+    for sequence, entry in sorted(listed.items()):
+        row = seen.get(sequence)
+        if row is None:
+            report.problem(f"peristiwa #{sequence} tercantum di manifest tetapi tidak ada di {EVENTS_JSON} (dihapus)",
+                           f"event #{sequence} is listed in the manifest but missing from {EVENTS_JSON} (deleted)")
+            bad += 1
+        elif row.get("hash") != entry.get("hash") or row.get("prev_hash") != entry.get("prev_hash"):
+            report.problem(f"peristiwa #{sequence}: hash berbeda dengan manifest",
+                           f"event #{sequence}: hashes differ from the manifest")
+            bad += 1
+    for sequence in sorted(set(seen) - set(listed)):
+        report.problem(f"peristiwa #{sequence} tidak tercantum di manifest (ditambahkan)",
+                       f"event #{sequence} is not listed in the manifest (added)")
+        bad += 1
+    bad += _check_csv(folder, seen, report)
+    if not bad:
+        report.ok(f"{len(rows)} peristiwa: hash dihitung ulang dan cocok, rantai utuh",
+                  f"{len(rows)} events: hashes recomputed and matching, chain intact")
+
+
+def _check_csv(folder: Path, events: dict[int, dict], report: Report) -> int:
+    try:
+        with (folder / EVENTS_CSV).open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, ValueError, csv.Error) as error:
+        report.problem(f"{EVENTS_CSV} tidak dapat dibaca ({error})", f"{EVENTS_CSV} cannot be read ({error})")
+        return 1
+    bad = 0
+    in_csv = set()
+    for row in rows:
+        number = row.get("sequence", "?")
+        try:
+            sequence = int(number)
+        except (TypeError, ValueError):
+            report.problem(f"{EVENTS_CSV}: nomor peristiwa tidak sah ({number})",
+                           f"{EVENTS_CSV}: invalid event number ({number})")
+            bad += 1
+            continue
+        in_csv.add(sequence)
+        event = events.get(sequence)
+        if event is None or (row.get("hash"), row.get("prev_hash"), row.get("action")) != (
+            event.get("hash"), event.get("prev_hash"), event.get("action")
+        ):
+            report.problem(f"{EVENTS_CSV}: peristiwa #{sequence} tidak sama dengan {EVENTS_JSON}",
+                           f"{EVENTS_CSV}: event #{sequence} differs from {EVENTS_JSON}")
+            bad += 1
+    for sequence in sorted(set(events) - in_csv):
+        report.problem(f"{EVENTS_CSV}: peristiwa #{sequence} tidak ada", f"{EVENTS_CSV}: event #{sequence} is missing")
+        bad += 1
+    return bad
+
+
+def check_documents(folder: Path, manifest: dict, actual: dict[str, str], report: Report) -> None:
+    print("[3] Revisi PDF dan tanda tangan / PDF revisions and signatures")
+    entries = manifest.get("documents", [])
+    bad = 0
+    expected_by_revision = {(e.get("identifier"), e.get("version"), e.get("revision")): e for e in entries}
+    roots = None
+    signed = 0
+    for entry in entries:
+        relative = entry.get("path", "")
+        digest = actual.get(relative)
+        if digest is None:
+            continue  # already reported as missing
+        if digest != entry.get("expected_sha256"):
+            report.problem(f"{relative}: SHA-256 tidak cocok dengan yang dicatat basis data Sepakat",
+                           f"{relative}: SHA-256 does not match the one Sepakat's database recorded")
+            bad += 1
+        revision = entry.get("revision", 0)
+        if revision:
+            parent = expected_by_revision.get((entry.get("identifier"), entry.get("version"), revision - 1))
+            if parent is None or parent.get("expected_sha256") != entry.get("parent_sha256"):
+                report.problem(f"{relative}: revisi sebelumnya tidak cocok dengan parent_sha256",
+                               f"{relative}: the revision before does not match parent_sha256")
+                bad += 1
+        expected = int(entry.get("signatures") or 0)
+        if expected == 0 and not entry.get("is_final"):
+            continue
+        if roots is None:
+            roots = _load_roots(folder, report)
+            if roots is None:
+                return
+        path = inside(folder, relative)
+        count, problems = check_signatures(path.read_bytes(), roots)
+        if count != expected:
+            problems.append((f"{count} tanda tangan, seharusnya {expected}",
+                             f"{count} signatures, expected {expected}"))
+        for indonesian, english in problems:
+            report.problem(f"{relative}: {indonesian}", f"{relative}: {english}")
+            bad += 1
+        signed += 1
+    if not bad:
+        report.ok(f"{len(entries)} revisi PDF cocok; {signed} PDF bertanda tangan sah dan tepercaya",
+                  f"{len(entries)} PDF revisions match; {signed} signed PDFs valid and trusted")
+
+
+def _load_roots(folder: Path, report: Report):
+    try:
+        from pyhanko.keys import load_certs_from_pemder
+    except ImportError:
+        report.problem("pyHanko tidak terpasang (pip install pyhanko==0.38.0); tanda tangan tidak diperiksa",
+                       "pyHanko is not installed (pip install pyhanko==0.38.0); signatures not checked")
+        return None
+    try:
+        roots = list(load_certs_from_pemder([str(folder / TRUST_ROOT)]))
+        if not roots:
+            raise ValueError("no certificate")
+    except Exception as error:  # noqa: BLE001 - any unreadable root is reported, not raised
+        report.problem(f"{TRUST_ROOT} tidak dapat dibaca ({error})", f"{TRUST_ROOT} cannot be read ({error})")
+        return None
+    print(f"  {TRUST_ROOT} SHA-256: {roots[0].sha256.hex()}")
+    return roots
+
+
+def _validate(embedded, roots, moment=None):
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    # Offline: no fetching; the local authority publishes no revocation information.
+    context = ValidationContext(trust_roots=list(roots), moment=moment, allow_fetching=False,
+                                revocation_mode="soft-fail")
+    return validate_pdf_signature(embedded, signer_validation_context=context)
+
+
+def check_signatures(data: bytes, roots) -> tuple[int, list[tuple[str, str]]]:
+    """(number of signatures, problems) for one PDF."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+    try:
+        reader = PdfFileReader(BytesIO(data), strict=False)
+        embedded = list(reader.embedded_regular_signatures)
+    except Exception:  # noqa: BLE001 - not a PDF, truncated, ...
+        return 0, [("bukan PDF yang dapat dibaca", "not a readable PDF")]
+    if not embedded:
+        return 0, [("tidak ada tanda tangan elektronik", "no electronic signature")]
+    problems: list[tuple[str, str]] = []
+    for position, signature in enumerate(embedded, start=1):
+        try:
+            name = str(signature.field_name)
+        except Exception:  # noqa: BLE001
+            name = str(position)
+        label = f"tanda tangan {name}", f"signature {name}"
+        try:
+            status = _validate(signature, roots)
+            stamp = status.timestamp_validity
+            if not status.trusted and stamp is not None and stamp.intact and stamp.valid and stamp.trusted:
+                # The signer's certificate may have expired since: judge it at the time the TSA vouched for.
+                status = _validate(signature, roots, moment=stamp.timestamp)
+        except Exception as error:  # noqa: BLE001 - malformed signatures raise many kinds of errors
+            problems.append((f"{label[0]}: tidak dapat diperiksa ({error})",
+                             f"{label[1]}: cannot be checked ({error})"))
+            continue
+        if not status.intact:
+            problems.append((f"{label[0]}: bagian yang ditandatangani telah diubah (tidak utuh)",
+                             f"{label[1]}: the signed content was altered (not intact)"))
+        elif not status.valid:
+            problems.append((f"{label[0]}: tidak sah secara kriptografis", f"{label[1]}: cryptographically invalid"))
+        if not status.trusted:
+            problems.append((f"{label[0]}: sertifikat tidak berantai ke {TRUST_ROOT}",
+                             f"{label[1]}: certificate does not chain to {TRUST_ROOT}"))
+        stamp = status.timestamp_validity
+        if stamp is not None and not (stamp.intact and stamp.valid and stamp.trusted):
+            problems.append((f"{label[0]}: cap waktu tidak sah atau tidak tepercaya",
+                             f"{label[1]}: timestamp invalid or untrusted"))
+        if status.coverage not in (SignatureCoverageLevel.ENTIRE_REVISION, SignatureCoverageLevel.ENTIRE_FILE):
+            problems.append((f"{label[0]}: tidak mencakup seluruh revisinya",
+                             f"{label[1]}: does not cover its whole revision"))
+        level = status.modification_level
+        if level is None:
+            problems.append((f"{label[0]}: perubahan setelah tanda tangan tidak dapat dinilai",
+                             f"{label[1]}: changes after the signature cannot be assessed"))
+        elif level > ModificationLevel.FORM_FILLING or status.docmdp_ok is False:
+            problems.append((f"{label[0]}: dokumen diubah setelah ditandatangani ({level.name})",
+                             f"{label[1]}: document modified after signing ({level.name})"))
+    return len(embedded), problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Periksa bundel audit Sepakat / Check a Sepakat audit bundle")
+    parser.add_argument("folder", nargs="?", default=str(Path(__file__).resolve().parent),
+                        help="folder bundel yang sudah diekstrak (bawaan: folder skrip ini)")
+    folder = Path(parser.parse_args(argv).folder)
+    report = Report()
+    print(f"Bundel audit Sepakat / Sepakat audit bundle: {folder.resolve()}")
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        report.problem(f"{MANIFEST} tidak dapat dibaca ({error})", f"{MANIFEST} cannot be read ({error})")
+        manifest = None
+    if manifest is not None:
+        programme = manifest.get("programme", {})
+        print(f"Program / Programme: {programme.get('title', '?')}")
+        head = manifest.get("chain_head", {})
+        print(f"Ujung rantai saat ekspor / Chain head at export: #{head.get('sequence')} {head.get('hash')}")
+        actual = check_files(folder, manifest, report)
+        check_events(folder, manifest, report)
+        check_documents(folder, manifest, actual, report)
+    if report.problems:
+        print(f"GAGAL / FAILED: {len(report.problems)} masalah / problems")
+        return 1
+    print("SEMUA SESUAI / ALL GOOD")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

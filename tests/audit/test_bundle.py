@@ -1,0 +1,200 @@
+"""The audit bundle: what it holds, and its standalone checker catching every kind of tampering."""
+
+import importlib.util
+import io
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from agreements.models import StoredPdf
+from audit import bundle, services
+from audit.models import AuditEvent
+from workflows import driver
+from workflows.models import Stage, StageProcess
+
+pytestmark = pytest.mark.django_db
+
+SCRIPT = Path(bundle.__file__).with_name("bundle_verify.py")
+
+
+def load_script():
+    """The checker as shipped, loaded from its file (it imports nothing from Sepakat)."""
+    spec = importlib.util.spec_from_file_location("verify_bundle", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def download(client, programme) -> bytes:
+    response = client.get(reverse("audit:bundle", args=[programme.pk]))
+    assert response.status_code == 200, response.status_code
+    assert response["Content-Type"] == "application/zip"
+    assert f"bundel-audit-{programme.region.slug}-{programme.year}.zip" in response["Content-Disposition"]
+    return b"".join(response.streaming_content)
+
+
+def unzip(content: bytes, target: Path) -> Path:
+    zipfile.ZipFile(io.BytesIO(content)).extractall(target)
+    (folder,) = target.iterdir()
+    return folder
+
+
+def check(folder: Path) -> subprocess.CompletedProcess:
+    # -I: isolated mode, nothing from this project or its environment variables on the path.
+    return subprocess.run([sys.executable, "-I", "verify_bundle.py"], cwd=folder, capture_output=True, text=True,
+                          timeout=300)
+
+
+def tampered(folder: Path, tmp_path: Path, name: str) -> Path:
+    copy = tmp_path / name / folder.name
+    shutil.copytree(folder, copy)
+    return copy
+
+
+@pytest.fixture
+def completed(programme):
+    """Kota Banjar's whole programme done (three stages, all signatures), and Kota Solok's MoU signed."""
+    banjar, solok = programme("kota-banjar"), programme("kota-solok")
+    driver.run_programme(banjar)
+    driver.run_programme(solok, only_stage=Stage.MOU)
+    assert not StageProcess.objects.filter(programme=banjar).exclude(outcome="completed").exists()
+    return banjar, solok
+
+
+def test_the_bundle_checks_out_and_every_tampering_is_caught(completed, as_user, tmp_path):
+    banjar, solok = completed
+    content = download(as_user("kota-banjar.auditor"), banjar)
+    folder = unzip(content, tmp_path / "bundle")
+
+    # What it holds.
+    names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    stored = list(StoredPdf.objects.filter(document__programme=banjar).select_related("document", "version"))
+    assert len(stored) == 9  # three stages: the rendered document and two signed revisions each
+    for pdf in stored:
+        assert f"documents/{pdf.document.identifier}-v{pdf.version.number}-r{pdf.revision}.pdf" in names
+    assert len([n for n in names if n.startswith("versions/") and n.endswith("-draf.pdf")]) == 3
+    assert {"events.csv", "events.json", "manifest.json", "README.md", "trust-root.pem", "verify_bundle.py"} <= set(
+        names)
+    assert (folder / "verify_bundle.py").read_bytes() == SCRIPT.read_bytes()
+    from agreements.signatures import authority
+
+    assert (folder / "trust-root.pem").read_bytes() == authority().ca_cert_pem
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert {f["path"] for f in manifest["files"]} == set(names) - {"manifest.json"}
+    expected = {d["path"]: d["expected_sha256"] for d in manifest["documents"]}
+    assert {f"documents/{p.document.identifier}-v{p.version.number}-r{p.revision}.pdf": p.sha256
+            for p in stored} == expected
+    assert [d["is_final"] for d in manifest["documents"]].count(True) == 3
+    events = json.loads((folder / "events.json").read_text())
+    assert events and {e["region_slug"] for e in events} == {"kota-banjar"}
+    assert [e["sequence"] for e in events] == [c["sequence"] for c in manifest["events"]["chain"]]
+    assert {"case.opened", "task.finished", "document.signed", "case.completed"} <= {e["action"] for e in events}
+    assert not any(e["region_slug"] == "kota-solok" for e in events)
+    readme = (folder / "README.md").read_text()
+    assert "python verify_bundle.py" in readme and "Cara memeriksa" in readme and "To check it" in readme
+
+    # The download is recorded, with the manifest's and the zip's SHA-256.
+    recorded = AuditEvent.objects.filter(action="audit.bundle_exported").latest("pk")
+    assert recorded.actor.username == "kota-banjar.auditor" and recorded.region_id == banjar.region_id
+    import hashlib
+
+    assert recorded.details["manifest_sha256"] == hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
+    assert recorded.details["zip_sha256"] == hashlib.sha256(content).hexdigest()
+
+    # Untouched: all good.
+    result = check(folder)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SEMUA SESUAI" in result.stdout
+
+    # Another region's signed PDF in place of one of ours: valid signatures, but not the recorded file.
+    final = StageProcess.objects.get(programme=banjar, stage=Stage.MOU).final_pdf
+    name = f"documents/{final.document.identifier}-v{final.version.number}-r{final.revision}.pdf"
+    swapped = tampered(folder, tmp_path, "swapped")
+    other = StageProcess.objects.get(programme=solok, stage=Stage.MOU).final_pdf
+    with other.file.open("rb") as handle:
+        (swapped / name).write_bytes(handle.read())
+    result = check(swapped)
+    assert result.returncode == 1
+    assert name in result.stdout
+
+    # One byte flipped inside a signed PDF.
+    flipped = tampered(folder, tmp_path, "flipped")
+    data = bytearray((flipped / name).read_bytes())
+    data[len(data) // 3] ^= 0x01
+    (flipped / name).write_bytes(bytes(data))
+    result = check(flipped)
+    assert result.returncode == 1
+    assert name in result.stdout
+
+    # An event edited in events.json.
+    target = events[len(events) // 2]
+    edited = tampered(folder, tmp_path, "edited")
+    rows = json.loads((edited / "events.json").read_text())
+    rows[len(rows) // 2]["actor_label"] = "Orang Lain"
+    (edited / "events.json").write_text(json.dumps(rows, ensure_ascii=False))
+    result = check(edited)
+    assert result.returncode == 1
+    assert f"#{target['sequence']}:" in result.stdout
+    assert "events.json" in result.stdout
+
+    # An event deleted from events.json.
+    deleted = tampered(folder, tmp_path, "deleted")
+    rows = json.loads((deleted / "events.json").read_text())
+    gone = rows.pop(3)
+    (deleted / "events.json").write_text(json.dumps(rows, ensure_ascii=False))
+    result = check(deleted)
+    assert result.returncode == 1
+    assert f"#{gone['sequence']} " in result.stdout
+
+    # A file added that the manifest does not list.
+    added = tampered(folder, tmp_path, "added")
+    shutil.copy(folder / name, added / "documents" / "extra.pdf")
+    result = check(added)
+    assert result.returncode == 1
+    assert "documents/extra.pdf" in result.stdout
+
+
+def test_the_scripts_event_hash_is_sepakats(programme, official, as_user):
+    """The checker recomputes each exported event's hash exactly as audit.services does."""
+    banjar = programme("kota-banjar")
+    driver.run_programme(banjar, stop_stage=Stage.MOU, stop_step="paraf_laip")
+    services.event_record(actor=official("kota-banjar.kominfo"), action="role.changed", region=banjar.region,
+                          details={"old": {"post": "Kepala Seksi — lama"}, "new": {"post": "Kepala Dinas «baru»"},
+                                   "count": 3, "ratio": 0.5, "flag": True, "none": None, "list": [1, "dua"]})
+    script = load_script()
+    events = list(AuditEvent.objects.select_related("actor", "region").order_by("pk"))
+    assert len(events) > 10
+    for event in events:
+        ours = services.event_hash(event.prev_hash, services.event_payload(event))
+        assert ours == event.hash
+        row = json.loads(json.dumps(bundle.event_row(event), ensure_ascii=False))  # as events.json holds it
+        assert script.event_payload(row) == json.loads(json.dumps(services.event_payload(event), default=str))
+        assert script.event_hash(row["prev_hash"], script.event_payload(row)) == event.hash, event.pk
+    # And from an actual export, through the site.
+    exported = json.loads(b"".join(as_user("auditor").get(reverse("audit:export_json")).streaming_content))
+    assert all(script.event_hash(r["prev_hash"], script.event_payload(r)) == r["hash"] for r in exported)
+    assert script.GENESIS_HASH == services.GENESIS_HASH
+
+
+def test_the_bundle_of_a_programme_under_way_checks_out(programme, as_user, tmp_path):
+    """Unsigned revisions and an open case: nothing to check but hashes, and they hold."""
+    banjar = programme("kota-banjar")
+    driver.run_programme(banjar, stop_stage=Stage.MOU, stop_step="sign_ministry")
+    folder = unzip(download(as_user("auditor"), banjar), tmp_path)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert [d["revision"] for d in manifest["documents"]] == [0, 1]
+    result = check(folder)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_checker_names_a_missing_manifest(tmp_path):
+    shutil.copy(SCRIPT, tmp_path / "verify_bundle.py")
+    result = check(tmp_path)
+    assert result.returncode == 1
+    assert "manifest.json" in result.stdout
