@@ -152,6 +152,15 @@ def test_the_bundle_checks_out_and_every_tampering_is_caught(completed, as_user,
     assert result.returncode == 1
     assert f"#{gone['sequence']} " in result.stdout
 
+    # Two events swapped in events.json.
+    reordered = tampered(folder, tmp_path, "reordered")
+    rows = json.loads((reordered / "events.json").read_text())
+    rows[4], rows[5] = rows[5], rows[4]
+    (reordered / "events.json").write_text(json.dumps(rows, ensure_ascii=False))
+    result = check(reordered)
+    assert result.returncode == 1
+    assert "events.json" in result.stdout
+
     # A file added that the manifest does not list.
     added = tampered(folder, tmp_path, "added")
     shutil.copy(folder / name, added / "documents" / "extra.pdf")
