@@ -1,10 +1,15 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils.translation import gettext_lazy as _
 
 from permissions.admin import AgencyRoleAssignmentInline, AssignmentFormsetMixin
 
 from .models import Agency, Decision, Document, Programme, Promulgation, Region
-from .regions import agency_save, region_add
+from .regions import agency_delete, agency_save, programme_save, region_add, region_save
+
+AGENCY_IN_USE = _("%(agency)s tidak dapat dihapus karena masih dipakai (penugasan peran atau dokumen). "
+                  "Akhiri penugasannya terlebih dahulu.")
 
 
 class AgencyInline(admin.TabularInline):
@@ -26,7 +31,7 @@ class RegionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            region_save(region=obj, actor=request.user)
         else:
             region_add(region=obj, actor=request.user)
 
@@ -36,7 +41,11 @@ class RegionAdmin(admin.ModelAdmin):
         with transaction.atomic():
             agencies = formset.save(commit=False)
             for agency in formset.deleted_objects:
-                agency.delete()
+                try:
+                    with transaction.atomic():
+                        agency_delete(agency=agency, actor=request.user)
+                except ProtectedError:
+                    messages.error(request, AGENCY_IN_USE % {"agency": agency})
             for agency in agencies:
                 agency_save(agency=agency, actor=request.user)
             formset.save_m2m()
@@ -52,10 +61,19 @@ class AgencyAdmin(AssignmentFormsetMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         agency_save(agency=obj, actor=request.user)
 
+    def delete_model(self, request, obj):
+        try:
+            agency_delete(agency=obj, actor=request.user)
+        except ProtectedError:
+            messages.error(request, AGENCY_IN_USE % {"agency": obj})
+
 
 @admin.register(Programme)
 class ProgrammeAdmin(admin.ModelAdmin):
     list_display = ("region", "year", "created")
+
+    def save_model(self, request, obj, form, change):
+        programme_save(programme=obj, actor=request.user, created=not change)
     list_filter = ("year",)
 
 

@@ -52,17 +52,55 @@ def region_create(*, kind: str, name: str, province: str, actor, slug: str = "")
     return region_add(region=region, actor=actor)
 
 
+AGENCY_FIELDS = ("name", "short_name", "kind", "region_id")
+REGION_FIELDS = ("kind", "name", "slug", "province")
+
+
+def _values(obj, fields) -> dict:
+    return {field: getattr(obj, field) for field in fields}
+
+
 @transaction.atomic
 def agency_save(*, agency: Agency, actor) -> Agency:
-    """Save an agency; a new name (or short name) is recorded with the old and the new one."""
-    old = Agency.objects.filter(pk=agency.pk).values("name", "short_name").first() if agency.pk else None
+    """Save an agency, recording its creation, a rename, or any other change, with old and new values."""
+    old = Agency.objects.filter(pk=agency.pk).values(*AGENCY_FIELDS).first() if agency.pk else None
     agency.save()
-    if old and (old["name"] != agency.name or old["short_name"] != agency.short_name):
-        event_record(
-            actor=actor, action="agency.renamed", region=agency.region,
-            details={
-                "agency": agency.pk, "kind": agency.kind,
-                "old": old, "new": {"name": agency.name, "short_name": agency.short_name},
-            },
-        )
+    new = _values(agency, AGENCY_FIELDS)
+    if old is None:
+        action = "agency.created"
+    elif old == new:
+        return agency
+    elif {k for k in new if old[k] != new[k]} <= {"name", "short_name"}:
+        action = "agency.renamed"
+    else:
+        action = "agency.changed"
+    event_record(actor=actor, action=action, region=agency.region,
+                 details={"agency": agency.pk, "kind": agency.kind, "old": old, "new": new})
     return agency
+
+
+@transaction.atomic
+def agency_delete(*, agency: Agency, actor) -> None:
+    """Delete an agency nobody holds a role in (PROTECT refuses otherwise) and record it."""
+    old = _values(agency, AGENCY_FIELDS)
+    region = agency.region
+    agency.delete()
+    event_record(actor=actor, action="agency.removed", region=region, details={"old": old})
+
+
+@transaction.atomic
+def region_save(*, region: Region, actor) -> Region:
+    """Save changes to an existing region with the old and the new values."""
+    old = Region.objects.filter(pk=region.pk).values(*REGION_FIELDS).first()
+    region.save()
+    new = _values(region, REGION_FIELDS)
+    if old != new:
+        event_record(actor=actor, action="region.changed", region=region, details={"old": old, "new": new})
+    return region
+
+
+@transaction.atomic
+def programme_save(*, programme, actor, created: bool) -> None:
+    programme.save()
+    event_record(actor=actor, action="programme.created" if created else "programme.changed",
+                 region=programme.region, programme=programme, details={"year": programme.year})
