@@ -51,4 +51,8 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write("admin (Administrator, Django admin at /admin/)")
         self.stdout.write(self.style.SUCCESS(f"Demo password for every account: {DEMO_PASSWORD}"))
+        self.stdout.write(
+            f"Signing passphrase of the officials the seed signed for: {driver.DEMO_SIGNING_PASSPHRASE} "
+            "(others set their own at the first signature)."
+        )
         self.stdout.write("Open http://127.0.0.1:8000/ and log in as any username above.")
