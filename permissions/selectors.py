@@ -72,12 +72,6 @@ def user_holds_step_role(user, step_role: StepRole, region) -> bool:
     return acting_basis(user, step_role, region) is not None
 
 
-def active_assignment_for(user, step_role: StepRole, region):
-    """The assignment under which the user acts at a step (their own, or the delegator's)."""
-    basis = acting_basis(user, step_role, region)
-    return basis.assignment if basis else None
-
-
 def holders_of(step_role: StepRole, region) -> list:
     """Everyone who may act at the step today: holders and their delegates."""
     assignments = list(_step_assignments(step_role, region))

@@ -206,17 +206,6 @@ def advance(process: StageProcess, *, until_step: str | None = None, on_step=Non
                 on_step(acted)
 
 
-def next_stage_case(process: StageProcess) -> StageProcess | None:
-    """The case that closing this one opened, if any."""
-    return (
-        StageProcess.objects.filter(programme=process.programme, created__gte=process.created)
-        .exclude(pk=process.pk)
-        .exclude(stage=process.stage)
-        .order_by("created")
-        .first()
-    )
-
-
 def open_case(programme) -> StageProcess | None:
     return StageProcess.objects.filter(programme=programme, outcome="open").order_by("created").first()
 

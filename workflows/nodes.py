@@ -15,7 +15,7 @@ from permissions.roles import StepRole
 from permissions.selectors import regions_visible_to
 
 from . import messages as texts
-from . import views
+from . import services, views
 from .models import StageProcess
 from .selectors import process_visible
 
@@ -42,13 +42,9 @@ class StageFlow(flow.Flow):
     process_summary_template = "{{ process.programme.region }} — {{ process.get_outcome_display }}"
 
     def start_case(self, activation, programme, document):
-        from . import services
-
         return services.case_start(activation=activation, programme=programme, stage=self.stage, document=document)
 
     def reviews_approved(self, activation):
-        from . import services
-
         return services.round_has_no_return(activation.process)
 
     def approved(self, activation):
@@ -60,13 +56,9 @@ class StageFlow(flow.Flow):
     signing: dict = {}  # signing step -> the signer's label on the approval sheet, in sheet order
 
     def prepare_signing(self, activation):
-        from . import services
-
         services.signing_prepare_queue(activation.process)
 
     def close_stage(self, activation):
-        from . import services
-
         services.case_close(process=activation.process)
 
     def has_manage_permission(self, user, obj=None):

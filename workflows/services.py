@@ -226,12 +226,12 @@ def step_sign(*, activation, user, kind: str, note: str = "", passphrase: str = 
 def _sign_and_finish(activation, user, kind, note, revision, signer, credential, promulgation) -> Decision:
     process = activation.process
     with transaction.atomic():
-        stamp = [str(messages.SIGNED_BY), *_signer_identity(activation, user), wib(timezone.now())]
+        name, post = _signer_identity(activation, user)
+        stamp = [str(messages.SIGNED_BY), name, post, wib(timezone.now())]
         if promulgation is not None:
             record = promulgation_record(document=process.document, user=user, **promulgation)
             stamp[1:1] = [f"Nomor {record.number} Tahun {record.year}",
                           f"Berita Daerah Nomor {record.berita_daerah_number}"]
-        name, post = _signer_identity(activation, user)
         signatures.document_sign(
             revision=revision, user=user, signer=signer, credential=credential, step=activation.flow_task.name,
             field_name=signature_field(activation.flow_task.name), signer_name=name, signer_post=post,
@@ -319,9 +319,9 @@ def signing_prepare_queue(process: StageProcess) -> None:
     transaction.on_commit(lambda: prepare_signing.delay(process_id))
 
 
-def _signer_identity(activation, user) -> list[str]:
+def _signer_identity(activation, user) -> tuple[str, str]:
     basis = acting_basis(user, activation.flow_task.step_role, activation.process.programme.region)
-    return list(basis.identity(user))
+    return basis.identity(user)
 
 
 def _finish(activation, user, kind: str, note: str) -> Decision:
