@@ -5,6 +5,8 @@ every decision (review note, paraf, signature) points at the version it was
 taken on.
 """
 
+import secrets
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -112,6 +114,12 @@ class DocumentKind(models.TextChoices):
 
 
 IDENTIFIER_PREFIX = {DocumentKind.MOU: "MOU", DocumentKind.REGULATION: "REG", DocumentKind.MASTERPLAN: "MP"}
+VERIFICATION_TOKEN_BYTES = 16  # 128 random bits: 22 URL-safe characters
+
+
+def new_verification_token() -> str:
+    """The unguessable code a document's QR code and footer carry (/verifikasi/<code>/)."""
+    return secrets.token_urlsafe(VERIFICATION_TOKEN_BYTES)
 
 
 class Document(models.Model):
@@ -122,6 +130,11 @@ class Document(models.Model):
     )
     kind = models.CharField(_("jenis dokumen"), max_length=20, choices=DocumentKind.choices)
     created = models.DateTimeField(_("dibuat"), auto_now_add=True)
+    # The public verification page finds a document only by this code, never by its identifier
+    # (KIND-region-year-pk is predictable, so it would let anyone enumerate documents).
+    verification_token = models.CharField(
+        _("kode verifikasi"), max_length=43, unique=True, default=new_verification_token, editable=False
+    )
 
     class Meta:
         verbose_name = _("dokumen")
@@ -137,6 +150,11 @@ class Document(models.Model):
 
     def latest_version(self):
         return self.versions.order_by("-number").first()
+
+    @property
+    def verification_url(self) -> str:
+        """What the QR code encodes: the public verification page of this document."""
+        return f"{settings.SEPAKAT_BASE_URL}/verifikasi/{self.verification_token}/"
 
 
 class Version(models.Model):
@@ -445,3 +463,41 @@ class SignatureRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.signer_name} — {self.field_name}"
+
+
+class VerificationChannel(models.TextChoices):
+    CODE = "code", _("kode verifikasi (QR)")
+    UPLOAD = "upload", _("unggah berkas")
+
+
+class VerificationOutcome(models.TextChoices):
+    GENUINE = "genuine", _("asli")
+    NOT_GENUINE = "not_genuine", _("tidak dapat dipastikan asli")
+    NOT_FOUND = "not_found", _("tidak ditemukan")
+    REFUSED = "refused", _("berkas ditolak")
+    LIMITED = "limited", _("dibatasi (terlalu banyak permintaan)")
+
+
+class VerificationCount(models.Model):
+    """How often the public verification page was used: one counter per day, document, channel, outcome.
+
+    Anonymous lookups are counted here, not written to the hash-chained audit log, so nobody can
+    grow that log at will: one client adds at most one row per document and day, however often it asks.
+    """
+
+    day = models.DateField(_("tanggal"))
+    document = models.ForeignKey(Document, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(_("cara"), max_length=10, choices=VerificationChannel.choices)
+    outcome = models.CharField(_("hasil"), max_length=12, choices=VerificationOutcome.choices)
+    count = models.PositiveIntegerField(_("jumlah"), default=0)
+
+    class Meta:
+        verbose_name = _("hitungan verifikasi")
+        verbose_name_plural = _("hitungan verifikasi")
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "document", "channel", "outcome"], name="unique_verification_count"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.document_id or '-'} {self.channel} {self.outcome}: {self.count}"
