@@ -19,6 +19,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 from pypdf import PdfReader
+from pypdf.errors import LimitReachedError
+
+from . import pdfsafety
+from .pdfsafety import HostilePdf, active_content, bounded_pypdf, scan_streams
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 MAX_NAME_LENGTH = 200
@@ -35,6 +39,39 @@ ENCRYPTED_PDF = _(
     "Simpan ulang tanpa kata sandi atau enkripsi, lalu unggah lagi."
 )
 NO_PAGES = _("Berkas PDF ini tidak berisi satu halaman pun.")
+PDF_BOMB = _(
+    "Berkas PDF ini ditolak: isinya yang dimampatkan akan mengembang menjadi lebih dari %(limit)s "
+    "saat dibuka (bom dekompresi). Dokumen yang wajar tidak seperti ini."
+)
+TOO_MANY_PAGES = _("Berkas PDF ini ditolak: halamannya terlalu banyak (batasnya %(limit)s halaman).")
+TOO_MANY_REVISIONS = _("Berkas PDF ini ditolak: revisinya (pembaruan bertahap) terlalu banyak, lebih dari %(limit)s.")
+TOO_COMPLEX = _(
+    "Berkas PDF ini ditolak: susunannya terlalu rumit untuk diperiksa (objek terlalu banyak atau terlalu dalam)."
+)
+
+# Active content: what the file would run or carry when opened (%(why)s of ACTIVE_CONTENT).
+ACTIVE_CONTENT = _(
+    "%(why)s Berkas seperti ini tidak diterima. Simpan ulang dokumen sebagai PDF biasa "
+    "(mis. dengan \"Cetak ke PDF\"), lalu unggah lagi."
+)
+ACTIVE_JAVASCRIPT = _("Berkas PDF ini memuat JavaScript yang dijalankan oleh pembaca PDF.")
+ACTIVE_LAUNCH = _("Berkas PDF ini memuat perintah untuk menjalankan program atau membuka berkas lain (/Launch).")
+ACTIVE_OPEN_ACTION = _("Berkas PDF ini menjalankan tindakan otomatis saat dibuka (/OpenAction).")
+ACTIVE_ADDITIONAL_ACTION = _(
+    "Berkas PDF ini menjalankan tindakan otomatis saat halaman, kolom, atau dokumen dibuka atau ditutup (/AA)."
+)
+ACTIVE_EMBEDDED_FILE = _("Berkas PDF ini membawa berkas lain di dalamnya (lampiran tertanam).")
+ACTIVE_EXECUTABLE = _("Berkas PDF ini membawa program yang dapat dijalankan di dalamnya.")
+ACTIVE_RICH_MEDIA = _("Berkas PDF ini memuat media aktif (video, suara, atau Flash).")
+ACTIVE_MESSAGES = {
+    pdfsafety.EXECUTABLE: ACTIVE_EXECUTABLE,
+    pdfsafety.LAUNCH: ACTIVE_LAUNCH,
+    pdfsafety.JAVASCRIPT: ACTIVE_JAVASCRIPT,
+    pdfsafety.EMBEDDED_FILE: ACTIVE_EMBEDDED_FILE,
+    pdfsafety.RICH_MEDIA: ACTIVE_RICH_MEDIA,
+    pdfsafety.OPEN_ACTION: ACTIVE_OPEN_ACTION,
+    pdfsafety.ADDITIONAL_ACTION: ACTIVE_ADDITIONAL_ACTION,
+}
 
 # What a non-PDF file turned out to be (the %(kind)s of NOT_A_PDF).
 KIND_PNG = _("gambar PNG")
@@ -88,9 +125,16 @@ class CheckedPdf:
     content: bytes
 
 
-def check_pdf_upload(uploaded: UploadedFile, *, max_bytes: int = MAX_ATTACHMENT_BYTES) -> CheckedPdf:
+def check_pdf_upload(
+    uploaded: UploadedFile, *, max_bytes: int = MAX_ATTACHMENT_BYTES, allowed_attachments: tuple[str, ...] = ()
+) -> CheckedPdf:
     """Return the checked PDF or raise ``ValidationError`` (codes: empty, too_large, not_pdf,
-    damaged_pdf, encrypted_pdf, no_pages)."""
+    damaged_pdf, encrypted_pdf, no_pages, pdf_bomb, too_many_pages, too_many_revisions, too_complex,
+    active_content).
+
+    Active content (JavaScript, /Launch, /OpenAction and /AA actions, embedded files, embedded
+    programs, rich media) is refused; ``allowed_attachments`` names embedded files that are
+    expected (the verifier accepts Sepakat's own data JSON)."""
     declared = getattr(uploaded, "size", None)
     if declared is not None:
         if declared == 0:
@@ -107,7 +151,7 @@ def check_pdf_upload(uploaded: UploadedFile, *, max_bytes: int = MAX_ATTACHMENT_
     if content.find(PDF_MAGIC, 0, MAX_LEADING_BYTES + len(PDF_MAGIC)) < 0:
         raise ValidationError(NOT_A_PDF, code="not_pdf", params={"kind": describe_content(content)})
 
-    _check_pdf_structure(content)
+    _check_pdf_structure(content, allowed_attachments=allowed_attachments)
     return CheckedPdf(
         name=clean_file_name(getattr(uploaded, "name", "") or ""),
         size=len(content),
@@ -119,8 +163,9 @@ def check_pdf_upload(uploaded: UploadedFile, *, max_bytes: int = MAX_ATTACHMENT_
 class PdfUploadField(forms.FileField):
     """A file field whose cleaned value is a ``CheckedPdf`` (or ``None``/``False``/initial, as FileField)."""
 
-    def __init__(self, *, max_bytes: int = MAX_ATTACHMENT_BYTES, **kwargs):
+    def __init__(self, *, max_bytes: int = MAX_ATTACHMENT_BYTES, allowed_attachments: tuple[str, ...] = (), **kwargs):
         self.max_bytes = max_bytes
+        self.allowed_attachments = tuple(allowed_attachments)
         # Empty files reach check_pdf_upload, which has the friendlier message.
         kwargs.setdefault("allow_empty_file", True)
         super().__init__(**kwargs)
@@ -134,7 +179,7 @@ class PdfUploadField(forms.FileField):
     def clean(self, data, initial=None):
         value = super().clean(data, initial)
         if isinstance(value, UploadedFile):
-            return check_pdf_upload(value, max_bytes=self.max_bytes)
+            return check_pdf_upload(value, max_bytes=self.max_bytes, allowed_attachments=self.allowed_attachments)
         return value
 
 
@@ -218,11 +263,23 @@ def _read_at_most(uploaded: UploadedFile, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _check_pdf_structure(content: bytes) -> None:
+def _check_pdf_structure(content: bytes, *, allowed_attachments: tuple[str, ...] = ()) -> None:
+    """Bounded in memory and time whatever the file: the raw streams are measured before pypdf
+    reads anything, and pypdf then runs under pdfsafety's limits."""
     try:
-        reader = PdfReader(io.BytesIO(content))
-        encrypted = reader.is_encrypted
-        pages = 0 if encrypted else len(reader.pages)
+        scan_streams(content)
+        with bounded_pypdf():
+            reader = PdfReader(io.BytesIO(content))
+            encrypted = reader.is_encrypted
+            pages = 0 if encrypted else len(reader.pages)
+            kinds = [] if encrypted or not pages or pages > pdfsafety.MAX_PAGES else active_content(
+                reader, allowed_attachments=allowed_attachments)
+    except HostilePdf as error:
+        logger.info("PDF upload refused as hostile: %s", error.reason)
+        raise hostile_pdf_error(error.reason) from error
+    except LimitReachedError as error:  # one of pypdf's own limits (page tree, one stream)
+        logger.info("PDF upload refused at a pypdf limit: %s", error)
+        raise hostile_pdf_error(pdfsafety.limit_reason(error)) from error
     except Exception as error:  # pypdf raises many kinds of errors on malformed files
         logger.info("PDF upload refused as damaged: %s: %s", type(error).__name__, error)
         raise ValidationError(DAMAGED_PDF, code="damaged_pdf") from error
@@ -230,6 +287,23 @@ def _check_pdf_structure(content: bytes) -> None:
         raise ValidationError(ENCRYPTED_PDF, code="encrypted_pdf")
     if pages < 1:
         raise ValidationError(NO_PAGES, code="no_pages")
+    if pages > pdfsafety.MAX_PAGES:
+        raise hostile_pdf_error(pdfsafety.TOO_MANY_PAGES)
+    if kinds:
+        logger.info("PDF upload refused for active content: %s", ", ".join(kinds))
+        raise ValidationError(ACTIVE_CONTENT, code="active_content", params={"why": ACTIVE_MESSAGES[kinds[0]]})
+
+
+def hostile_pdf_error(reason: str) -> ValidationError:
+    """The user's message for a ``pdfsafety.HostilePdf`` reason."""
+    if reason == pdfsafety.BOMB:
+        return ValidationError(PDF_BOMB, code="pdf_bomb", params={"limit": format_size(pdfsafety.MAX_INFLATED_BYTES)})
+    if reason == pdfsafety.TOO_MANY_PAGES:
+        return ValidationError(TOO_MANY_PAGES, code="too_many_pages", params={"limit": pdfsafety.MAX_PAGES})
+    if reason == pdfsafety.TOO_MANY_REVISIONS:
+        return ValidationError(TOO_MANY_REVISIONS, code="too_many_revisions",
+                               params={"limit": pdfsafety.MAX_REVISIONS})
+    return ValidationError(TOO_COMPLEX, code="too_complex")
 
 
 def _zip_kind(content: bytes):
