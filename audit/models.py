@@ -37,3 +37,38 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} {self.actor_label}"
+
+
+class RefusalCount(models.Model):
+    """How often one user (or one anonymous address) was refused on one route in one hour.
+
+    Refused requests (403, or 404 on a URL that names an object) are counted here, not
+    chained one by one: the first refusal of a user on a route in an hour writes one
+    "access.refused" event, the rest only raise `count` (an F() update). This table is
+    a plain, editable counter: the append-only triggers guard audit_auditevent only.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+")
+    ip = models.CharField(_("alamat IP"), max_length=45, blank=True)  # anonymous visitors only
+    route = models.CharField(_("rute"), max_length=200)
+    hour = models.DateTimeField(_("jam"))  # the start of the hour, UTC
+    count = models.PositiveIntegerField(_("jumlah"), default=0)
+    status = models.PositiveSmallIntegerField(_("status terakhir"))
+    first_path = models.CharField(_("alamat pertama"), max_length=500)
+    last_path = models.CharField(_("alamat terakhir"), max_length=500)
+    first_seen = models.DateTimeField(_("pertama"))
+    last_seen = models.DateTimeField(_("terakhir"))
+
+    class Meta:
+        verbose_name = _("penolakan akses")
+        verbose_name_plural = _("penolakan akses")
+        ordering = ["-hour", "-count"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "route", "hour"], condition=models.Q(user__isnull=False),
+                                    name="audit_refusal_once_per_user_route_hour"),
+            models.UniqueConstraint(fields=["ip", "route", "hour"], condition=models.Q(user__isnull=True),
+                                    name="audit_refusal_once_per_ip_route_hour"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user or self.ip or '?'} {self.route} {self.hour:%Y-%m-%d %H}:00 ×{self.count}"

@@ -6,13 +6,17 @@ permissions.assignments: validated, synced into permissions at once, audited.
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+
+from audit.services import event_record
 
 from .assignments import assignment_delete, assignment_end, assignment_save
 from .delegation import delegation_create
@@ -192,10 +196,88 @@ class UserAdmin(AssignmentFormsetMixin, BaseUserAdmin):
         official = getattr(obj, "official", None)
         return official.post if official else "—"
 
+    def save_related(self, request, form, formsets, change):
+        """Groups and direct permissions, recorded with old and new (the account's own fields and the
+        official profile are recorded by audit.signals, whichever page saves them)."""
+        user = form.instance
+        before = _memberships(user) if change else {"groups": [], "user_permissions": []}
+        form.save_m2m()
+        after = _memberships(user)
+        for field, action in (("groups", "user.groups_changed"), ("user_permissions", "user.permissions_changed")):
+            if before[field] != after[field]:
+                event_record(actor=request.user, action=action,
+                             details={"user": user.get_username(), "user_id": user.pk,
+                                      "old": before[field], "new": after[field]})
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+
+def _memberships(user) -> dict:
+    return {
+        "groups": sorted(user.groups.values_list("name", flat=True)),
+        "user_permissions": sorted(
+            f"{app}.{codename}" for app, codename in
+            user.user_permissions.values_list("content_type__app_label", "codename")
+        ),
+    }
+
+
+DELEGATION_FIELDS = ("assignment_id", "delegate_id", "kind", "valid_from", "valid_until", "reason")
+
+
+def _delegation_values(values: dict) -> dict:
+    """A delegation's recorded values: who delegates which role to whom, for when, and why."""
+    assignment = RoleAssignment.objects.select_related("user", "agency").get(pk=values["assignment_id"])
+    return {
+        "delegator": assignment.user.get_username(), "role": assignment.role, "agency": assignment.agency.name,
+        "delegate": User.objects.get(pk=values["delegate_id"]).get_username(), "kind": values["kind"],
+        "valid_from": str(values["valid_from"]), "valid_until": str(values["valid_until"]),
+        "reason": values["reason"],
+    }
+
+
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(BaseGroupAdmin):
+    """A group's permissions reach all its members: every change is recorded with old and new."""
+
+    def save_related(self, request, form, formsets, change):
+        group = form.instance
+        before = _group_values(group) if change else {"name": "", "permissions": []}
+        before["name"] = form.initial.get("name", "") if change else ""
+        super().save_related(request, form, formsets, change)
+        after = _group_values(group)
+        if before != after:
+            event_record(actor=request.user, action="group.changed",
+                         details={"group": group.name, "group_id": group.pk, "old": before, "new": after})
+
+    def delete_model(self, request, obj):
+        old = _group_values(obj)
+        pk = obj.pk
+        super().delete_model(request, obj)
+        event_record(actor=request.user, action="group.changed",
+                     details={"group": old["name"], "group_id": pk, "old": old, "new": None})
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for group in queryset:
+                self.delete_model(request, group)
+
+
+def _group_values(group) -> dict:
+    return {
+        "name": group.name,
+        "permissions": sorted(f"{app}.{codename}" for app, codename in
+                              group.permissions.values_list("content_type__app_label", "codename")),
+    }
+
 
 @admin.register(Delegation)
 class DelegationAdmin(admin.ModelAdmin):
-    """Administrators delegate for an official (the same rules and sync as the officials' own page)."""
+    """Administrators delegate for an official (the same rules, sync and audit as the officials' own page)."""
 
     list_display = ("assignment", "delegate", "kind", "valid_from", "valid_until", "reason")
     list_filter = ("kind", "assignment__agency__region", "assignment__role")
@@ -206,20 +288,38 @@ class DelegationAdmin(admin.ModelAdmin):
 
     @transaction.atomic
     def save_model(self, request, obj, form, change):
-        previous = Delegation.objects.filter(pk=obj.pk).values_list("delegate", flat=True).first()
         if not change:
             created = delegation_create(actor=request.user, assignment=obj.assignment, delegate=obj.delegate,
                                         kind=obj.kind, valid_from=obj.valid_from, valid_until=obj.valid_until,
                                         reason=obj.reason)
             obj.pk = created.pk
             return
+        previous = Delegation.objects.filter(pk=obj.pk).values(*DELEGATION_FIELDS).first()
         obj.full_clean()
         obj.save()
-        for user_id in {obj.delegate_id, previous} - {None}:
-            role_sync_user(user=type(obj.delegate).objects.get(pk=user_id))
+        for user_id in {obj.delegate_id, previous["delegate_id"]} - {None}:
+            role_sync_user(user=User.objects.get(pk=user_id))
+        old = _delegation_values(previous)
+        new = _delegation_values({field: getattr(obj, field) for field in DELEGATION_FIELDS})
+        changed = [key for key in new if old[key] != new[key]]
+        if changed:
+            event_record(
+                actor=request.user, action="role.delegation_changed", region=obj.assignment.agency.region,
+                details={"delegation": obj.pk, "delegator": new["delegator"], "delegate": new["delegate"],
+                         "old": {key: old[key] for key in changed}, "new": {key: new[key] for key in changed}},
+            )
 
     @transaction.atomic
     def delete_model(self, request, obj):
-        delegate = obj.delegate
+        old = _delegation_values({field: getattr(obj, field) for field in DELEGATION_FIELDS})
+        region, delegate, pk = obj.assignment.agency.region, obj.delegate, obj.pk
         super().delete_model(request, obj)
         role_sync_user(user=delegate)
+        event_record(actor=request.user, action="role.delegation_removed", region=region,
+                     details={"delegation": pk, "delegator": old["delegator"], "delegate": old["delegate"],
+                              "old": old})
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for delegation in queryset.select_related("delegate", "assignment__agency__region"):
+            self.delete_model(request, delegation)

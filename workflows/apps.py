@@ -8,4 +8,6 @@ class WorkflowsConfig(AppConfig):
 
     def ready(self):
         # Flow permissions and nodes exist only once the flows are imported.
-        from . import flows  # noqa: F401
+        from . import audit_receivers, flows  # noqa: F401
+
+        audit_receivers.connect()
