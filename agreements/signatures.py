@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from audit.services import event_record
+from permissions.selectors import may_hold_signing_certificate
 
 from .models import SignatureRecord, SigningCredential, StoredPdf, Version
 from .pdf import render_stage_pdf
@@ -32,12 +33,18 @@ from .signing import (
     WrongPassphrase,
     ensure_authority,
     issue_signer,
+    key_encryption,
+    reencrypt_private_key,
     verify_pdf,
 )
 from .snapshots import snapshot_for, wib
 
 PASSPHRASE_TOO_SHORT = gettext_lazy("Passphrase paling sedikit %(min)d karakter.")
 PASSPHRASE_MISMATCH = gettext_lazy("Konfirmasi passphrase tidak sama.")
+NOT_ELIGIBLE = gettext_lazy(
+    "Sertifikat tanda tangan hanya diterbitkan bagi pejabat yang memegang peran pemaraf atau penandatangan, "
+    "atau menerima delegasinya. Akun Anda tidak memegang peran tersebut."
+)
 ALREADY_ENROLLED = gettext_lazy("Anda sudah memiliki sertifikat tanda tangan.")
 NO_CREDENTIAL = gettext_lazy("Anda belum memiliki sertifikat tanda tangan. Atur passphrase terlebih dahulu.")
 WRONG_PASSPHRASE = gettext_lazy("Passphrase salah. Dokumen tidak ditandatangani. Sisa percobaan: %(left)d.")
@@ -69,9 +76,25 @@ def software_versions() -> str:
     return f"{TEMPLATE_VERSION}; WeasyPrint {weasyprint.__version__}; pyHanko {metadata.version('pyHanko')}"
 
 
+def may_enrol(user) -> bool:
+    """Whether credential_enrol would issue this user a certificate (pages hide or explain the form)."""
+    return may_hold_signing_certificate(user)
+
+
+def kdf_iterations() -> int:
+    """PBKDF2-HMAC-SHA256 iterations for signer keys, read at use time (tests lower it)."""
+    return settings.SIGNING["KEY_KDF_ITERATIONS"]
+
+
 @transaction.atomic
 def credential_enrol(*, user, passphrase: str, confirmation: str) -> SigningCredential:
-    """Issue the official's certificate; the private key is kept encrypted with their passphrase."""
+    """Issue the official's certificate; the private key is kept encrypted with their passphrase.
+
+    Only officials who hold, or are delegated, a paraf or signer role today (NOT_ELIGIBLE otherwise:
+    auditors, drafters, administrators without an official's profile).
+    """
+    if not may_enrol(user):
+        raise ValidationError(NOT_ELIGIBLE)
     if SigningCredential.objects.filter(user=user).exists():
         raise ValidationError(ALREADY_ENROLLED)
     minimum = settings.SIGNING["PASSPHRASE_MIN_LENGTH"]
@@ -88,6 +111,7 @@ def credential_enrol(*, user, passphrase: str, confirmation: str) -> SigningCred
         unit=official.post,
         nip=official.nip or user.username,
         passphrase=passphrase,
+        kdf_iterations=kdf_iterations(),
     )
     credential = SigningCredential.objects.create(
         user=user,
@@ -136,7 +160,26 @@ def unlock_signer(*, user, passphrase: str) -> tuple[LocalKeySigner, SigningCred
     if credential.failed_attempts:
         credential.failed_attempts = 0
         credential.save(update_fields=["failed_attempts"])
+    _upgrade_key_encryption(credential, passphrase)
     return signer, credential
+
+
+def _upgrade_key_encryption(credential: SigningCredential, passphrase: str) -> None:
+    """A key stored under older parameters (PBKDF2 at 2,048 iterations) is re-encrypted now that the
+    passphrase is known to be right; the key itself, its certificate and fingerprint stay the same."""
+    stored = credential.encrypted_key_pem.encode()
+    try:
+        before = key_encryption(stored)
+    except ValueError:
+        return  # LocalKeySigner just opened it; leave an unreadable envelope to it
+    minimum = kdf_iterations()
+    if before.meets(minimum):
+        return
+    credential.encrypted_key_pem = reencrypt_private_key(stored, passphrase, iterations=minimum).decode()
+    credential.save(update_fields=["encrypted_key_pem"])
+    event_record(actor=credential.user, action="signing.key_reencrypted",
+                 details={"serial": credential.serial, "from": f"{before.scheme}/{before.kdf}/{before.prf}/"
+                          f"{before.iterations}/{before.cipher}", "to": f"pbes2/pbkdf2/sha256/{minimum}/aes256_cbc"})
 
 
 def base_revision(version: Version) -> StoredPdf | None:

@@ -8,7 +8,7 @@ from guardian.shortcuts import get_objects_for_user
 from agreements.models import Region
 
 from .models import Delegation, DelegationKind, RoleAssignment
-from .roles import VIEW_CASES_PERMISSION, StepRole
+from .roles import STEP_ROLES, VIEW_CASES_PERMISSION, RoleKind, StepRole
 
 
 def regions_visible_to(user):
@@ -86,3 +86,23 @@ def is_head_for(user, step_role: StepRole, region) -> bool:
     scope = Q(agency__region__isnull=True) if step_role.is_central else Q(agency__region=region)
     return RoleAssignment.objects.active().filter(scope, user=user, is_head=True,
                                                   agency__kind=step_role.agency_kind).exists()
+
+
+def may_hold_signing_certificate(user) -> bool:
+    """An official who holds, or is delegated, a paraf or signer step role today (any region).
+
+    The only people who sign documents; everyone else (auditors, drafters, reviewers,
+    administrators without an official's profile) gets no signing certificate.
+    """
+    if not user.is_authenticated or not hasattr(user, "official"):
+        return False
+    signing = Q()
+    for steps in STEP_ROLES.values():
+        for step in steps.values():
+            if step.role_kind in (RoleKind.PARAF, RoleKind.SIGNER):
+                signing |= Q(role=step.role_kind, agency__kind=step.agency_kind)
+    assignments = RoleAssignment.objects.active().filter(signing)
+    return (
+        assignments.filter(user=user).exists()
+        or Delegation.objects.active().filter(delegate=user, assignment__in=assignments).exists()
+    )

@@ -11,8 +11,13 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from sepakat.files import private_directory
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
+# The embedded default keeps its database, PKI keys and PDFs here: the server's user only
+# (docs/operations.md, "Berkas dan izin"). sepakat.files makes the SQLite file 0600.
+private_directory(VAR_DIR)
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
@@ -52,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "sepakat.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "sepakat.middleware.DefaultLanguageMiddleware",
@@ -98,7 +104,6 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    VAR_DIR.mkdir(exist_ok=True)
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20}
     )
@@ -142,6 +147,9 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 MEDIA_URL = "media/"
+# Stored PDFs and attachments: the server's user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -149,7 +157,9 @@ STORAGES = {
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
             if PRODUCTION
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
-        )
+        ),
+        # Static files are public: readable by a proxy that serves STATIC_ROOT itself.
+        "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
     },
 }
 
@@ -174,6 +184,10 @@ SIGNING = {
     "PASSPHRASE_MIN_LENGTH": 10,
     "MAX_FAILED_ATTEMPTS": 5,
     "LOCK_MINUTES": 15,
+    # PBKDF2-HMAC-SHA256 iterations of each signer's key (OWASP 2023 minimum: 600,000).
+    # Read when a key is issued or unlocked; a key stored with fewer is re-encrypted at its
+    # next successful unlock. sepakat/test_settings.py lowers it for speed.
+    "KEY_KDF_ITERATIONS": 600_000,
 }
 # Printed in every PDF's QR code: where anyone can verify the document.
 SEPAKAT_BASE_URL = env.str("SEPAKAT_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -229,3 +243,40 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy and Permissions-Policy (sepakat.headers, docs/adr/0005), in every
+# environment so that development shows a violation before production does.
+# Scripts: our own static files only; no inline script, no eval. The two hashes are viewflow's
+# "Back" buttons' onclick handlers (delete, bulk assign/unassign), allowed by hash only.
+# Styles: viewflow's templates carry some 80 style attributes and its Turbo progress bar
+# injects a <style>; viewflow is not ours to patch (AGPL exception), so inline styles stay allowed.
+SEPAKAT_CSP = {
+    "default-src": ["'self'"],
+    "script-src": [
+        "'self'",
+        "'unsafe-hashes'",
+        "'sha256-seD630z7277f97kwMcz927xhDjB8+HQCe4f0EztcsAU='",  # window.history.back(-1)
+        "'sha256-GdAjV6tJJrCv5L8FkbHYzJwNrscSj7aTuYJzS/C7wZY='",  # ...;setTimeout(()=>Turbo.visit('.'), 100)
+    ],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "frame-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+if PRODUCTION:
+    SEPAKAT_CSP["upgrade-insecure-requests"] = []
+SEPAKAT_CSP_REPORT_ONLY = env.bool("CSP_REPORT_ONLY", default=False)
+SEPAKAT_PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope",
+        "magnetometer", "microphone", "midi", "payment", "publickey-credentials-get",
+        "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+    )
+}
+SEPAKAT_PERMISSIONS_POLICY["fullscreen"] = ["self"]

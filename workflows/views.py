@@ -236,9 +236,12 @@ class EnrolView(generic.FormView):
     form_class = forms.EnrolForm
 
     def get_context_data(self, **kwargs):
+        eligible = signatures.may_enrol(self.request.user)
         return super().get_context_data(
             credential=SigningCredential.objects.filter(user=self.request.user).first(),
             minimum=settings.SIGNING["PASSPHRASE_MIN_LENGTH"],
+            eligible=eligible,
+            not_eligible=None if eligible else signatures.NOT_ELIGIBLE,
             **kwargs,
         )
 

@@ -8,14 +8,19 @@ directory. ``ensure_authority`` makes the CA and the TSA once and loads them aft
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from asn1crypto import algos, keys
+from asn1crypto import pem as asn1_pem
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes, padding, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 DEFAULT_AUTHORITY_NAME = "Sepakat Otoritas Sertifikat Lokal"
@@ -32,6 +37,15 @@ CA_KEY_BITS = 3072
 TSA_KEY_BITS = 2048
 SIGNER_KEY_BITS = 2048
 CA_VALID_DAYS = 3652  # ten years
+# Signer keys: PKCS#8 PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC (OWASP 2023: >= 600,000
+# iterations for PBKDF2-HMAC-SHA256). cryptography's BestAvailableEncryption uses 2,048 iterations
+# and cannot be told otherwise for PKCS#8, so the envelope is built here (asn1crypto); any PKCS#8
+# reader (cryptography, OpenSSL, pyHanko) opens it. Callers with settings pass their own cost.
+KEY_KDF_ITERATIONS = 600_000
+KEY_KDF_SALT_BYTES = 16
+# Files of the authority (and its directory) are for the server's user only.
+FILE_MODE = 0o600
+DIRECTORY_MODE = 0o700
 # Certificates start a little in the past so that a clock a few minutes behind still accepts them.
 BACKDATE = timedelta(minutes=5)
 
@@ -87,6 +101,98 @@ class IssuedCredential:
     serial: int
     fingerprint_sha256: str
     not_after: datetime
+
+
+@dataclass(frozen=True)
+class KeyEncryption:
+    """How a PEM private key is encrypted, as read from its PKCS#8 envelope."""
+
+    scheme: str  # "pbes2", or an older PKCS#5/#12 scheme's name; "openssl-legacy" for Proc-Type PEM
+    kdf: str = ""  # "pbkdf2"
+    prf: str = ""  # "sha256", "sha1", ...
+    iterations: int = 0
+    cipher: str = ""  # "aes256_cbc", ...
+
+    def meets(self, min_iterations: int) -> bool:
+        """PBES2, PBKDF2-HMAC-SHA256 (or stronger), AES-256 and at least ``min_iterations``."""
+        return (
+            self.scheme == "pbes2"
+            and self.kdf == "pbkdf2"
+            and self.prf in {"sha256", "sha384", "sha512"}
+            and self.cipher == "aes256_cbc"
+            and self.iterations >= min_iterations
+        )
+
+
+def key_encryption(encrypted_key_pem: bytes) -> KeyEncryption:
+    """Parse the encryption parameters of an ``ENCRYPTED PRIVATE KEY`` PEM (no passphrase needed)."""
+    if b"Proc-Type: 4,ENCRYPTED" in encrypted_key_pem:
+        return KeyEncryption(scheme="openssl-legacy")
+    try:
+        _, _, der = asn1_pem.unarmor(encrypted_key_pem)
+        algorithm = keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"]
+        scheme = algorithm["algorithm"].native
+        if scheme != "pbes2":
+            return KeyEncryption(scheme=scheme)
+        params = algorithm["parameters"]
+        kdf = params["key_derivation_func"]
+        kdf_params = kdf["parameters"]
+        return KeyEncryption(
+            scheme=scheme,
+            kdf=kdf["algorithm"].native,
+            prf=kdf_params["prf"]["algorithm"].native if kdf["algorithm"].native == "pbkdf2" else "",
+            iterations=int(kdf_params["iteration_count"].native) if kdf["algorithm"].native == "pbkdf2" else 0,
+            cipher=params["encryption_scheme"]["algorithm"].native,
+        )
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValueError("Kunci terenkripsi tidak dapat dibaca.") from exc
+
+
+def encrypt_private_key(key: rsa.RSAPrivateKey, passphrase: str, *, iterations: int = KEY_KDF_ITERATIONS) -> bytes:
+    """PEM ``ENCRYPTED PRIVATE KEY``: PBES2, PBKDF2-HMAC-SHA256 with ``iterations``, AES-256-CBC."""
+    if not passphrase:
+        raise ValueError("Frasa sandi tidak boleh kosong.")
+    if iterations < 1:
+        raise ValueError("iterations harus positif.")
+    plain = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption())
+    salt = secrets.token_bytes(KEY_KDF_SALT_BYTES)
+    iv = secrets.token_bytes(16)
+    derived = PBKDF2HMAC(algorithm=hashes.SHA256(), length=32, salt=salt, iterations=iterations).derive(
+        passphrase.encode()
+    )
+    padder = padding.PKCS7(128).padder()
+    padded = padder.update(plain) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(derived), modes.CBC(iv)).encryptor()
+    envelope = keys.EncryptedPrivateKeyInfo(
+        {
+            "encryption_algorithm": {
+                "algorithm": "pbes2",
+                "parameters": {
+                    "key_derivation_func": {
+                        "algorithm": "pbkdf2",
+                        "parameters": {
+                            "salt": algos.Pbkdf2Salt(name="specified", value=salt),
+                            "iteration_count": iterations,
+                            "key_length": 32,
+                            "prf": {"algorithm": "sha256"},
+                        },
+                    },
+                    "encryption_scheme": {"algorithm": "aes256_cbc", "parameters": iv},
+                },
+            },
+            "encrypted_data": encryptor.update(padded) + encryptor.finalize(),
+        }
+    )
+    return asn1_pem.armor("ENCRYPTED PRIVATE KEY", envelope.dump())
+
+
+def reencrypt_private_key(encrypted_key_pem: bytes, passphrase: str, *, iterations: int = KEY_KDF_ITERATIONS) -> bytes:
+    """The same key under the current parameters. Raises ValueError if the passphrase is wrong."""
+    key = serialization.load_pem_private_key(encrypted_key_pem, password=passphrase.encode())
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("Kunci penanda tangan harus RSA.")
+    return encrypt_private_key(key, passphrase, iterations=iterations)
 
 
 def _now() -> datetime:
@@ -197,6 +303,16 @@ def _same_public_key(cert: x509.Certificate, key: rsa.RSAPrivateKey) -> bool:
     return cert.public_key().public_numbers() == key.public_key().public_numbers()
 
 
+def _tighten_modes(directory: Path) -> None:
+    """An authority made before files were 0600: take group and other access away (best effort)."""
+    for path, mode in [(directory, DIRECTORY_MODE), *((directory / f, FILE_MODE) for f in AUTHORITY_FILES)]:
+        try:
+            if path.stat().st_mode & 0o077:
+                os.chmod(path, mode)
+        except OSError:  # not the owner, read-only mount: the operator's business (docs/operations.md)
+            pass
+
+
 def load_authority(directory: Path) -> Authority:
     directory = Path(directory)
     ca_pem = (directory / CA_CERT_FILE).read_bytes()
@@ -222,19 +338,22 @@ def ensure_authority(directory: Path, *, name: str = DEFAULT_AUTHORITY_NAME) -> 
     directory = Path(directory)
     present = [f for f in AUTHORITY_FILES if (directory / f).exists()]
     if len(present) == len(AUTHORITY_FILES):
+        _tighten_modes(directory)
         return load_authority(directory)
     if present:
         missing = sorted(set(AUTHORITY_FILES) - set(present))
         raise AuthorityError(f"Direktori otoritas {directory} tidak lengkap: {', '.join(missing)} tidak ada.")
 
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+    os.chmod(directory, DIRECTORY_MODE)  # mkdir's mode is filtered by the umask, and the directory may exist
     ca_cert, ca_key = _make_ca(name)
     tsa_cert, tsa_key = _make_tsa(ca_cert, ca_key)
     # Keys first, certificates last: a crash leaves an incomplete directory, which is refused above.
-    _write_new(directory / CA_KEY_FILE, _pem_key(ca_key), 0o600)
-    _write_new(directory / TSA_KEY_FILE, _pem_key(tsa_key), 0o600)
-    _write_new(directory / TSA_CERT_FILE, tsa_cert.public_bytes(serialization.Encoding.PEM), 0o644)
-    _write_new(directory / CA_CERT_FILE, ca_cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    # Everything 0600 in a 0700 directory: the certificates are public, but nobody needs them from the disk.
+    _write_new(directory / CA_KEY_FILE, _pem_key(ca_key), FILE_MODE)
+    _write_new(directory / TSA_KEY_FILE, _pem_key(tsa_key), FILE_MODE)
+    _write_new(directory / TSA_CERT_FILE, tsa_cert.public_bytes(serialization.Encoding.PEM), FILE_MODE)
+    _write_new(directory / CA_CERT_FILE, ca_cert.public_bytes(serialization.Encoding.PEM), FILE_MODE)
     return load_authority(directory)
 
 
@@ -247,8 +366,12 @@ def issue_signer(
     nip: str,
     passphrase: str,
     valid_days: int = 730,
+    kdf_iterations: int = KEY_KDF_ITERATIONS,
 ) -> IssuedCredential:
-    """Issue one signer's certificate and key; the key comes back encrypted with ``passphrase``."""
+    """Issue one signer's certificate and key; the key comes back encrypted with ``passphrase``.
+
+    ``kdf_iterations``: PBKDF2-HMAC-SHA256 iterations of the key's encryption (see KEY_KDF_ITERATIONS).
+    """
     if not passphrase:
         raise ValueError("Frasa sandi tidak boleh kosong.")
     if valid_days < 1:
@@ -279,7 +402,7 @@ def issue_signer(
     cert = builder.sign(authority.ca_key, hashes.SHA256())
     return IssuedCredential(
         cert_pem=cert.public_bytes(serialization.Encoding.PEM),
-        encrypted_key_pem=_pem_key(key, serialization.BestAvailableEncryption(passphrase.encode())),
+        encrypted_key_pem=encrypt_private_key(key, passphrase, iterations=kdf_iterations),
         serial=cert.serial_number,
         fingerprint_sha256=fingerprint_sha256(cert),
         not_after=cert.not_valid_after_utc,
