@@ -28,7 +28,7 @@ def refusal_record(*, user, route: str, status: int, path: str, method: str = "G
 
     The first one of an authenticated user also writes the "access.refused" event.
     """
-    now = timezone.now()
+    now = _now()
     hour = now.replace(minute=0, second=0, microsecond=0)
     route, path = route[:ROUTE_LENGTH], path[:PATH_LENGTH]
     anonymous = user is None or not user.is_authenticated
@@ -58,6 +58,10 @@ def refusal_record(*, user, route: str, status: int, path: str, method: str = "G
                                   "kwargs": {k: str(v) for k, v in (kwargs or {}).items()},
                                   "hour": hour.isoformat()})
         return True
+
+
+def _now():
+    return timezone.now()
 
 
 def _bump(key: dict, *, status: int, path: str, now) -> bool:
