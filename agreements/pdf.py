@@ -308,7 +308,8 @@ def render_stage_pdf(kind: str, data: dict, *, draft: bool) -> RenderedPdf:
 
     The data's hash is fixed before rendering: the same canonical JSON is hashed
     into every footer and embedded as ``sepakat-data.json``. Optional data keys
-    read by every kind: ``verification_url`` (QR), ``paraf`` and
+    read by every kind: ``verification_url`` (QR), ``verification_code`` (footer and
+    approval sheet: the document's unguessable code, which the URL carries), ``paraf`` and
     ``signature_slots`` (approval sheet).
     """
     try:

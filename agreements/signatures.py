@@ -199,7 +199,8 @@ def render_for_signing(*, version: Version, slots: list[dict], previous_stage_sh
     document = version.document
     data = snapshot_for(version, final=True, previous_stage_sha256=previous_stage_sha256)
     data["signature_slots"] = slots
-    data["verification_url"] = f"{settings.SEPAKAT_BASE_URL}/verifikasi/{document.identifier}/"
+    data["verification_url"] = document.verification_url  # the unguessable code, never the identifier
+    data["verification_code"] = document.verification_token
     rendered = render_stage_pdf(document.kind, data, draft=False)
     digest = hashlib.sha256(rendered.content).hexdigest()
     stored = StoredPdf(

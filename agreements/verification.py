@@ -3,14 +3,28 @@
 import hashlib
 import io
 import json
+import logging
+import re
 from dataclasses import dataclass, field
 
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from pypdf import PdfReader
+from pypdf import PdfReader, apply_configuration
+from pypdf.errors import LimitReachedError
 
-from .models import Document, SignatureRecord, StoredPdf
+from . import pdfsafety
+from .models import Document, SignatureRecord, StoredPdf, VerificationCount
 from .signatures import trust_roots
 from .signing import VerificationReport, verify_pdf
+from .uploads import TOO_LARGE, format_size, hostile_pdf_error
+
+logger = logging.getLogger(__name__)
+
+MAX_VERIFY_BYTES = 10 * 1024 * 1024  # a Sepakat PDF is a few hundred KB; anything bigger is not one of ours
+MAX_DATA_BYTES = 2 * 1024 * 1024  # the embedded sepakat-data.json, decompressed
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,43}")
 
 DATA_ATTACHMENT = "sepakat-data.json"
 UNKNOWN_DOCUMENT = _("Berkas ini tidak tercatat di Sepakat: tidak ada dokumen dengan hash ini.")
@@ -22,6 +36,14 @@ CHAIN_NOT_FINAL = _("Dokumen tahap sebelumnya bukan dokumen final.")
 CHAIN_INVALID = _("Tanda tangan dokumen tahap sebelumnya tidak sah.")
 CHAIN_FILE_MISMATCH = _("Berkas tahap sebelumnya yang tersimpan tidak cocok dengan hash yang dicatat.")
 NOT_FINAL = _("Ini bukan dokumen final tahap ini (revisi %(revision)s); tanda tangan belum lengkap.")
+DATA_TOO_LARGE = _(
+    "Data yang tertanam dalam PDF (sepakat-data.json) mengembang menjadi lebih dari %(limit)s saat dibuka; "
+    "data itu tidak dibaca. Dokumen Sepakat tidak pernah sebesar itu."
+)
+NOT_FOUND = _(
+    "Dokumen dengan kode verifikasi ini tidak ditemukan. Periksa kembali kode pada dokumen, "
+    "pindai ulang kode QR-nya, atau unggah berkas PDF-nya."
+)
 
 
 @dataclass
@@ -40,6 +62,7 @@ class Verification:
     stored: StoredPdf | None
     problems: list[str]
     chain: list[ChainLink]
+    refused: bool = False  # the file was not read (a bomb, too many revisions, ...): problems say why
 
     @property
     def genuine(self) -> bool:
@@ -67,26 +90,64 @@ class Verification:
         return reasons
 
 
+class DataTooLarge(Exception):
+    """The embedded data JSON inflates past MAX_DATA_BYTES."""
+
+
 def embedded_data(content: bytes) -> bytes | None:
+    """The embedded sepakat-data.json, inflated to at most MAX_DATA_BYTES (DataTooLarge beyond)."""
     try:
-        attachments = PdfReader(io.BytesIO(content)).attachments
+        with pdfsafety.bounded_pypdf(), apply_configuration(zlib_maximum_output_length=MAX_DATA_BYTES,
+                                                             stream_decoding_work_maximum_length=MAX_DATA_BYTES):
+            files = PdfReader(io.BytesIO(content)).attachments.get(DATA_ATTACHMENT)
+            data = files[0] if files else None
+    except LimitReachedError as error:
+        raise DataTooLarge from error
     except Exception:  # noqa: BLE001 - an unreadable PDF simply has no data for us
         return None
-    files = attachments.get(DATA_ATTACHMENT)
-    return files[0] if files else None
+    if data is not None and len(data) > MAX_DATA_BYTES:  # uncompressed, or another filter
+        raise DataTooLarge
+    return data
+
+
+def refusal(content: bytes) -> str | None:
+    """Why ``content`` must not be read at all (oversized, a bomb, too many revisions), or None.
+
+    Runs on the raw bytes in bounded memory and time, before pypdf or pyHanko see the file.
+    """
+    if len(content) > MAX_VERIFY_BYTES:
+        return str(TOO_LARGE % {"size": format_size(len(content)), "limit": format_size(MAX_VERIFY_BYTES)})
+    try:
+        pdfsafety.scan_streams(content)
+    except pdfsafety.HostilePdf as error:
+        return " ".join(hostile_pdf_error(error.reason).messages)
+    return None
 
 
 def verify_content(content: bytes) -> Verification:
+    """Verify a PDF: bounded whatever the file (size and streams checked first, pyHanko and pypdf
+    then run under agreements.pdfsafety's limits), and never raises on bad input."""
     digest = hashlib.sha256(content).hexdigest()
-    report = verify_pdf(content, trust_roots_pem=trust_roots())
+    refused = refusal(content)
+    if refused:
+        logger.info("verification refused to read %s: %s", digest, refused)
+        return Verification(sha256=digest, report=VerificationReport(signatures=(), problems=()), stored=None,
+                            problems=[refused], chain=[], refused=True)
+    report = verify_pdf(content, trust_roots_pem=trust_roots(), decode_limits=pdfsafety.PYHANKO_DECODE_LIMITS)
     stored = StoredPdf.objects.filter(sha256=digest).select_related("document__programme__region").first()
     problems: list[str] = []
-    data = embedded_data(content)
+    try:
+        data = embedded_data(content)
+        too_large = False
+    except DataTooLarge:
+        data, too_large = None, True
     if stored is None:
         problems.append(str(UNKNOWN_DOCUMENT))
     elif not stored.is_final:
         problems.append(str(NOT_FINAL % {"revision": stored.revision}))
-    if data is None:
+    if too_large:
+        problems.append(str(DATA_TOO_LARGE % {"limit": format_size(MAX_DATA_BYTES)}))
+    elif data is None:
         problems.append(str(NO_DATA))
     elif stored is not None and hashlib.sha256(data).hexdigest() != stored.data_sha256:
         problems.append(str(DATA_MISMATCH))
@@ -113,7 +174,8 @@ def _chain(stored: StoredPdf | None, data: bytes | None) -> list[ChainLink]:
             content = stored_file.read()
         if hashlib.sha256(content).hexdigest() != earlier.sha256:
             problems.append(str(CHAIN_FILE_MISMATCH))
-        elif not verify_pdf(content, trust_roots_pem=trust_roots()).valid:
+        elif not verify_pdf(content, trust_roots_pem=trust_roots(),
+                            decode_limits=pdfsafety.PYHANKO_DECODE_LIMITS).valid:
             problems.append(str(CHAIN_INVALID))
         links.append(ChainLink(earlier.document.get_kind_display(), earlier.document.identifier, earlier.sha256,
                                not problems, problems))
@@ -128,13 +190,27 @@ def _previous_sha(data: bytes) -> str:
         return ""
 
 
-def document_by_identifier(identifier: str) -> Document | None:
-    """MOU-kota-banjar-2024-3 -> that document (the identifier must match exactly)."""
-    pk = identifier.rsplit("-", 1)[-1]
-    if not pk.isdigit():
+def document_by_token(token: str) -> Document | None:
+    """The document whose verification code is ``token``; None for anything else.
+
+    Only the unguessable code opens a document: its identifier (KIND-region-year-pk), its primary
+    key or a guess get the same None as an unknown code, so the page cannot be used to enumerate.
+    """
+    if not isinstance(token, str) or not TOKEN_RE.fullmatch(token):
         return None
-    document = Document.objects.select_related("programme__region").filter(pk=int(pk)).first()
-    return document if document and document.identifier == identifier else None
+    return Document.objects.select_related("programme__region").filter(verification_token=token).first()
+
+
+def count_verification(*, document: Document | None, channel: str, outcome: str) -> None:
+    """Add one to today's counter (VerificationCount): bounded, outside the hash-chained audit log."""
+    key = {"day": timezone.localdate(), "document": document, "channel": channel, "outcome": outcome}
+    if VerificationCount.objects.filter(**key).update(count=F("count") + 1):
+        return
+    try:
+        with transaction.atomic():
+            VerificationCount.objects.create(**key, count=1)
+    except IntegrityError:  # created meanwhile by a concurrent request
+        VerificationCount.objects.filter(**key).update(count=F("count") + 1)
 
 
 def verify_document(document: Document) -> Verification | None:

@@ -16,6 +16,7 @@ from io import BytesIO
 
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
+from pyhanko.pdf_utils.decode_limits import DecodeLimits
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
@@ -200,17 +201,20 @@ def verify_pdf(
     expected_fingerprints: Sequence[str] | None = None,
     require_timestamp: bool = True,
     validation_time: datetime | None = None,
+    decode_limits: DecodeLimits | None = None,
 ) -> VerificationReport:
     """Check every signature of ``pdf`` (in signing order). Never raises on bad input.
 
     ``validation_time`` (aware datetime) checks the certificates as of that moment instead of now;
     pass a signature's stored timestamp time to re-check it after the signer's certificate expired.
+    ``decode_limits`` bounds how much pyHanko may inflate (pyHanko's defaults for untrusted input
+    when omitted; the public verifier passes tighter ones, agreements.pdfsafety).
     """
     roots, problems = _load_roots(trust_roots_pem)
     if not roots:
         problems.append(MSG_NO_TRUST_ROOTS)
     try:
-        reader = PdfFileReader(BytesIO(bytes(pdf)), strict=False)
+        reader = PdfFileReader(BytesIO(bytes(pdf)), strict=False, decode_limits=decode_limits)
         embedded = list(reader.embedded_regular_signatures)
     except Exception:  # not a PDF, truncated, encrypted, ...
         return VerificationReport(signatures=(), problems=(*problems, MSG_UNREADABLE))

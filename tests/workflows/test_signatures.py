@@ -17,7 +17,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pypdf import PdfReader
 
 from agreements import signatures
-from agreements.models import DecisionKind, SigningCredential, StoredPdf
+from agreements.models import DecisionKind, SigningCredential, StoredPdf, VerificationCount, VerificationOutcome
 from agreements.signing import ensure_authority, issue_signer
 from audit.models import AuditEvent
 from workflows import driver
@@ -171,17 +171,28 @@ def test_a_pdf_signed_by_another_authority_is_untrusted(mou, tmp_path):
     assert "tidak dipercaya" in output
 
 
-def test_the_public_page_needs_no_login_and_opens_documents_by_identifier(mou, client):
+def test_the_public_page_needs_no_login_and_opens_documents_by_their_verification_code(mou, client):
     assert client.get(reverse("verify")).status_code == 200
-    page = client.get(reverse("verify_document", args=[mou.document.identifier])).content.decode()
+    page = client.get(reverse("verify_document", args=[mou.document.verification_token])).content.decode()
     assert "Dokumen asli" in page
     for username in (f"{BANJAR}.kdh", "dirjen"):
         person = SigningCredential.objects.get(user__username=username).user.official
         assert person.full_name in page and person.post in page
+    # The predictable identifier no longer opens anything (enumeration): same answer as an unknown code.
+    assert client.get(reverse("verify_document", args=[mou.document.identifier])).status_code == 404
     assert client.get(reverse("verify_document", args=["MOU-kota-banjar-2024-999999"])).status_code == 404
     assert public_verify(client, final_bytes(mou)).count("Dokumen asli") == 1
-    assert AuditEvent.objects.filter(action="document.verified").count() == 2
+    # Anonymous lookups are counted per day, not written to the hash-chained audit log.
+    assert not AuditEvent.objects.filter(action__startswith="document.verif").exists()
+    assert VerificationCount.objects.filter(document=mou.document, outcome=VerificationOutcome.GENUINE).count() == 2
     assert client.get(reverse("trust_root")).content.startswith(b"-----BEGIN CERTIFICATE-----")
+
+
+def test_the_qr_code_carries_the_verification_code_not_the_identifier(mou):
+    data = json.loads(PdfReader(io.BytesIO(final_bytes(mou))).attachments["sepakat-data.json"][0])
+    assert data["verification_url"] == mou.document.verification_url
+    assert data["verification_code"] == mou.document.verification_token
+    assert mou.document.identifier not in data["verification_url"]
 
 
 def test_garbage_uploads_are_refused_with_a_message(client):
