@@ -4,6 +4,7 @@ Every query starts from selectors.events_visible_to(user); an object outside the
 auditor's regions answers 404. Auditors read and export; they change nothing.
 """
 
+import datetime
 import inspect
 import json
 
@@ -224,3 +225,29 @@ class BundleView(generic.View):
                          "files": len(built.manifest["files"]) + 1, "manifest_sha256": built.manifest_sha256,
                          "zip_sha256": built.zip_sha256, "size": built.size})
         return FileResponse(built.file, as_attachment=True, filename=built.filename, content_type="application/zip")
+
+
+REFUSAL_DAYS = 7
+
+
+class RefusalsView(generic.TemplateView):
+    """Refused requests of the last days, counted per user, route and hour (audit.refusals).
+
+    National auditors and administrators see every row, anonymous ones included; a
+    regional auditor sees the refusals of officials who work in their regions.
+    """
+
+    template_name = "audit/refusals.html"
+
+    def get_context_data(self, **kwargs):
+        from .models import RefusalCount
+
+        user = self.request.user
+        since = timezone.now() - datetime.timedelta(days=REFUSAL_DAYS)
+        rows = RefusalCount.objects.filter(hour__gte=since).select_related("user__official")
+        if not selectors.reads_unscoped_events(user):
+            rows = rows.filter(user__role_assignments__agency__region__in=regions_visible_to(user)).distinct()
+        page = Paginator(rows.order_by("-hour", "-count", "pk"), PAGE_SIZE).get_page(self.request.GET.get("page"))
+        total = sum(rows.values_list("count", flat=True))
+        return super().get_context_data(**kwargs, page_obj=page, rows=list(page.object_list), total=total,
+                                        days=REFUSAL_DAYS, heading=_("Akses ditolak"))

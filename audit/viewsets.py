@@ -27,6 +27,7 @@ class AuditApp(Application):
     export_csv_path = path("ekspor.csv", views.ExportView.as_view(fmt="csv"), name="export_csv")
     export_json_path = path("ekspor.json", views.ExportView.as_view(fmt="json"), name="export_json")
     bundle_path = path("program/<int:programme_pk>/bundel.zip", views.BundleView.as_view(), name="bundle")
+    refusals_path = path("penolakan/", views.RefusalsView.as_view(), name="refusals")
     analytics_path = path("analitik/", analytics_views.AnalyticsView.as_view(), name="analytics")
     analytics_csv_path = path("analitik/<slug:table>.csv", analytics_views.AnalyticsCsvView.as_view(),
                               name="analytics_csv")

@@ -138,3 +138,18 @@ def test_a_failure_to_count_never_breaks_the_response(as_user, case, monkeypatch
 
     monkeypatch.setattr(refusals, "refusal_record", broken)
     assert as_user("kota-solok.bappeda").get(case_url(case)).status_code == 404
+
+
+def test_auditors_see_the_refusal_counts_in_their_scope(as_user, case):
+    probe = as_user("kota-solok.bappeda")
+    for _ in range(3):
+        probe.get(case_url(case))
+    url = reverse("audit:refusals")
+    national = as_user("auditor").get(url)
+    assert national.status_code == 200
+    assert [(r.user.username, r.count) for r in national.context["rows"]] == [("kota-solok.bappeda", 3)]
+    assert national.context["total"] == 3 and "sepakat:case_detail" in national.content.decode()
+    solok = as_user("kota-solok.auditor").get(url)
+    assert [r.user.username for r in solok.context["rows"]] == ["kota-solok.bappeda"]
+    assert as_user("kota-banjar.auditor").get(url).context["rows"] == []
+    assert as_user("kota-banjar.kominfo").get(url).status_code == 403
