@@ -54,6 +54,12 @@ DETAIL_LABELS = {
     "events": gettext_lazy("jumlah peristiwa"), "genuine": gettext_lazy("asli"), "how": gettext_lazy("cara"),
     "problems": gettext_lazy("masalah"), "programme": gettext_lazy("program"),
     "assignment": gettext_lazy("penugasan"), "name": gettext_lazy("nama"), "post": gettext_lazy("jabatan"),
+    "full_name": gettext_lazy("nama lengkap"), "nip": gettext_lazy("NIP"), "via": gettext_lazy("melalui"),
+    "route": gettext_lazy("rute"), "status": gettext_lazy("status"), "path": gettext_lazy("alamat"),
+    "method": gettext_lazy("metode"), "hour": gettext_lazy("jam"), "new_task": gettext_lazy("tugas baru"),
+    "password_usable": gettext_lazy("dapat masuk dengan kata sandi"), "is_active": gettext_lazy("aktif"),
+    "is_staff": gettext_lazy("akses admin"), "is_superuser": gettext_lazy("superuser"),
+    "delegation": gettext_lazy("delegasi"), "group": gettext_lazy("grup"),
 }
 
 
