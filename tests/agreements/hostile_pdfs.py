@@ -138,3 +138,37 @@ def object_stream_pdf(action: bytes = b"<< /S /JavaScript /JS (app.alert\\(1\\);
     out += b"6 0 obj\n" + stream(table, b"/Type /XRef /Size 7 /W [1 4 2] /Root 1 0 R /Filter /FlateDecode")
     out += b"\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref_offset
     return bytes(out)
+
+
+def hex_object_stream_bomb(size_mib: int = 300) -> bytes:
+    """The catalog, pages and page in an object stream filtered [/ASCIIHexDecode /FlateDecode] that
+    inflates to ``size_mib`` MiB: hex text hides the zlib stream from a raw scan, so the readers'
+    own limits (pypdf's, pyHanko's) must bound it."""
+    import binascii
+
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>", PAGE]
+    header, body = b"", b""
+    for number, obj in enumerate(objects, start=1):
+        header += b"%d %d " % (number, len(body))
+        body += obj + b"\n"
+    prefix = header + body
+    chunk = bytes(MiB)
+    compressor = zlib.compressobj(9)
+    packed = compressor.compress(prefix) + compressor.flush(zlib.Z_FULL_FLUSH)
+    packed += (compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)) * size_mib
+    adler = zlib.adler32(prefix)
+    for _ in range(size_mib):
+        adler = zlib.adler32(chunk, adler)
+    packed += compressor.flush()[:-4] + adler.to_bytes(4, "big")
+    out = bytearray(b"%PDF-1.7\n")
+    objstm_offset = len(out)
+    dictionary = b"/Type /ObjStm /N 3 /First %d /Filter [/ASCIIHexDecode /FlateDecode]" % len(header)
+    out += b"4 0 obj\n" + stream(binascii.hexlify(packed) + b">", dictionary) + b"\nendobj\n"
+    xref_offset = len(out)
+    rows = [bytes([0]) + bytes(4) + (65535).to_bytes(2, "big")]
+    rows += [bytes([2]) + (4).to_bytes(4, "big") + index.to_bytes(2, "big") for index in range(3)]
+    rows += [bytes([1]) + offset.to_bytes(4, "big") + bytes(2) for offset in (objstm_offset, xref_offset)]
+    out += b"5 0 obj\n" + stream(zlib.compress(b"".join(rows)),
+                                 b"/Type /XRef /Size 6 /W [1 4 2] /Root 1 0 R /Filter /FlateDecode")
+    out += b"\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref_offset
+    return bytes(out)
