@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .roles import CENTRAL_AGENCY_KINDS, RoleKind, roles_of_agency_kind
+from .roles import ACTING_ROLE_KINDS, CENTRAL_AGENCY_KINDS, AgencyKind, RoleKind, roles_of_agency_kind
 
 
 class Official(models.Model):
@@ -92,6 +92,21 @@ DELEGATE_OTHER_REGION = _(
 )
 DELEGATION_OUTSIDE_ASSIGNMENT = _("Masa delegasi harus berada di dalam masa penugasan pemberi delegasi (%(period)s).")
 OVERLAPPING_DELEGATION = _("Peran ini sudah didelegasikan pada %(period)s.")
+DELEGATE_AUDITOR = _(
+    "%(delegate)s memegang peran Auditor; auditor memeriksa dan tidak menerima delegasi untuk bertindak."
+)
+DELEGATE_OTHER_PARTY = _(
+    "%(delegate)s berada di pihak lain dokumen (pusat dan daerah); peran tidak dapat didelegasikan antarpihak."
+)
+DELEGATE_NOT_ELIGIBLE = _(
+    "%(delegate)s tidak dapat memegang peran ini: delegasi hanya kepada pejabat %(agency)s%(also)s."
+)
+
+# Posts outside the role's own agency that may hold it by delegation (domain.md: the
+# Sekda signs a.n. the regional head). Everything else stays within the agency.
+DELEGABLE_TO_AGENCY_KINDS = {
+    (AgencyKind.KEPALA_DAERAH, RoleKind.SIGNER): (AgencyKind.SEKDA,),
+}
 
 
 def period_label(start, end) -> str:
@@ -141,6 +156,9 @@ class Delegation(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.assignment} → {self.delegate}"
 
+    def duty_problems(self, start, end) -> list:
+        return delegation_duty_problems(self, start, end)
+
     def clean(self):
         errors = []
         if self.valid_until and self.valid_from and self.valid_until < self.valid_from:
@@ -155,16 +173,47 @@ class Delegation(models.Model):
         region = assignment.agency.region
         if region is not None and not RoleAssignment.objects.filter(user=self.delegate, agency__region=region).exists():
             errors.append(DELEGATE_OTHER_REGION % {"delegate": self.delegate, "region": region})
+        elif self.valid_from and self.valid_until and self.valid_until >= self.valid_from:
+            errors += self.duty_problems(self.valid_from, self.valid_until)
         if self.valid_from and (
             self.valid_from < assignment.valid_from
             or (assignment.valid_until and self.valid_until and self.valid_until > assignment.valid_until)
         ):
             errors.append(DELEGATION_OUTSIDE_ASSIGNMENT % {
                 "period": period_label(assignment.valid_from, assignment.valid_until)})
-        if self.valid_from and self.valid_until and not errors:
+        if self.valid_from and self.valid_until and self.valid_until >= self.valid_from:
             clash = overlapping(Delegation.objects.filter(assignment=assignment).exclude(pk=self.pk),
                                 self.valid_from, self.valid_until).first()
             if clash:
                 errors.append(OVERLAPPING_DELEGATION % {"period": period_label(clash.valid_from, clash.valid_until)})
         if errors:
             raise ValidationError(errors)
+
+
+def delegation_duty_problems(delegation: "Delegation", start, end) -> list:
+    """Separation of duties: why the delegate may not hold the delegated role between start and end.
+
+    Checked when a delegation is made and again whenever the delegate acts on it.
+    """
+    assignment, delegate = delegation.assignment, delegation.delegate
+    theirs = overlapping(RoleAssignment.objects.filter(user=delegate), start, end).select_related("agency")
+    problems = []
+    if any(held.role == RoleKind.AUDITOR for held in theirs):
+        problems.append(DELEGATE_AUDITOR % {"delegate": delegate})
+    acting = [held for held in theirs if held.role in ACTING_ROLE_KINDS]
+    central = assignment.agency.region_id is None
+    if any((held.agency.region_id is None) != central for held in acting):
+        problems.append(DELEGATE_OTHER_PARTY % {"delegate": delegate})
+    if not problems:
+        allowed = DELEGABLE_TO_AGENCY_KINDS.get((assignment.agency.kind, assignment.role), ())
+        eligible = any(
+            held.agency_id == assignment.agency_id
+            or (held.agency.kind in allowed and held.agency.region_id == assignment.agency.region_id)
+            for held in acting
+        )
+        if not eligible:
+            also = "".join(f" {_('atau')} {AgencyKind(kind).label}" for kind in allowed)
+            problems.append(DELEGATE_NOT_ELIGIBLE % {"delegate": delegate, "agency": assignment.agency,
+                                                     "also": also})
+    return problems
+

@@ -31,3 +31,8 @@ REASSIGN_NOT_HOLDER = _("Tugas hanya dapat dialihkan kepada pemegang lain peran 
 TASK_REASSIGNED = _("Tugas dialihkan kepada %(name)s.")
 DELEGATION_CREATED = _("Delegasi tersimpan.")
 DELEGATION_ENDED = _("Delegasi diakhiri.")
+WRONG_STEP = _("Tindakan ini bukan tindakan tahap ini; setiap keputusan diambil melalui halaman tahapnya sendiri.")
+SIGNATURE_MISSING = _("Keputusan tanda tangan hanya tercatat bila tanda tangan elektronik benar-benar dibubuhkan "
+                      "dan lolos verifikasi.")
+SIGNS_TWICE = _("Anda sudah menandatangani dokumen ini; satu orang tidak menandatangani satu dokumen dua kali.")
+OWN_DRAFT = _("Anda menyusun draf dokumen ini; penyusun tidak meninjau atau memaraf drafnya sendiri.")

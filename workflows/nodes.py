@@ -18,6 +18,7 @@ from . import messages as texts
 from . import services, views
 from .models import StageProcess
 from .selectors import process_visible
+from .services import DECIDE, DRAFT, LETTER, SIGN
 
 
 def region_of(process):
@@ -62,8 +63,11 @@ class StageFlow(flow.Flow):
         services.case_close(process=activation.process)
 
     def has_manage_permission(self, user, obj=None):
-        # Undo, cancel and revive are administrators' repairs, not approvers' tools.
-        return user.is_authenticated and user.is_superuser
+        # Undo, cancel and revive are off for everyone: a step goes back by a decision
+        # (return or reject), a task moves by reassignment, a failed preparation is
+        # retried by "siapkan ulang"; an undo would leave decisions and signed PDFs that
+        # no longer match the flow.
+        return False
 
 
 class Step(flow.View):
@@ -71,6 +75,9 @@ class Step(flow.View):
 
     assign_view_class = views.ClaimTaskView
     unassign_view_class = views.ReleaseTaskView
+    cancel_view_class = None
+    undo_view_class = None
+    revive_view_class = None
 
     step_role: StepRole | None = None
     decisions: tuple[str, ...] = ()
@@ -82,6 +89,17 @@ class Step(flow.View):
     def Decisions(self, *kinds: str) -> "Step":
         self.decisions = kinds
         return self
+
+    @property
+    def action(self) -> str:
+        """What the step's service does: the only service that may act on its tasks."""
+        if DecisionKind.SUBMITTED in self.decisions:
+            return DRAFT
+        if DecisionKind.LETTER_IN_LINE in self.decisions:
+            return LETTER
+        if self.name in self.flow_class.signing:
+            return SIGN
+        return DECIDE
 
     @property
     def view_path(self):

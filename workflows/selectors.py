@@ -37,6 +37,11 @@ def task_visible(user, *, task_pk: int, process_pk: int | None = None) -> bool:
     return tasks.exists()
 
 
+def task_at_node(*, task_pk: int, process_pk: int, node) -> bool:
+    """The task is of this process and this node: a step's URL acts only on that step's tasks."""
+    return Task.objects.filter(pk=task_pk, process_id=process_pk, flow_task=node).exists()
+
+
 def process_visible(user, process_pk: int) -> bool:
     return processes_visible_to(user).filter(pk=process_pk).exists()
 

@@ -8,14 +8,16 @@ viewflow's task views take it for a POST, and `acting_on` takes it for code
 from contextlib import contextmanager
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from viewflow.workflow import STATUS
 from viewflow.workflow.models import Task
 
 from agreements import signatures
-from agreements.models import NEEDS_NOTE, RETURNING, Decision, DecisionKind, Document
+from agreements.models import NEEDS_NOTE, RETURNING, Decision, DecisionKind, Document, SignatureRecord
 from agreements.services import letter_record, promulgation_record, version_create
 from agreements.snapshots import wib
 from audit.services import event_record
@@ -28,6 +30,11 @@ from .models import Outcome, Stage, StageProcess, stage_after, stage_before
 
 class StepError(Exception):
     """A request the step refuses, with a message for the user."""
+
+
+# What a step does (Step.action): each service below acts only on steps of its own kind,
+# whatever URL or caller reached it.
+DRAFT, DECIDE, LETTER, SIGN = "draft", "decide", "letter", "sign"
 
 
 def flow_for(stage: str):
@@ -168,6 +175,7 @@ def task_begin(*, activation, user) -> None:
 
 
 def draft_submit(*, activation, user, data) -> Decision:
+    _check_step(activation, DRAFT)
     _check_actor(activation, user)
     version = version_create(document=activation.process.document, author=user, data=data)
     decision = _record(activation, user, DecisionKind.SUBMITTED, note="", version=version)
@@ -176,8 +184,10 @@ def draft_submit(*, activation, user, data) -> Decision:
 
 
 def step_decide(*, activation, user, kind: str, note: str = "") -> Decision:
+    _check_step(activation, DECIDE)
     _check_actor(activation, user)
     _check_decision(activation, kind, note)
+    _check_not_own_draft(activation, user)
     process = activation.process
     decision = _record(activation, user, kind, note=note.strip(), version=process.document.latest_version())
     activation.execute()
@@ -186,6 +196,7 @@ def step_decide(*, activation, user, kind: str, note: str = "") -> Decision:
 
 def letter_submit(*, activation, user, kind: str, note: str, letter_number: str, letter_date, checked) -> Decision:
     """Step 2.4: the law ministry's letter is kept, and its outcome moves the case."""
+    _check_step(activation, LETTER)
     _check_actor(activation, user)
     _check_decision(activation, kind, note)
     version = activation.process.document.latest_version()
@@ -208,11 +219,15 @@ def step_sign(*, activation, user, kind: str, note: str = "", passphrase: str = 
     A wrong passphrase raises SigningRefused after its failure is counted; the
     rest happens in a savepoint, so a failed signature leaves nothing behind.
     """
+    _check_step(activation, SIGN)
     _check_actor(activation, user)
     _check_decision(activation, kind, note)
+    if (kind == DecisionKind.PROMULGATED) != (promulgation is not None):
+        raise StepError(messages.WRONG_STEP)
     process = activation.process
     if kind not in SIGNING_KINDS:
         return _finish(activation, user, kind, note)
+    _check_signs_once(activation, user)
     revision = signing_revision(process)
     signer, credential = signatures.unlock_signer(user=user, passphrase=passphrase)
     try:
@@ -361,20 +376,61 @@ def _check_decision(activation, kind: str, note: str) -> None:
         raise StepError(messages.NOTE_REQUIRED)
 
 
+def _check_step(activation, action: str) -> None:
+    if getattr(activation.flow_task, "action", None) != action:
+        raise StepError(messages.WRONG_STEP)
+
+
 def _check_actor(activation, user) -> None:
     node = activation.flow_task
     if not node.can_execute(user, activation.task):
         raise StepError(messages.NOT_YOUR_TASK)
-    if not user_holds_step_role(user, node.step_role, activation.process.programme.region):
+    basis = acting_basis(user, node.step_role, activation.process.programme.region)
+    if basis is None:
         raise PermissionDenied(messages.ROLE_REQUIRED)
+    if basis.delegation is not None:
+        today = timezone.localdate()
+        problems = basis.delegation.duty_problems(today, today)
+        if problems:
+            raise StepError(problems[0])
     from audit.models import AuditEvent
 
     if not AuditEvent.objects.filter(action="task.started", task_id=activation.task.pk).exists():
         _task_event(activation, user, "task.started")
 
 
+def _same_person(user) -> Q:
+    """Accounts of the same natural person: the user, and any account with the user's NIP."""
+    nip = getattr(getattr(user, "official", None), "nip", "")
+    return Q(pk=user.pk) | Q(official__nip=nip) if nip else Q(pk=user.pk)
+
+
+def _check_not_own_draft(activation, user) -> None:
+    """A drafter does not review or initial the text they wrote."""
+    authors = activation.process.document.versions.values("author")
+    if get_user_model().objects.filter(_same_person(user), pk__in=authors).exists():
+        raise StepError(messages.OWN_DRAFT)
+
+
+def _check_signs_once(activation, user) -> None:
+    """One natural person signs a document once, whatever roles or parties they hold."""
+    version = activation.process.document.latest_version()
+    signers = SignatureRecord.objects.filter(pdf__version=version).values("signer")
+    if get_user_model().objects.filter(_same_person(user), pk__in=signers).exists():
+        raise StepError(messages.SIGNS_TWICE)
+
+
+def _check_signature_made(activation, user, version) -> None:
+    """A signing decision stands only on a signature made, and verified, during this task."""
+    if not SignatureRecord.objects.filter(pdf__version=version, signer=user, step=activation.flow_task.name,
+                                          validation_ok=True, created__gte=activation.task.created).exists():
+        raise StepError(messages.SIGNATURE_MISSING)
+
+
 def _record(activation, user, kind: str, *, note: str, version) -> Decision:
     node, process = activation.flow_task, activation.process
+    if kind in SIGNING_KINDS:
+        _check_signature_made(activation, user, version)
     basis = acting_basis(user, node.step_role, process.programme.region)
     name, post = basis.identity(user)
     decision = Decision.objects.create(
