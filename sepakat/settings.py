@@ -268,7 +268,8 @@ SEPAKAT_CSP = {
     "form-action": ["'self'"],
     "frame-ancestors": ["'none'"],
 }
-if PRODUCTION:
+if PRODUCTION and SECURE_SSL_REDIRECT:
+    # Behind TLS only: on plain http (SECURE_SSL_REDIRECT=False, a local check) it would break every redirect.
     SEPAKAT_CSP["upgrade-insecure-requests"] = []
 SEPAKAT_CSP_REPORT_ONLY = env.bool("CSP_REPORT_ONLY", default=False)
 SEPAKAT_PERMISSIONS_POLICY = {
