@@ -205,6 +205,7 @@ ACTION_LABELS = {
     "document.verification_failed": _("Verifikasi dokumen gagal"),
     "signing.credential_issued": _("Sertifikat tanda tangan diterbitkan"),
     "signing.passphrase_failed": _("Passphrase tanda tangan salah"),
+    "signing.key_reencrypted": _("Kunci tanda tangan dienkripsi ulang dengan biaya KDF terkini"),
     "role.assigned": _("Peran diberikan"),
     "role.changed": _("Peran diubah"),
     "role.ended": _("Peran diakhiri"),
