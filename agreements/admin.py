@@ -3,8 +3,6 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext_lazy as _
 
-from permissions.admin import AgencyRoleAssignmentInline, AssignmentFormsetMixin
-
 from .models import Agency, Decision, Document, Programme, Promulgation, Region
 from .regions import agency_delete, agency_save, programme_save, region_add, region_save
 
@@ -49,23 +47,6 @@ class RegionAdmin(admin.ModelAdmin):
             for agency in agencies:
                 agency_save(agency=agency, actor=request.user)
             formset.save_m2m()
-
-
-@admin.register(Agency)
-class AgencyAdmin(AssignmentFormsetMixin, admin.ModelAdmin):
-    list_display = ("name", "short_name", "kind", "region")
-    list_filter = ("kind", "region")
-    search_fields = ("name", "short_name")
-    inlines = [AgencyRoleAssignmentInline]
-
-    def save_model(self, request, obj, form, change):
-        agency_save(agency=obj, actor=request.user)
-
-    def delete_model(self, request, obj):
-        try:
-            agency_delete(agency=obj, actor=request.user)
-        except ProtectedError:
-            messages.error(request, AGENCY_IN_USE % {"agency": obj})
 
 
 @admin.register(Programme)

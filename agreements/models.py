@@ -12,7 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from permissions.roles import CENTRAL_AGENCY_KINDS, AgencyKind, region_permissions
+from .agencies import CENTRAL_AGENCY_KINDS, AgencyKind, region_permissions
 
 
 class RegionKind(models.TextChoices):

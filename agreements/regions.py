@@ -3,10 +3,20 @@
 from django.db import transaction
 from django.utils.text import slugify
 
+from audit.actions import AuditAction
 from audit.services import event_record
 
-from .demo import REGIONAL_AGENCY_NAMES
+from .agencies import AgencyKind
 from .models import Agency, Region, RegionKind
+
+# Every region has these five agencies, named after it.
+REGIONAL_AGENCY_NAMES = {
+    AgencyKind.DISKOMINFO: ("Dinas Komunikasi dan Informatika {r}", "Diskominfo"),
+    AgencyKind.BAGIAN_HUKUM: ("Bagian Hukum Sekretariat Daerah {r}", "Bagian Hukum"),
+    AgencyKind.BAPPEDA: ("Badan Perencanaan Pembangunan Daerah {r}", "Bappeda"),
+    AgencyKind.SEKDA: ("Sekretariat Daerah {r}", "Setda"),
+    AgencyKind.KEPALA_DAERAH: ("Kepala Daerah {r}", "KDH"),
+}
 
 SLUG_PREFIX = {RegionKind.KABUPATEN: "kab", RegionKind.KOTA: "kota"}
 
@@ -35,7 +45,7 @@ def region_add(*, region: Region, actor) -> Region:
     region.save()
     agencies = ensure_regional_agencies(region)
     event_record(
-        actor=actor, action="region.created", region=region,
+        actor=actor, action=AuditAction.REGION_CREATED, region=region,
         details={
             "new": {"kind": region.kind, "name": region.name, "slug": region.slug, "province": region.province},
             "agencies": [agency.name for agency in agencies],
@@ -67,13 +77,13 @@ def agency_save(*, agency: Agency, actor) -> Agency:
     agency.save()
     new = _values(agency, AGENCY_FIELDS)
     if old is None:
-        action = "agency.created"
+        action = AuditAction.AGENCY_CREATED
     elif old == new:
         return agency
     elif {k for k in new if old[k] != new[k]} <= {"name", "short_name"}:
-        action = "agency.renamed"
+        action = AuditAction.AGENCY_RENAMED
     else:
-        action = "agency.changed"
+        action = AuditAction.AGENCY_CHANGED
     event_record(actor=actor, action=action, region=agency.region,
                  details={"agency": agency.pk, "kind": agency.kind, "old": old, "new": new})
     return agency
@@ -85,7 +95,7 @@ def agency_delete(*, agency: Agency, actor) -> None:
     old = _values(agency, AGENCY_FIELDS)
     region = agency.region
     agency.delete()
-    event_record(actor=actor, action="agency.removed", region=region, details={"old": old})
+    event_record(actor=actor, action=AuditAction.AGENCY_REMOVED, region=region, details={"old": old})
 
 
 @transaction.atomic
@@ -95,12 +105,12 @@ def region_save(*, region: Region, actor) -> Region:
     region.save()
     new = _values(region, REGION_FIELDS)
     if old != new:
-        event_record(actor=actor, action="region.changed", region=region, details={"old": old, "new": new})
+        event_record(actor=actor, action=AuditAction.REGION_CHANGED, region=region, details={"old": old, "new": new})
     return region
 
 
 @transaction.atomic
 def programme_save(*, programme, actor, created: bool) -> None:
     programme.save()
-    event_record(actor=actor, action="programme.created" if created else "programme.changed",
+    event_record(actor=actor, action=AuditAction.PROGRAMME_CREATED if created else AuditAction.PROGRAMME_CHANGED,
                  region=programme.region, programme=programme, details={"year": programme.year})

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.actions import AuditAction
 from audit.services import event_record
 
 from . import pdf
@@ -146,7 +147,7 @@ def _next_version(document: Document, author, **fields) -> Version:
     )
     event_record(
         actor=author,
-        action="document.version_created",
+        action=AuditAction.DOCUMENT_VERSION_CREATED,
         region=document.programme.region,
         version=version,
         details={"document": document.identifier, "number": version.number},
@@ -241,7 +242,7 @@ def attachment_add(*, version: Version, user, checked) -> Attachment:
     attachment.save()
     event_record(
         actor=user,
-        action="document.attachment_added",
+        action=AuditAction.DOCUMENT_ATTACHMENT_ADDED,
         region=version.document.programme.region,
         version=version,
         details={"name": checked.name, "sha256": checked.sha256, "size": checked.size},

@@ -20,8 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from audit.actions import AuditAction
 from audit.services import event_record
-from permissions.selectors import may_hold_signing_certificate
 
 from .models import SignatureRecord, SigningCredential, StoredPdf, Version
 from .pdf import render_stage_pdf
@@ -76,9 +76,20 @@ def software_versions() -> str:
     return f"{TEMPLATE_VERSION}; WeasyPrint {weasyprint.__version__}; pyHanko {metadata.version('pyHanko')}"
 
 
+# Who may hold a signing certificate depends on roles, which live above this app
+# (permissions registers its rule when it starts). With no rule, nobody may enrol.
+_enrolment_rules: list = []
+
+
+def enrolment_rule_register(rule) -> None:
+    """`rule(user) -> bool`; a user may enrol only if every registered rule allows it."""
+    if rule not in _enrolment_rules:
+        _enrolment_rules.append(rule)
+
+
 def may_enrol(user) -> bool:
     """Whether credential_enrol would issue this user a certificate (pages hide or explain the form)."""
-    return may_hold_signing_certificate(user)
+    return bool(_enrolment_rules) and all(rule(user) for rule in _enrolment_rules)
 
 
 def kdf_iterations() -> int:
@@ -121,7 +132,7 @@ def credential_enrol(*, user, passphrase: str, confirmation: str) -> SigningCred
         fingerprint_sha256=issued.fingerprint_sha256,
         not_after=issued.not_after,
     )
-    event_record(actor=user, action="signing.credential_issued",
+    event_record(actor=user, action=AuditAction.SIGNING_CREDENTIAL_ISSUED,
                  details={"serial": credential.serial, "fingerprint": credential.fingerprint_sha256})
     return credential
 
@@ -153,7 +164,7 @@ def unlock_signer(*, user, passphrase: str) -> tuple[LocalKeySigner, SigningCred
             credential.locked_until = now + datetime.timedelta(minutes=settings.SIGNING["LOCK_MINUTES"])
             credential.failed_attempts = 0
         credential.save(update_fields=["failed_attempts", "locked_until"])
-        event_record(actor=user, action="signing.passphrase_failed", details={"locked": locked})
+        event_record(actor=user, action=AuditAction.SIGNING_PASSPHRASE_FAILED, details={"locked": locked})
         if locked:
             raise SigningRefused(SIGNING_LOCKED % {"until": wib(credential.locked_until)}) from None
         raise SigningRefused(WRONG_PASSPHRASE % {"left": limit - credential.failed_attempts}) from None
@@ -177,7 +188,7 @@ def _upgrade_key_encryption(credential: SigningCredential, passphrase: str) -> N
         return
     credential.encrypted_key_pem = reencrypt_private_key(stored, passphrase, iterations=minimum).decode()
     credential.save(update_fields=["encrypted_key_pem"])
-    event_record(actor=credential.user, action="signing.key_reencrypted",
+    event_record(actor=credential.user, action=AuditAction.SIGNING_KEY_REENCRYPTED,
                  details={"serial": credential.serial, "from": f"{before.scheme}/{before.kdf}/{before.prf}/"
                           f"{before.iterations}/{before.cipher}", "to": f"pbes2/pbkdf2/sha256/{minimum}/aes256_cbc"})
 
@@ -217,8 +228,8 @@ def render_for_signing(*, version: Version, slots: list[dict], previous_stage_sh
     stored.file.save(f"{document.identifier}-v{version.number}-r0-{digest[:12]}.pdf", ContentFile(rendered.content),
                      save=False)
     stored.save()
-    event_record(actor=None, action="document.pdf_rendered", region=document.programme.region, version=version,
-                 details={"sha256": digest, "size": stored.size, "revision": 0})
+    event_record(actor=None, action=AuditAction.DOCUMENT_PDF_RENDERED, region=document.programme.region,
+                 version=version, details={"sha256": digest, "size": stored.size, "revision": 0})
     return stored
 
 
@@ -261,7 +272,8 @@ def document_sign(
         signing_time=mine.signing_time, timestamp_time=mine.timestamp_time, validation_ok=mine.ok,
         validation_report=_jsonable(asdict(mine)),
     )
-    event_record(actor=user, action="document.signed", region=document.programme.region, version=revision.version,
+    event_record(actor=user, action=AuditAction.DOCUMENT_SIGNED, region=document.programme.region,
+                 version=revision.version,
                  details={"sha256": digest, "parent_sha256": revision.sha256, "field": field_name,
                           "certificate": mine.signer_fingerprint_sha256})
     return new

@@ -3,7 +3,7 @@
 A refusal is a 403, or a 404 on a URL whose route names an object (a case, a task, a
 document...): someone tried something they may not do, or looked for another region's
 object. Thousands of them must not flood the hash chain, and none may go unseen: the
-first refusal of a user on a route in an hour writes one "access.refused" event; every
+first refusal of a user on a route in an hour writes one AuditAction.ACCESS_REFUSED event; every
 refusal raises that hour's counter (RefusalCount.count, an F() update, safe under
 concurrency). Anonymous refusals write no event: they are counted per address, and once
 ANONYMOUS_ADDRESSES_PER_HOUR addresses have been counted in an hour, the rest share one
@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from .actions import AuditAction
 from .models import RefusalCount
 from .services import event_record
 
@@ -26,7 +27,7 @@ def refusal_record(*, user, route: str, status: int, path: str, method: str = "G
                    kwargs: dict | None = None) -> bool:
     """Count one refused request; True for the first of its user (or address), route and hour.
 
-    The first one of an authenticated user also writes the "access.refused" event.
+    The first one of an authenticated user also writes the AuditAction.ACCESS_REFUSED event.
     """
     now = _now()
     hour = now.replace(minute=0, second=0, microsecond=0)
@@ -53,7 +54,7 @@ def refusal_record(*, user, route: str, status: int, path: str, method: str = "G
             _bump(key, status=status, path=path, now=now)
             return False
         if not anonymous:
-            event_record(actor=user, action="access.refused",
+            event_record(actor=user, action=AuditAction.ACCESS_REFUSED,
                          details={"route": route, "status": status, "method": method, "path": path,
                                   "kwargs": {k: str(v) for k, v in (kwargs or {}).items()},
                                   "hour": hour.isoformat()})

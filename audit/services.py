@@ -19,6 +19,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
+from .actions import AuditAction
 from .models import AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -66,7 +67,7 @@ def _payload(seq, created, actor_id, actor_label, actor_agency, action, region_i
 
 
 @transaction.atomic
-def event_record(*, actor, action: str, region=None, programme=None, process=None, task=None, version=None,
+def event_record(*, actor, action: AuditAction, region=None, programme=None, process=None, task=None, version=None,
                  details=None) -> AuditEvent:
     """Append one event, chained to the previous one. Call inside the change's transaction.
 
@@ -74,6 +75,8 @@ def event_record(*, actor, action: str, region=None, programme=None, process=Non
     of a change, a decision and its note. The actor's agency, and the case and
     programme a document version belongs to, are filled in here.
     """
+    if not isinstance(action, AuditAction):
+        raise TypeError(f"name audit actions through AuditAction, not {action!r}")
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None  # an anonymous visitor acts as nobody in particular
     document = getattr(version, "document", None)
@@ -129,16 +132,25 @@ def _case_of(document):
         return None
 
 
+# Who knows an actor's agency lives above this app (permissions): it registers the
+# lookup when it starts, so the log imports none of the apps that write to it.
+_actor_agency_lookups: list = []
+
+
+def actor_agency_lookup_register(lookup) -> None:
+    """`lookup(user) -> str`: the agency name recorded beside each event of that user."""
+    if lookup not in _actor_agency_lookups:
+        _actor_agency_lookups.append(lookup)
+
+
 def _agency_of(actor) -> str:
-    """The agency of the actor's first active role assignment, as it is named now."""
     if actor is None:
         return ""
-    from permissions.models import RoleAssignment
-
-    name = (
-        RoleAssignment.objects.active().filter(user=actor).order_by("pk").values_list("agency__name", flat=True).first()
-    )
-    return name or ""
+    for lookup in _actor_agency_lookups:
+        name = lookup(actor)
+        if name:
+            return name
+    return ""
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,15 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import ProtectedError, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from agreements.admin import AGENCY_IN_USE
+from agreements.models import Agency
+from agreements.regions import agency_delete, agency_save
+from audit.actions import AuditAction
 from audit.services import event_record
 
 from .assignments import assignment_delete, assignment_end, assignment_save
@@ -198,12 +202,14 @@ class UserAdmin(AssignmentFormsetMixin, BaseUserAdmin):
 
     def save_related(self, request, form, formsets, change):
         """Groups and direct permissions, recorded with old and new (the account's own fields and the
-        official profile are recorded by audit.signals, whichever page saves them)."""
+        official profile are recorded by permissions.audit_receivers, whichever page saves them)."""
         user = form.instance
         before = _memberships(user) if change else {"groups": [], "user_permissions": []}
         form.save_m2m()
         after = _memberships(user)
-        for field, action in (("groups", "user.groups_changed"), ("user_permissions", "user.permissions_changed")):
+        changes = (("groups", AuditAction.USER_GROUPS_CHANGED),
+                   ("user_permissions", AuditAction.USER_PERMISSIONS_CHANGED))
+        for field, action in changes:
             if before[field] != after[field]:
                 event_record(actor=request.user, action=action,
                              details={"user": user.get_username(), "user_id": user.pk,
@@ -251,14 +257,14 @@ class GroupAdmin(BaseGroupAdmin):
         super().save_related(request, form, formsets, change)
         after = _group_values(group)
         if before != after:
-            event_record(actor=request.user, action="group.changed",
+            event_record(actor=request.user, action=AuditAction.GROUP_CHANGED,
                          details={"group": group.name, "group_id": group.pk, "old": before, "new": after})
 
     def delete_model(self, request, obj):
         old = _group_values(obj)
         pk = obj.pk
         super().delete_model(request, obj)
-        event_record(actor=request.user, action="group.changed",
+        event_record(actor=request.user, action=AuditAction.GROUP_CHANGED,
                      details={"group": old["name"], "group_id": pk, "old": old, "new": None})
 
     def delete_queryset(self, request, queryset):
@@ -304,7 +310,7 @@ class DelegationAdmin(admin.ModelAdmin):
         changed = [key for key in new if old[key] != new[key]]
         if changed:
             event_record(
-                actor=request.user, action="role.delegation_changed", region=obj.assignment.agency.region,
+                actor=request.user, action=AuditAction.ROLE_DELEGATION_CHANGED, region=obj.assignment.agency.region,
                 details={"delegation": obj.pk, "delegator": new["delegator"], "delegate": new["delegate"],
                          "old": {key: old[key] for key in changed}, "new": {key: new[key] for key in changed}},
             )
@@ -315,7 +321,7 @@ class DelegationAdmin(admin.ModelAdmin):
         region, delegate, pk = obj.assignment.agency.region, obj.delegate, obj.pk
         super().delete_model(request, obj)
         role_sync_user(user=delegate)
-        event_record(actor=request.user, action="role.delegation_removed", region=region,
+        event_record(actor=request.user, action=AuditAction.ROLE_DELEGATION_REMOVED, region=region,
                      details={"delegation": pk, "delegator": old["delegator"], "delegate": old["delegate"],
                               "old": old})
 
@@ -323,3 +329,20 @@ class DelegationAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for delegation in queryset.select_related("delegate", "assignment__agency__region"):
             self.delete_model(request, delegation)
+
+
+@admin.register(Agency)
+class AgencyAdmin(AssignmentFormsetMixin, admin.ModelAdmin):
+    list_display = ("name", "short_name", "kind", "region")
+    list_filter = ("kind", "region")
+    search_fields = ("name", "short_name")
+    inlines = [AgencyRoleAssignmentInline]
+
+    def save_model(self, request, obj, form, change):
+        agency_save(agency=obj, actor=request.user)
+
+    def delete_model(self, request, obj):
+        try:
+            agency_delete(agency=obj, actor=request.user)
+        except ProtectedError:
+            messages.error(request, AGENCY_IN_USE % {"agency": obj})

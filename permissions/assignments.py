@@ -10,6 +10,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from audit.actions import AuditAction
 from audit.services import event_record
 
 from .models import RoleAssignment
@@ -78,12 +79,12 @@ def assignment_save(*, assignment: RoleAssignment, actor) -> RoleAssignment:
     new = assignment_snapshot(assignment)
     region = assignment.agency.region
     if old is None:
-        event_record(actor=actor, action="role.assigned", region=region,
+        event_record(actor=actor, action=AuditAction.ROLE_ASSIGNED, region=region,
                      details={"assignment": assignment.pk, "new": new, "permissions": _permissions(report)})
     elif old != new:
         changed = [key for key in new if old[key] != new[key]]
         event_record(
-            actor=actor, action="role.changed", region=region,
+            actor=actor, action=AuditAction.ROLE_CHANGED, region=region,
             details={
                 "assignment": assignment.pk,
                 "user": new["user"], "agency": new["agency"], "role": new["role"],
@@ -120,7 +121,7 @@ def assignment_end(*, assignment: RoleAssignment, actor, on: datetime.date | Non
         assignment.save(update_fields=["valid_until"])
         details.update(old={"valid_until": old["valid_until"]}, new={"valid_until": _iso(last_day)})
     report = _sync(users)
-    event_record(actor=actor, action="role.ended", region=region,
+    event_record(actor=actor, action=AuditAction.ROLE_ENDED, region=region,
                  details={**details, "permissions": _permissions(report)})
     return True
 
@@ -133,5 +134,5 @@ def assignment_delete(*, assignment: RoleAssignment, actor) -> None:
     pk, region = assignment.pk, assignment.agency.region
     assignment.delete()
     report = _sync(users)
-    event_record(actor=actor, action="role.removed", region=region,
+    event_record(actor=actor, action=AuditAction.ROLE_REMOVED, region=region,
                  details={"assignment": pk, "old": old, "permissions": _permissions(report)})

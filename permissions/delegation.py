@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.actions import AuditAction
 from audit.services import event_record
 
 from .models import Delegation, RoleAssignment
@@ -30,7 +31,7 @@ def delegation_create(*, actor, assignment: RoleAssignment, delegate, kind: str,
     delegation.save()
     role_sync_user(user=delegate)
     event_record(
-        actor=actor, action="role.delegated", region=assignment.agency.region,
+        actor=actor, action=AuditAction.ROLE_DELEGATED, region=assignment.agency.region,
         details={"delegator": assignment.user.get_username(), "delegate": delegate.get_username(),
                  "role": assignment.role, "agency": assignment.agency.name, "kind": kind,
                  "valid_from": str(valid_from), "valid_until": str(valid_until)},
@@ -50,11 +51,5 @@ def delegation_end(*, actor, delegation: Delegation) -> None:
     else:
         delegation.save(update_fields=["valid_until"])
     role_sync_user(user=delegation.delegate)
-    event_record(actor=actor, action="role.delegation_ended", region=delegation.assignment.agency.region,
+    event_record(actor=actor, action=AuditAction.ROLE_DELEGATION_ENDED, region=delegation.assignment.agency.region,
                  details={"delegate": delegation.delegate.get_username(), "old_valid_until": str(old_until)})
-
-
-def delegable_assignments(user):
-    return RoleAssignment.objects.active().filter(user=user).exclude(role__in=["auditor", "administrator"]) \
-        .select_related("agency__region")
-

@@ -106,3 +106,15 @@ def may_hold_signing_certificate(user) -> bool:
         assignments.filter(user=user).exists()
         or Delegation.objects.active().filter(delegate=user, assignment__in=assignments).exists()
     )
+
+
+def agency_name_of(user) -> str:
+    """The agency of the user's first active role assignment, as it is named now (for the audit log)."""
+    assignments = RoleAssignment.objects.active().filter(user=user).order_by("pk")
+    return assignments.values_list("agency__name", flat=True).first() or ""
+
+
+def delegable_assignments(user):
+    """The user's own active roles that can be delegated (auditor and administrator cannot)."""
+    return RoleAssignment.objects.active().filter(user=user).exclude(role__in=["auditor", "administrator"]) \
+        .select_related("agency__region")

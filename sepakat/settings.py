@@ -47,10 +47,13 @@ INSTALLED_APPS = [
     "guardian",
     "viewflow",
     "viewflow.workflow",
+    # Ours, from the ground floor up: each imports only the ones above it in this list.
+    "audit",
     "agreements",
     "permissions",
     "workflows",
-    "audit",
+    "auditing",
+    "demo",
     "axes",
     "sepakat.apps.SepakatConfig",
 ]

@@ -5,8 +5,8 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Site
 
-from agreements.views import VerifyDocumentView, VerifyUploadView, trust_root
-from audit.viewsets import AuditApp
+from agreements.views.verification import VerifyDocumentView, VerifyUploadView, trust_root
+from auditing.viewsets import AuditApp
 from workflows.flows import MasterplanFlow, MouFlow, RegulationFlow
 from workflows.viewsets import ProgrammeApp, ScopedFlowViewset, ScopedWorkflowApp
 

@@ -3,8 +3,8 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from agreements.demo import COHORT_YEAR, seed_world
 from agreements.models import Programme
+from demo.world import COHORT_YEAR, seed_world
 
 
 @pytest.fixture(scope="session")

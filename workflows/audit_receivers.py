@@ -1,11 +1,18 @@
-"""viewflow's management actions on tasks, recorded: cancel, undo, revive.
+"""Task events that viewflow causes itself, where no service of ours runs.
+
+viewflow creates a case's tasks as the flow moves on: "task.created" is recorded when a
+human task is saved for the first time, in the same transaction. The actor is the
+system (the flow); the official whose decision moved the flow on has their own
+"task.finished" event just before.
+
+viewflow's management actions on tasks are recorded too: cancel, undo, revive.
 
 Administrators (StageFlow.has_manage_permission: superusers) reach them through
 viewflow's node URLs (`.../<process_pk>/<node>/<task_pk>/cancel|undo|revive/`); no
 service of ours runs, and viewflow sends no signal for them. The task's status change
 is what they all leave, so it is caught here: a task saved as CANCELED from NEW,
-ASSIGNED or STARTED was cancelled ("task.canceled"), from DONE it was undone
-("task.undone"); one saved as REVIVED was revived ("task.revived", naming the new
+ASSIGNED or STARTED was cancelled (AuditAction.TASK_CANCELED), from DONE it was undone
+(AuditAction.TASK_UNDONE); one saved as REVIVED was revived (AuditAction.TASK_REVIVED, naming the new
 task). The actor is the request's user (audit.context), the details hold the old and
 new status. Claim and release go through workflows.services, which record them already.
 """
@@ -14,8 +21,26 @@ from django.db.models.signals import post_save, pre_save
 from viewflow.workflow import STATUS
 from viewflow.workflow.models import Task
 
+from audit.actions import AuditAction
 from audit.context import current_actor, current_via
 from audit.services import event_record
+
+from .models import StageProcess
+
+
+def record_task_created(sender, instance: Task, created: bool, raw: bool = False, **kwargs) -> None:
+    if not created or raw or instance.flow_task_type != "HUMAN":
+        return
+    process = instance.process.coerced
+    node = instance.flow_task
+    event_record(
+        actor=None,
+        action=AuditAction.TASK_CREATED,
+        process=process if isinstance(process, StageProcess) else instance.process,
+        task=instance,
+        details={"step": node.name, "title": str(node.task_title)},
+    )
+
 
 WATCHED = {STATUS.CANCELED, STATUS.REVIVED}
 
@@ -35,17 +60,18 @@ def record_status_change(sender, instance: Task, created: bool, raw: bool = Fals
     details = {"step": instance.flow_task.name, "old": {"status": old}, "new": {"status": instance.status},
                "via": current_via()}
     if instance.status == STATUS.REVIVED:
-        action = "task.revived"
+        action = AuditAction.TASK_REVIVED
         revived_as = Task.objects.filter(previous=instance, flow_task=instance.flow_task).order_by("-pk").first()
         details["new_task"] = getattr(revived_as, "pk", None)
     elif old == STATUS.DONE:
-        action = "task.undone"
+        action = AuditAction.TASK_UNDONE
     else:
-        action = "task.canceled"
+        action = AuditAction.TASK_CANCELED
     process = instance.process.coerced
     event_record(actor=current_actor(), action=action, process=process, task=instance, details=details)
 
 
 def connect() -> None:
+    post_save.connect(record_task_created, sender=Task, dispatch_uid="workflows.audit_receivers.record_task_created")
     pre_save.connect(snapshot_status, sender=Task, dispatch_uid="workflows.audit_receivers.snapshot_status")
     post_save.connect(record_status_change, sender=Task, dispatch_uid="workflows.audit_receivers.record_status_change")

@@ -13,9 +13,9 @@ from permissions.roles import MASTERPLAN_STEPS as MP
 from permissions.roles import MOU_STEPS as MOU
 from permissions.roles import REGULATION_STEPS as REG
 
-from . import views
 from .models import Stage
 from .nodes import StageFlow, Step
+from .views import steps
 
 
 class MouFlow(StageFlow):
@@ -30,7 +30,7 @@ class MouFlow(StageFlow):
 
     # 1.1 Direktorat LAIP: Pemrakarsa
     draft = (
-        Step(views.DraftView.as_view())
+        Step(steps.DraftView.as_view())
         .Annotation(title=_("1.1 Penyusunan draf"))
         .Role(MOU["draft"])
         .Decisions(D.SUBMITTED)
@@ -42,7 +42,7 @@ class MouFlow(StageFlow):
 
     # Diskominfo daerah: Peninjau
     review_diskominfo = (
-        Step(views.DecisionView.as_view())
+        Step(steps.DecisionView.as_view())
         .Annotation(title=_("1.2 Telaah Diskominfo"))
         .Role(MOU["review_diskominfo"])
         .Decisions(D.APPROVED, D.RETURNED)
@@ -51,7 +51,7 @@ class MouFlow(StageFlow):
 
     # Bagian Hukum daerah: Verifikator Hukum
     review_legal = (
-        Step(views.DecisionView.as_view())
+        Step(steps.DecisionView.as_view())
         .Annotation(title=_("1.2 Verifikasi Bagian Hukum"))
         .Role(MOU["review_legal"])
         .Decisions(D.APPROVED, D.RETURNED)
@@ -65,7 +65,7 @@ class MouFlow(StageFlow):
 
     # 1.3 Paraf in order. Direktur LAIP: Pemaraf
     paraf_laip = (
-        Step(views.DecisionView.as_view())
+        Step(steps.DecisionView.as_view())
         .Annotation(title=_("1.3 Paraf Direktur LAIP"))
         .Role(MOU["paraf_laip"])
         .Decisions(D.INITIALLED, D.RETURNED)
@@ -77,7 +77,7 @@ class MouFlow(StageFlow):
 
     # Sekda daerah: Pemaraf
     paraf_sekda = (
-        Step(views.DecisionView.as_view())
+        Step(steps.DecisionView.as_view())
         .Annotation(title=_("1.3 Paraf Sekretaris Daerah"))
         .Role(MOU["paraf_sekda"])
         .Decisions(D.INITIALLED, D.RETURNED)
@@ -89,7 +89,7 @@ class MouFlow(StageFlow):
 
     # 1.4 Signature by both parties. Kepala Daerah: Penandatangan
     sign_region = (
-        Step(views.SignView.as_view())
+        Step(steps.SignView.as_view())
         .onCreate(this.prepare_signing)
         .Annotation(title=_("1.4 Tanda tangan Kepala Daerah"))
         .Role(MOU["sign_region"])
@@ -102,7 +102,7 @@ class MouFlow(StageFlow):
 
     # Direktur Jenderal APTIKA: Penandatangan
     sign_ministry = (
-        Step(views.SignView.as_view())
+        Step(steps.SignView.as_view())
         .onCreate(this.prepare_signing)
         .Annotation(title=_("1.4 Tanda tangan Direktur Jenderal APTIKA"))
         .Role(MOU["sign_ministry"])
@@ -132,7 +132,7 @@ class RegulationFlow(StageFlow):
 
     # 2.1 Diskominfo daerah: Pemrakarsa
     draft = (
-        Step(views.DraftView.as_view())
+        Step(steps.DraftView.as_view())
         .Annotation(title=_("2.1 Penyusunan rancangan"))
         .Role(REG["draft"])
         .Decisions(D.SUBMITTED)
@@ -144,7 +144,7 @@ class RegulationFlow(StageFlow):
 
     # Tenaga Ahli: Peninjau
     review_mentor = (
-        Step(views.DecisionView.as_view())
+        Step(steps.DecisionView.as_view())
         .Annotation(title=_("2.2 Telaah Tenaga Ahli"))
         .Role(REG["review_mentor"])
         .Decisions(D.APPROVED, D.RETURNED)
@@ -153,7 +153,7 @@ class RegulationFlow(StageFlow):
 
     # Bappeda daerah: Peninjau
     review_bappeda = (
-        Step(views.DecisionView.as_view())
+        Step(steps.DecisionView.as_view())
         .Annotation(title=_("2.2 Telaah Bappeda"))
         .Role(REG["review_bappeda"])
         .Decisions(D.APPROVED, D.RETURNED)
@@ -167,7 +167,7 @@ class RegulationFlow(StageFlow):
 
     # 2.3 Bagian Hukum daerah: Verifikator Hukum
     harmonise = (
-        Step(views.DecisionView.as_view())
+        Step(steps.DecisionView.as_view())
         .Annotation(title=_("2.3 Harmonisasi Bagian Hukum"))
         .Role(REG["harmonise"])
         .Decisions(D.APPROVED, D.RETURNED, D.REJECTED)
@@ -183,7 +183,7 @@ class RegulationFlow(StageFlow):
 
     # 2.4 Bagian Hukum daerah: the law ministry's harmonisation letter
     record_letter = (
-        Step(views.LetterView.as_view())
+        Step(steps.LetterView.as_view())
         .Annotation(title=_("2.4 Surat harmonisasi Kemenkumham"))
         .Role(REG["record_letter"])
         .Decisions(D.LETTER_IN_LINE, D.LETTER_NEEDS_CHANGES)
@@ -193,7 +193,7 @@ class RegulationFlow(StageFlow):
 
     # 2.5 Paraf in order: Kepala Dinas Kominfo, Kepala Bagian Hukum, Sekda
     paraf_kominfo = (
-        Step(views.DecisionView.as_view())
+        Step(steps.DecisionView.as_view())
         .Annotation(title=_("2.5 Paraf Kepala Dinas Kominfo"))
         .Role(REG["paraf_kominfo"])
         .Decisions(D.INITIALLED, D.RETURNED)
@@ -203,7 +203,7 @@ class RegulationFlow(StageFlow):
         flow.If(this.approved).Annotation(title=_("Diparaf?")).Then(this.paraf_hukum).Else(this.draft)
     )
     paraf_hukum = (
-        Step(views.DecisionView.as_view())
+        Step(steps.DecisionView.as_view())
         .Annotation(title=_("2.5 Paraf Kepala Bagian Hukum"))
         .Role(REG["paraf_hukum"])
         .Decisions(D.INITIALLED, D.RETURNED)
@@ -213,7 +213,7 @@ class RegulationFlow(StageFlow):
         flow.If(this.approved).Annotation(title=_("Diparaf?")).Then(this.paraf_sekda).Else(this.draft)
     )
     paraf_sekda = (
-        Step(views.DecisionView.as_view())
+        Step(steps.DecisionView.as_view())
         .Annotation(title=_("2.5 Paraf Sekretaris Daerah"))
         .Role(REG["paraf_sekda"])
         .Decisions(D.INITIALLED, D.RETURNED)
@@ -223,7 +223,7 @@ class RegulationFlow(StageFlow):
 
     # 2.6 Kepala Daerah: Penandatangan (enactment)
     enact = (
-        Step(views.SignView.as_view())
+        Step(steps.SignView.as_view())
         .onCreate(this.prepare_signing)
         .Annotation(title=_("2.6 Penetapan oleh Kepala Daerah"))
         .Role(REG["enact"])
@@ -234,7 +234,7 @@ class RegulationFlow(StageFlow):
 
     # 2.7 Sekda daerah: numbers, Berita Daerah, promulgation
     promulgate = (
-        Step(views.PromulgationView.as_view())
+        Step(steps.PromulgationView.as_view())
         .onCreate(this.prepare_signing)
         .Annotation(title=_("2.7 Pengundangan oleh Sekretaris Daerah"))
         .Role(REG["promulgate"])
@@ -261,7 +261,7 @@ class MasterplanFlow(StageFlow):
 
     # 3.1 Diskominfo daerah: Pemrakarsa
     draft = (
-        Step(views.DraftView.as_view())
+        Step(steps.DraftView.as_view())
         .Annotation(title=_("3.1 Penyusunan masterplan"))
         .Role(MP["draft"])
         .Decisions(D.SUBMITTED)
@@ -273,7 +273,7 @@ class MasterplanFlow(StageFlow):
 
     # Tenaga Ahli: Peninjau
     review_mentor = (
-        Step(views.DecisionView.as_view())
+        Step(steps.DecisionView.as_view())
         .Annotation(title=_("3.2 Telaah Tenaga Ahli"))
         .Role(MP["review_mentor"])
         .Decisions(D.APPROVED, D.RETURNED)
@@ -282,7 +282,7 @@ class MasterplanFlow(StageFlow):
 
     # Bappeda daerah: Peninjau
     review_bappeda = (
-        Step(views.DecisionView.as_view())
+        Step(steps.DecisionView.as_view())
         .Annotation(title=_("3.2 Telaah Bappeda"))
         .Role(MP["review_bappeda"])
         .Decisions(D.APPROVED, D.RETURNED)
@@ -296,7 +296,7 @@ class MasterplanFlow(StageFlow):
 
     # 3.3 Sekda daerah, chair of the smart-city council
     council = (
-        Step(views.DecisionView.as_view())
+        Step(steps.DecisionView.as_view())
         .Annotation(title=_("3.3 Rapat Dewan Smart City"))
         .Role(MP["council"])
         .Decisions(D.APPROVED, D.RETURNED)
@@ -306,7 +306,7 @@ class MasterplanFlow(StageFlow):
 
     # 3.4 Kepala Daerah: Lembar Komitmen
     commitment = (
-        Step(views.SignView.as_view())
+        Step(steps.SignView.as_view())
         .onCreate(this.prepare_signing)
         .Annotation(title=_("3.4 Lembar Komitmen Kepala Daerah"))
         .Role(MP["commitment"])
@@ -316,7 +316,7 @@ class MasterplanFlow(StageFlow):
 
     # 3.5 Direktorat LAIP: acceptance
     accept = (
-        Step(views.SignView.as_view())
+        Step(steps.SignView.as_view())
         .onCreate(this.prepare_signing)
         .Annotation(title=_("3.5 Penerimaan oleh Direktorat LAIP"))
         .Role(MP["accept"])

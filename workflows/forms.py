@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from agreements.forms import passphrase_field
 from agreements.models import NEEDS_NOTE, DecisionKind, Dimension, Horizon
 from agreements.services import (
     ArticleData,
@@ -15,7 +16,7 @@ from agreements.services import (
     quick_win_deadline,
 )
 from agreements.uploads import PdfUploadField
-from permissions.models import DelegationKind
+from permissions.forms import official_label
 
 from . import messages
 
@@ -171,17 +172,10 @@ class LetterForm(DecisionForm):
         return letter_date
 
 
-def _passphrase_field(required=True):
-    return forms.CharField(
-        label=_("Passphrase tanda tangan"), required=required, strip=False, max_length=200,
-        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
-    )
-
-
 class SignForm(DecisionForm):
     """A signature step: the signing decision needs the signer's passphrase."""
 
-    passphrase = _passphrase_field(required=False)
+    passphrase = passphrase_field(required=False)
 
     def clean(self):
         cleaned = super().clean()
@@ -195,17 +189,7 @@ class PromulgationForm(forms.Form):
     year = forms.IntegerField(label=_("Tahun"), min_value=2017, max_value=2100)
     berita_daerah_number = forms.IntegerField(label=_("Nomor Berita Daerah"), min_value=1, max_value=9999)
     note = _text(_("Catatan"), required=False, max_length=LIMITS["NOTE_MAX_LENGTH"])
-    passphrase = _passphrase_field()
-
-
-class EnrolForm(forms.Form):
-    passphrase = _passphrase_field()
-    confirmation = forms.CharField(label=_("Ulangi passphrase"), strip=False, max_length=200,
-                                   widget=forms.PasswordInput(attrs={"autocomplete": "off"}))
-
-
-class VerifyForm(forms.Form):
-    file = PdfUploadField(label=_("Berkas PDF yang akan diverifikasi"))
+    passphrase = passphrase_field()
 
 
 class AttachmentForm(forms.Form):
@@ -226,23 +210,4 @@ class ReassignForm(forms.Form):
 
     def __init__(self, *args, holders=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to"].choices = [(u.pk, _official_label(u)) for u in holders]
-
-
-class DelegationForm(forms.Form):
-    assignment = forms.ChoiceField(label=_("Peran yang didelegasikan"))
-    delegate = forms.ChoiceField(label=_("Penerima delegasi"))
-    kind = forms.ChoiceField(label=_("Jenis"), choices=DelegationKind.choices)
-    valid_from = forms.DateField(label=_("Berlaku mulai"), widget=forms.DateInput(attrs={"type": "date"}))
-    valid_until = forms.DateField(label=_("Berlaku sampai"), widget=forms.DateInput(attrs={"type": "date"}))
-    reason = forms.CharField(label=_("Alasan"), max_length=300, required=False)
-
-    def __init__(self, *args, assignments=(), candidates=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["assignment"].choices = [(a.pk, f"{a.get_role_display()} — {a.agency}") for a in assignments]
-        self.fields["delegate"].choices = [(u.pk, _official_label(u)) for u in candidates]
-
-
-def _official_label(user) -> str:
-    official = getattr(user, "official", None)
-    return f"{official.full_name} — {official.post} ({user.get_username()})" if official else user.get_username()
+        self.fields["to"].choices = [(u.pk, official_label(u)) for u in holders]

@@ -15,10 +15,12 @@ from permissions.roles import StepRole
 from permissions.selectors import regions_visible_to
 
 from . import messages as texts
-from . import services, views
+from . import services
 from .models import StageProcess
 from .selectors import process_visible
 from .services import DECIDE, DRAFT, LETTER, SIGN
+from .views import steps
+from .views.common import case_url
 
 
 def region_of(process):
@@ -73,8 +75,8 @@ class StageFlow(flow.Flow):
 class Step(flow.View):
     """A human step of a stage: one role of one agency acts on it."""
 
-    assign_view_class = views.ClaimTaskView
-    unassign_view_class = views.ReleaseTaskView
+    assign_view_class = steps.ClaimTaskView
+    unassign_view_class = steps.ReleaseTaskView
     cancel_view_class = None
     undo_view_class = None
     revive_view_class = None
@@ -121,7 +123,7 @@ def _redirect_when_done(view):
             if task is None or task.status not in (STATUS.DONE, STATUS.CANCELED):
                 raise
             messages.info(request, texts.TASK_ALREADY_DONE)
-            return redirect(views.case_url(task.process_id))
+            return redirect(case_url(task.process_id))
 
     update_wrapper(wrapped, view)
     return wrapped

@@ -9,10 +9,12 @@ from viewflow.workflow.models import Task
 from agreements import starter_text
 from agreements.compare import Section
 from agreements.models import Attachment, Decision, Programme
+from audit.actions import AuditAction
 from permissions.roles import STEP_ROLES
 from permissions.selectors import regions_visible_to, user_holds_step_role
 
-from .models import STAGE_ORDER, Outcome, Stage, StageProcess
+from . import messages
+from .models import STAGE_ORDER, Outcome, Stage, StageProcess, stage_before
 
 
 def processes_visible_to(user):
@@ -194,23 +196,18 @@ def programme_timeline(programme, user) -> list[dict]:
             "label": Stage(stage).label,
             "cases": stage_cases,
             "latest": latest,
-            "can_open": stage == Stage.MOU and latest is None and _can_open(user, programme, stage),
+            "can_open": stage == Stage.MOU and latest is None
+            and can_open_stage(user=user, programme=programme, stage=stage),
             "can_reopen": user.is_superuser and latest is not None and latest.outcome == Outcome.REJECTED,
         })
     return timeline
 
 
-def _can_open(user, programme, stage) -> bool:
-    from .services import can_open_stage
-
-    return can_open_stage(user=user, programme=programme, stage=stage)
-
-
 TASK_ACTIONS = {
-    "task.claimed": _("diambil"),
-    "task.released": _("dilepaskan"),
-    "task.reassigned": _("dialihkan"),
-    "task.finished": _("diselesaikan"),
+    AuditAction.TASK_CLAIMED: _("diambil"),
+    AuditAction.TASK_RELEASED: _("dilepaskan"),
+    AuditAction.TASK_REASSIGNED: _("dialihkan"),
+    AuditAction.TASK_FINISHED: _("diselesaikan"),
 }
 
 
@@ -220,3 +217,35 @@ def case_task_history(process: StageProcess) -> list:
 
     events = AuditEvent.objects.filter(process_id=process.pk, action__in=TASK_ACTIONS).order_by("pk")
     return [{"event": e, "label": TASK_ACTIONS[e.action]} for e in events]
+
+
+def previous_stage_case(programme, stage: str) -> StageProcess | None:
+    """The completed case of the stage before, whose final PDF this stage follows."""
+    before = stage_before(stage)
+    if before is None:
+        return None
+    return (
+        StageProcess.objects.filter(programme=programme, stage=before, outcome=Outcome.COMPLETED)
+        .select_related("final_pdf")
+        .first()
+    )
+
+
+def stage_blocker(*, programme, stage: str):
+    """Why the stage cannot open now, or None."""
+    cases = StageProcess.objects.filter(programme=programme, stage=stage)
+    if cases.filter(outcome=Outcome.COMPLETED).exists():
+        return messages.STAGE_ALREADY_DONE
+    if cases.filter(outcome=Outcome.OPEN).exists():
+        return messages.CASE_ALREADY_OPEN
+    if stage_before(stage) and previous_stage_case(programme, stage) is None:
+        return messages.PREVIOUS_STAGE_NOT_DONE
+    return None
+
+
+def can_open_stage(*, user, programme, stage: str) -> bool:
+    """The stage's drafters open it (the first one; later stages open by themselves)."""
+    drafter = STEP_ROLES[stage]["draft"]
+    return user_holds_step_role(user, drafter, programme.region) and stage_blocker(
+        programme=programme, stage=stage
+    ) is None

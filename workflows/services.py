@@ -20,12 +20,14 @@ from agreements import signatures
 from agreements.models import NEEDS_NOTE, RETURNING, Decision, DecisionKind, Document, SignatureRecord
 from agreements.services import letter_record, promulgation_record, version_create
 from agreements.snapshots import wib
+from audit.actions import AuditAction
 from audit.services import event_record
 from permissions.roles import STEP_ROLES
 from permissions.selectors import acting_basis, holders_of, is_head_for, user_holds_step_role
 
 from . import messages
-from .models import Outcome, Stage, StageProcess, stage_after, stage_before
+from .models import Outcome, Stage, StageProcess, stage_after
+from .selectors import previous_stage_case, stage_blocker, takes_part_in
 
 
 class StepError(Exception):
@@ -52,38 +54,6 @@ def case_start(*, activation, programme, stage: str, document: Document) -> Stag
     return process
 
 
-def previous_stage_case(programme, stage: str) -> StageProcess | None:
-    """The completed case of the stage before, whose final PDF this stage follows."""
-    before = stage_before(stage)
-    if before is None:
-        return None
-    return (
-        StageProcess.objects.filter(programme=programme, stage=before, outcome=Outcome.COMPLETED)
-        .select_related("final_pdf")
-        .first()
-    )
-
-
-def stage_blocker(*, programme, stage: str):
-    """Why the stage cannot open now, or None."""
-    cases = StageProcess.objects.filter(programme=programme, stage=stage)
-    if cases.filter(outcome=Outcome.COMPLETED).exists():
-        return messages.STAGE_ALREADY_DONE
-    if cases.filter(outcome=Outcome.OPEN).exists():
-        return messages.CASE_ALREADY_OPEN
-    if stage_before(stage) and previous_stage_case(programme, stage) is None:
-        return messages.PREVIOUS_STAGE_NOT_DONE
-    return None
-
-
-def can_open_stage(*, user, programme, stage: str) -> bool:
-    """The stage's drafters open it (the first one; later stages open by themselves)."""
-    drafter = STEP_ROLES[stage]["draft"]
-    return user_holds_step_role(user, drafter, programme.region) and stage_blocker(
-        programme=programme, stage=stage
-    ) is None
-
-
 @transaction.atomic
 def stage_open(*, programme, stage: str, opened_by=None) -> StageProcess:
     """Open a case of a stage. `opened_by` None means the system (chaining, seeding, commands)."""
@@ -97,7 +67,7 @@ def stage_open(*, programme, stage: str, opened_by=None) -> StageProcess:
     document = Document.objects.create(programme=programme, kind=stage)
     process = flow_for(stage).start.run(programme=programme, document=document)
     event_record(
-        actor=opened_by, action="case.opened", region=programme.region, process=process,
+        actor=opened_by, action=AuditAction.CASE_OPENED, region=programme.region, process=process,
         details={"stage": stage, "document": document.identifier},
     )
     return process
@@ -136,7 +106,7 @@ def task_claim(*, activation, user) -> None:
     activation.assign(user)
     task.assigned = timezone.now()
     task.save(update_fields=["assigned"])
-    _task_event(activation, user, "task.claimed")
+    _task_event(activation, user, AuditAction.TASK_CLAIMED)
 
 
 def task_release(*, activation, user) -> None:
@@ -145,7 +115,7 @@ def task_release(*, activation, user) -> None:
     activation.unassign()
     activation.task.assigned = None
     activation.task.save(update_fields=["assigned"])
-    _task_event(activation, user, "task.released")
+    _task_event(activation, user, AuditAction.TASK_RELEASED)
 
 
 def task_reassign(*, activation, by, to, reason: str) -> None:
@@ -163,8 +133,8 @@ def task_reassign(*, activation, by, to, reason: str) -> None:
     activation.reassign(user=to)
     task.assigned = timezone.now()
     task.save(update_fields=["assigned"])
-    _task_event(activation, by, "task.reassigned", from_user=previous.get_username(), to_user=to.get_username(),
-                reason=reason.strip())
+    _task_event(activation, by, AuditAction.TASK_REASSIGNED, from_user=previous.get_username(),
+                to_user=to.get_username(), reason=reason.strip())
 
 
 def task_begin(*, activation, user) -> None:
@@ -234,7 +204,8 @@ def step_sign(*, activation, user, kind: str, note: str = "", passphrase: str = 
         return _sign_and_finish(activation, user, kind, note, revision, signer, credential, promulgation)
     except signatures.SigningRefused as refusal:
         # The savepoint is gone; the failure itself must stay on record.
-        _task_event(activation, user, "document.signing_failed", version=revision.version, reason=str(refusal))
+        _task_event(activation, user, AuditAction.DOCUMENT_SIGNING_FAILED, version=revision.version,
+                    reason=str(refusal))
         raise
 
 
@@ -322,13 +293,28 @@ def signing_preparation_failed(*, process_id: int, error: Exception) -> None:
     reason = f"{messages.PREPARATION_FAILED} ({error.__class__.__name__}: {error})"
     with transaction.atomic():
         StageProcess.objects.filter(pk=process_id).update(preparation_error=reason)
-        event_record(actor=None, action="document.render_failed", region=process.programme.region, process=process,
-                     details={"error": reason})
+        event_record(actor=None, action=AuditAction.DOCUMENT_RENDER_FAILED, region=process.programme.region,
+                     process=process, details={"error": reason})
+
+
+@transaction.atomic
+def signing_preparation_retry(*, process: StageProcess, user) -> None:
+    """A participant asks for a failed preparation to run again: recorded, then queued."""
+    if not takes_part_in(user, process):
+        raise PermissionDenied(messages.ROLE_REQUIRED)
+    process = StageProcess.objects.select_for_update().get(pk=process.pk)
+    previous_error = process.preparation_error
+    process.preparation_error = ""
+    process.save(update_fields=["preparation_error"])
+    event_record(actor=user, action=AuditAction.DOCUMENT_PREPARATION_RETRIED, region=process.programme.region,
+                 process=process, details={"old": {"preparation_error": previous_error},
+                                           "new": {"preparation_error": ""}})
+    signing_prepare_queue(process)
 
 
 def signing_prepare_queue(process: StageProcess) -> None:
     """Render off the request path once the transaction that reached a signing step commits."""
-    from agreements.tasks import prepare_signing
+    from .tasks import prepare_signing  # the task module imports this one
 
     process_id = process.pk
     transaction.on_commit(lambda: prepare_signing.delay(process_id))
@@ -361,7 +347,7 @@ def case_close(*, process: StageProcess) -> None:
     process.outcome = Outcome.COMPLETED
     process.save(update_fields=["final_pdf", "outcome"])
     event_record(
-        actor=None, action="case.completed", region=process.programme.region, process=process,
+        actor=None, action=AuditAction.CASE_COMPLETED, region=process.programme.region, process=process,
         details={"final_pdf_sha256": stored.sha256},
     )
     following = stage_after(process.stage)
@@ -393,10 +379,6 @@ def _check_actor(activation, user) -> None:
         problems = basis.delegation.duty_problems(today, today)
         if problems:
             raise StepError(problems[0])
-    from audit.models import AuditEvent
-
-    if not AuditEvent.objects.filter(action="task.started", task_id=activation.task.pk).exists():
-        _task_event(activation, user, "task.started")
 
 
 def _same_person(user) -> Q:
@@ -453,7 +435,11 @@ def _record(activation, user, kind: str, *, note: str, version) -> Decision:
         process.rejection_reason = note
         fields += ["outcome", "rejection_reason"]
     process.save(update_fields=fields)
-    _task_event(activation, user, "task.finished", version=version, decision=kind, note=note)
+    # viewflow starts a task on every request to its page and keeps the start only with the
+    # decision (Task.started, set in memory by its start transition): the start is recorded here,
+    # once, from that field, never by asking the log whether it was recorded before.
+    _task_event(activation, user, AuditAction.TASK_STARTED, started=activation.task.started)
+    _task_event(activation, user, AuditAction.TASK_FINISHED, version=version, decision=kind, note=note)
     return decision
 
 

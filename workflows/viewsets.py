@@ -14,8 +14,12 @@ from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.flow import FlowViewset, WorkflowAppViewset
 from viewflow.workflow.flow import views as vf
 
-from . import views
+from agreements.views.enrolment import EnrolView
+from permissions.views import DelegationEndView, DelegationView
+
 from .selectors import scope_processes, scope_tasks
+from .views import cases, documents, step_roles
+from .views.common import case_url
 
 
 class _ScopedTasks:
@@ -88,7 +92,7 @@ class ProcessDetailView(generic.RedirectView):
     """One detail page per case: viewflow's process page leads to ours."""
 
     def get_redirect_url(self, *args, process_pk, **kwargs):
-        return views.case_url(process_pk)
+        return case_url(process_pk)
 
 
 class ScopedFlowViewset(FlowViewset):
@@ -122,29 +126,29 @@ class ProgrammeApp(Application):
     icon = "location_city"
     menu_template_name = "sepakat/app_menu.html"
 
-    index_path = path("", views.ProgrammeListView.as_view(), name="index")
-    programme_path = path("program/<slug:region>/<int:year>/", views.ProgrammeDetailView.as_view(), name="programme")
+    index_path = path("", cases.ProgrammeListView.as_view(), name="index")
+    programme_path = path("program/<slug:region>/<int:year>/", cases.ProgrammeDetailView.as_view(), name="programme")
     case_open_path = path(
-        "program/<slug:region>/<int:year>/<slug:stage>/mulai/", views.CaseOpenView.as_view(), name="case_open"
+        "program/<slug:region>/<int:year>/<slug:stage>/mulai/", cases.CaseOpenView.as_view(), name="case_open"
     )
-    case_path = path("kasus/<int:process_pk>/", views.CaseDetailView.as_view(), name="case_detail")
+    case_path = path("kasus/<int:process_pk>/", cases.CaseDetailView.as_view(), name="case_detail")
     version_pdf_path = path(
-        "kasus/<int:process_pk>/versi/<int:number>/pdf/", views.VersionPdfView.as_view(), name="version_pdf"
+        "kasus/<int:process_pk>/versi/<int:number>/pdf/", documents.VersionPdfView.as_view(), name="version_pdf"
     )
-    final_pdf_path = path("kasus/<int:process_pk>/final.pdf", views.FinalPdfView.as_view(), name="final_pdf")
-    enrol_path = path("tanda-tangan/passphrase/", views.EnrolView.as_view(), name="enrol")
-    signing_retry_path = path("kasus/<int:process_pk>/siapkan-ulang/", views.SigningRetryView.as_view(),
+    final_pdf_path = path("kasus/<int:process_pk>/final.pdf", documents.FinalPdfView.as_view(), name="final_pdf")
+    enrol_path = path("tanda-tangan/passphrase/", EnrolView.as_view(), name="enrol")
+    signing_retry_path = path("kasus/<int:process_pk>/siapkan-ulang/", cases.SigningRetryView.as_view(),
                               name="signing_retry")
-    reassign_path = path("kasus/<int:process_pk>/tugas/<int:task_pk>/alihkan/", views.ReassignView.as_view(),
+    reassign_path = path("kasus/<int:process_pk>/tugas/<int:task_pk>/alihkan/", cases.ReassignView.as_view(),
                          name="reassign")
-    delegations_path = path("delegasi/", views.DelegationView.as_view(), name="delegations")
-    delegation_end_path = path("delegasi/<int:pk>/akhiri/", views.DelegationEndView.as_view(), name="delegation_end")
-    step_roles_path = path("peran/", views.StepRolesView.as_view(), name="step_roles")
-    compare_path = path("kasus/<int:process_pk>/bandingkan/", views.CompareView.as_view(), name="compare")
+    delegations_path = path("delegasi/", DelegationView.as_view(), name="delegations")
+    delegation_end_path = path("delegasi/<int:pk>/akhiri/", DelegationEndView.as_view(), name="delegation_end")
+    step_roles_path = path("peran/", step_roles.StepRolesView.as_view(), name="step_roles")
+    compare_path = path("kasus/<int:process_pk>/bandingkan/", documents.CompareView.as_view(), name="compare")
     attachment_upload_path = path(
-        "kasus/<int:process_pk>/lampiran/", views.AttachmentUploadView.as_view(), name="attachment_upload"
+        "kasus/<int:process_pk>/lampiran/", documents.AttachmentUploadView.as_view(), name="attachment_upload"
     )
     attachment_path = path(
-        "kasus/<int:process_pk>/lampiran/<int:attachment_pk>/", views.AttachmentDownloadView.as_view(),
+        "kasus/<int:process_pk>/lampiran/<int:attachment_pk>/", documents.AttachmentDownloadView.as_view(),
         name="attachment",
     )

@@ -20,7 +20,7 @@ from agreements.models import SigningCredential
 from agreements.signing import authority as pki
 from agreements.signing import key_encryption
 from audit.models import AuditEvent
-from workflows import driver
+from demo import driver
 
 OWASP_PBKDF2_SHA256_MINIMUM = 600_000
 

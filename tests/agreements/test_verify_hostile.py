@@ -34,7 +34,7 @@ from agreements.models import (
 from agreements.pdf import render_stage_pdf
 from agreements.uploads import DAMAGED_PDF, ENCRYPTED_PDF, PDF_BOMB, TOO_COMPLEX, TOO_LARGE, format_size
 from agreements.verification import DATA_TOO_LARGE, MAX_DATA_BYTES, MAX_VERIFY_BYTES, NOT_FOUND, verify_content
-from agreements.views import RATE_LIMITED
+from agreements.views.verification import RATE_LIMITED
 from audit.models import AuditEvent
 from tests.agreements import hostile_pdfs as H
 from tests.agreements.test_pdf import MOU

@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test import override_settings
 
+from audit.actions import AuditAction
 from audit.models import AuditEvent
 from audit.services import (
     CONTENT_CHANGED,
@@ -83,7 +84,7 @@ def verify_fails(*args) -> CommandError:
 def events(official):
     """Five new events at the end of the seeded world's chain."""
     kominfo = official("kota-banjar.kominfo")
-    return [event_record(actor=kominfo, action="test.event", details={"i": i}) for i in range(5)]
+    return [event_record(actor=kominfo, action=AuditAction.ROLE_CHANGED, details={"i": i}) for i in range(5)]
 
 
 # --- an intact chain ---------------------------------------------------------------------------------------
@@ -120,7 +121,8 @@ def test_each_event_follows_the_last_with_the_next_sequence_number_and_its_hash(
 def test_details_are_stored_exactly_as_they_were_hashed(official):
     import datetime
 
-    event = event_record(actor=None, action="test.event", details={"when": datetime.date(2024, 3, 5), "n": 1})
+    event = event_record(actor=None, action=AuditAction.ROLE_CHANGED,
+                         details={"when": datetime.date(2024, 3, 5), "n": 1})
     event.refresh_from_db()
     assert event.details == {"when": "2024-03-05", "n": 1}
     assert event.actor_label == "sistem"
@@ -202,7 +204,7 @@ def test_the_database_refuses_to_update_or_delete_events_through_the_orm(events)
     event.action = "x"
     assert "UPDATE ditolak" in refused(lambda: event.save(update_fields=["action"]))
     assert "DELETE ditolak" in refused(event.delete)
-    assert AuditEvent.objects.get(pk=event.pk).action == "test.event"
+    assert AuditEvent.objects.get(pk=event.pk).action == AuditAction.ROLE_CHANGED
     assert chain_verify() == (True, "ok")
 
 
@@ -239,7 +241,7 @@ def test_flush_empties_the_log_through_the_hatch_and_refuses_in_production(event
     with transaction.atomic():
         call_command("flush", interactive=False, reset_sequences=False, inhibit_post_migrate=True)
         assert not AuditEvent.objects.exists()
-        first = event_record(actor=None, action="test.after_flush")
+        first = event_record(actor=None, action=AuditAction.ROLE_SYNCED)
         assert (first.pk, first.prev_hash) == (1, GENESIS_HASH)
         assert "DELETE ditolak" in refused(lambda: AuditEvent.objects.all().delete())
         transaction.set_rollback(True)

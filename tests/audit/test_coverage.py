@@ -9,8 +9,9 @@ from viewflow.workflow.models import Task
 from agreements.models import Attachment, Decision, DecisionKind, SignatureRecord, Version
 from audit.models import AuditEvent
 from audit.services import chain_verify
+from demo import driver
 from permissions.models import RoleAssignment
-from workflows import driver, services
+from workflows import services
 from workflows.models import Stage
 
 from ..workflows.helpers import open_task
@@ -99,6 +100,7 @@ def _check_task_events(cases, events):
     for task in human_tasks:
         decision = Decision.objects.select_related("actor__official").get(task=task)
         created, claimed, started, finished = by_task[task.pk]
+        assert started.details["started"]  # viewflow's own start time, kept with the event
         assert [e.action for e in by_task[task.pk]] == ["task.created", "task.claimed", "task.started",
                                                         "task.finished"]
         assert (created.actor, created.actor_label) == (None, "sistem")

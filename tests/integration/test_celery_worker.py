@@ -11,10 +11,10 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from agreements.demo import seed_world
 from agreements.models import StoredPdf
+from demo import driver
+from demo.world import seed_world
 from sepakat.celery import app as celery_app
-from workflows import driver
 from workflows.models import Stage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -6,9 +6,10 @@ import pytest
 from django.db import connection, connections
 from django.test import Client
 
-from agreements.demo import seed_world
 from agreements.models import Decision, DecisionKind
-from workflows import driver, services
+from demo import driver
+from demo.world import seed_world
+from workflows import services
 
 from ..workflows.helpers import open_task, task_url
 

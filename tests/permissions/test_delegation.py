@@ -9,11 +9,11 @@ from django.utils import timezone
 
 from agreements.models import Agency, Decision, DecisionKind
 from audit.models import AuditEvent
+from demo import driver
 from permissions.delegation import delegation_create
 from permissions.models import Delegation, RoleAssignment
 from permissions.roles import AgencyKind, RoleKind
 from permissions.selectors import user_holds_step_role
-from workflows import driver
 from workflows.models import Stage
 from workflows.nodes import Step
 

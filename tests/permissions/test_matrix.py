@@ -11,8 +11,8 @@ from django.db import transaction
 from django.urls import reverse
 
 from agreements.models import Programme
+from demo import driver
 from permissions.models import RoleAssignment
-from workflows import driver
 from workflows.models import Stage, StageProcess
 
 pytestmark = pytest.mark.django_db

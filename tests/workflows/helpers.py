@@ -23,7 +23,7 @@ def claim(client, task):
 
 def decide(client, task, decision, note=""):
     """Post a decision; at a signature step the (demo) signer types their passphrase."""
-    from workflows.driver import DEMO_SIGNING_PASSPHRASE, ensure_credential
+    from demo.driver import DEMO_SIGNING_PASSPHRASE, ensure_credential
 
     task.refresh_from_db()
     if task.owner is not None and task.flow_task.name in task.flow_task.flow_class.signing:

@@ -5,7 +5,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from agreements.models import Attachment, DecisionKind
-from workflows import driver, services
+from demo import driver
+from workflows import services
 from workflows.models import Stage, StageProcess
 
 from .helpers import claim, decide, draft_form, open_task, pdf_bytes, task_url

@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 
 from agreements.models import DecisionKind, Version
-from workflows import driver, services
+from demo import driver
+from workflows import services
 
 from .helpers import case_url, claim, draft_form, open_task, pdf_text, task_url
 

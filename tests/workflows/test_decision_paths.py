@@ -9,8 +9,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from agreements.models import DecisionKind
+from demo import driver
 from permissions.selectors import user_holds_step_role
-from workflows import driver
 from workflows.flows import FLOWS
 from workflows.models import Outcome, StageProcess
 from workflows.nodes import Step

@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 
 from agreements.models import DecisionKind
-from workflows import driver, services
+from demo import driver
+from workflows import services
 from workflows.models import Stage, StageProcess
 
 from .helpers import claim, decide, open_task, task_url
@@ -119,7 +120,7 @@ def test_anonymous_visitors_are_sent_to_the_login_page(banjar_case, client):
 
 
 def test_login_with_the_demo_password_works(client, official):
-    from agreements.demo import DEMO_PASSWORD
+    from demo.world import DEMO_PASSWORD
 
     official_user = official("kota-banjar.kominfo")
     official_user.set_password(DEMO_PASSWORD)

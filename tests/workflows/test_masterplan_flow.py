@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from agreements.models import DecisionKind, Version
-from workflows import driver
+from demo import driver
 from workflows.models import Outcome, Stage, StageProcess
 
 from .helpers import act, claim, open_task, pdf_text, task_url

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agreements.models import Programme
-from workflows import driver
+from demo import driver
 from workflows.models import Stage, StageProcess
 
 pytestmark = pytest.mark.django_db

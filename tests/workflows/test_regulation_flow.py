@@ -14,8 +14,8 @@ from agreements.models import (
     SigningCredential,
 )
 from agreements.services import DUPLICATE_NUMBER
-from workflows import driver
-from workflows.driver import DEMO_SIGNING_PASSPHRASE, ensure_credential
+from demo import driver
+from demo.driver import DEMO_SIGNING_PASSPHRASE, ensure_credential
 from workflows.models import Outcome, Stage, StageProcess
 
 from .helpers import act, case_url, claim, open_task, pdf_bytes, pdf_text, task_url

@@ -19,8 +19,9 @@ from pypdf import PdfReader
 from agreements import signatures
 from agreements.models import DecisionKind, SigningCredential, StoredPdf, VerificationCount, VerificationOutcome
 from agreements.signing import ensure_authority, issue_signer
+from audit.actions import AuditAction
 from audit.models import AuditEvent
-from workflows import driver
+from demo import driver
 from workflows.models import Outcome, Stage, StageProcess
 
 from .helpers import claim, open_task, pdf_text, task_url
@@ -280,7 +281,7 @@ def test_in_production_the_document_is_prepared_off_the_request_path(as_user, pr
                           {"decision": DecisionKind.SIGNED, "passphrase": driver.DEMO_SIGNING_PASSPHRASE})
     assert "sedang disiapkan" in refused.content.decode()
 
-    from agreements.tasks import prepare_signing
+    from workflows.tasks import prepare_signing
 
     prepare_signing.apply(args=[process.pk])
     assert StoredPdf.objects.filter(document=process.document, revision=0).exists()
@@ -300,7 +301,7 @@ def test_a_failed_preparation_is_shown_with_a_retry_and_loses_nothing(as_user, p
         raise RuntimeError("font hilang")
 
     monkeypatch.setattr(signatures, "render_stage_pdf", broken)
-    from agreements.tasks import prepare_signing
+    from workflows.tasks import prepare_signing
 
     with pytest.raises(RuntimeError, match="font hilang"):  # the last retry gives up and says why
         prepare_signing.apply(args=[process.pk], retries=3)
@@ -316,6 +317,8 @@ def test_a_failed_preparation_is_shown_with_a_retry_and_loses_nothing(as_user, p
     with django_capture_on_commit_callbacks(execute=False) as queued:
         response = client.post(reverse("sepakat:signing_retry", args=[process.pk]))
     assert response.status_code == 302 and len(queued) == 1
+    retried = AuditEvent.objects.filter(process_id=process.pk, action=AuditAction.DOCUMENT_PREPARATION_RETRIED).get()
+    assert retried.actor.username == f"{BANJAR}.kdh" and "font hilang" in retried.details["old"]["preparation_error"]
     prepare_signing.apply(args=[process.pk])  # what the worker does with the queued task
     process.refresh_from_db()
     assert process.preparation_error == ""

@@ -10,9 +10,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from agreements.models import Attachment
+from demo import driver
 from permissions.delegation import delegation_create
 from permissions.models import Delegation
-from workflows import driver, services
+from workflows import selectors
 from workflows.models import Stage, StageProcess
 
 from .helpers import pdf_bytes
@@ -98,7 +99,7 @@ def test_every_object_route_answers_404_to_another_region(banjar, as_user):
     assert Attachment.objects.count() == 1
     assert Delegation.objects.get(pk=delegation.pk).valid_until == timezone.localdate()  # not ended by a stranger
     mou = StageProcess.objects.get(programme=regulation.programme, stage=Stage.MOU)
-    assert services.previous_stage_case(regulation.programme, Stage.REGULATION) == mou
+    assert selectors.previous_stage_case(regulation.programme, Stage.REGULATION) == mou
 
 
 def test_every_object_route_answers_404_to_another_regions_auditor(banjar, as_user):

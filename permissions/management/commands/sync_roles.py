@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit.actions import AuditAction
 from audit.services import event_record
 from permissions.services import role_sync_all
 
@@ -21,7 +22,7 @@ class Command(BaseCommand):
             report = role_sync_all()
             if report.changed:
                 event_record(
-                    actor=None, action="role.synced",
+                    actor=None, action=AuditAction.ROLE_SYNCED,
                     details={"granted": len(report.granted), "revoked": len(report.revoked),
                              "granted_permissions": report.granted, "revoked_permissions": report.revoked},
                 )

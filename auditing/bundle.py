@@ -17,8 +17,9 @@ from pathlib import Path
 
 from django.utils import timezone
 
+from audit.models import AuditEvent
+
 from . import selectors
-from .models import AuditEvent
 
 BUNDLE_FORMAT = "sepakat-audit-bundle/1"
 VERIFY_SCRIPT_SOURCE = Path(__file__).with_name("bundle_verify.py")
@@ -182,7 +183,7 @@ def bundle_build(*, programme, user) -> Bundle:
     from agreements.models import SignatureRecord, StoredPdf, Version
     from agreements.services import draft_pdf
     from agreements.signatures import authority
-    from workflows.services import previous_stage_case
+    from workflows.selectors import previous_stage_case
 
     head = AuditEvent.objects.order_by("-pk").values("pk", "hash").first() or {"pk": 0, "hash": ""}
     events = selectors.programme_events(selectors.events_visible_to(user), programme).filter(pk__lte=head["pk"])

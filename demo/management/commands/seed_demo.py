@@ -1,9 +1,9 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from agreements.demo import COHORT_YEAR, DEMO_PASSWORD, seed_world
 from agreements.models import Programme
-from workflows import driver
+from demo import driver
+from demo.world import COHORT_YEAR, DEMO_PASSWORD, seed_world
 from workflows.models import StageProcess
 
 # Programmes already under way, so that inboxes are not empty:

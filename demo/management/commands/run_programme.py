@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from agreements.models import Programme, Region
-from workflows import driver, services
+from demo import driver
+from workflows import selectors
 from workflows.models import STAGE_ORDER, Outcome, StageProcess
 
 
@@ -54,9 +55,9 @@ class Command(BaseCommand):
             )
         if StageProcess.objects.filter(programme=programme, stage=stage, outcome=Outcome.OPEN).exists():
             return
-        if stage == "mou" and services.stage_blocker(programme=programme, stage=stage) is None:
+        if stage == "mou" and selectors.stage_blocker(programme=programme, stage=stage) is None:
             return
-        blocker = services.stage_blocker(programme=programme, stage=stage)
+        blocker = selectors.stage_blocker(programme=programme, stage=stage)
         reason = blocker or "tahap ini dibuka otomatis setelah tahap sebelumnya selesai"
         raise CommandError(f"Tahap '{stage}' tidak dapat dijalankan: {reason}", returncode=2)
 

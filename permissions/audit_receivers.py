@@ -1,35 +1,17 @@
 """Audit events for changes that happen inside libraries, where no service of ours runs.
 
-viewflow creates a case's tasks itself, as the flow moves on: "task.created" is
+viewflow creates a case's tasks itself, as the flow moves on: AuditAction.TASK_CREATED is
 recorded when a human task is saved for the first time, in the same transaction.
 The actor is the system (the flow); the official whose decision moved the flow on
-has their own "task.finished" event just before.
+has their own AuditAction.TASK_FINISHED event just before.
 """
 
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_delete, post_save, pre_save
-from viewflow.workflow.models import Task
 
-from .services import event_record
-
-
-def record_task_created(sender, instance: Task, created: bool, raw: bool = False, **kwargs) -> None:
-    if not created or raw or instance.flow_task_type != "HUMAN":
-        return
-    from workflows.models import StageProcess
-
-    process = instance.process.coerced
-    node = instance.flow_task
-    event_record(
-        actor=None,
-        action="task.created",
-        process=process if isinstance(process, StageProcess) else instance.process,
-        task=instance,
-        details={"step": node.name, "title": str(node.task_title)},
-    )
-
-
-
+from audit.actions import AuditAction
+from audit.context import current_actor, current_via
+from audit.services import event_record
 
 # Accounts and official profiles. The admin, a user's own password page, a shell or a
 # management command all save the model: recording here leaves none of them off the
@@ -38,9 +20,9 @@ def record_task_created(sender, instance: Task, created: bool, raw: bool = False
 # recorded, neither its hash: only whether the account can log in with one.
 USER_FLAGS = {
     # field: (action when it becomes True, action when it becomes False)
-    "is_active": ("user.activated", "user.deactivated"),
-    "is_staff": ("user.staff_granted", "user.staff_revoked"),
-    "is_superuser": ("user.superuser_granted", "user.superuser_revoked"),
+    "is_active": (AuditAction.USER_ACTIVATED, AuditAction.USER_DEACTIVATED),
+    "is_staff": (AuditAction.USER_STAFF_GRANTED, AuditAction.USER_STAFF_REVOKED),
+    "is_superuser": (AuditAction.USER_SUPERUSER_GRANTED, AuditAction.USER_SUPERUSER_REVOKED),
 }
 USER_FIELDS = ("username", "email", "first_name", "last_name")
 OFFICIAL_FIELDS = ("full_name", "post", "nip")
@@ -64,8 +46,6 @@ def snapshot_user(sender, instance, raw: bool = False, update_fields=None, **kwa
 
 
 def _actor_and_via(details: dict):
-    from .context import current_actor, current_via
-
     details["via"] = current_via()
     return current_actor()
 
@@ -84,7 +64,7 @@ def record_user_saved(sender, instance, created: bool, raw: bool = False, update
         new = {f: getattr(instance, f) for f in _user_fields(sender) if f != "password"}
         new["password_usable"] = _usable(instance.password)
         details = {"user": username, "user_id": instance.pk, "new": new}
-        event_record(actor=_actor_and_via(details), action="user.created", details=details)
+        event_record(actor=_actor_and_via(details), action=AuditAction.USER_CREATED, details=details)
         return
     old = getattr(instance, "_audit_before", None)
     instance._audit_before = None
@@ -104,19 +84,20 @@ def record_user_saved(sender, instance, created: bool, raw: bool = False, update
                        "old": {"password_usable": _usable(old["password"])},
                        "new": {"password_usable": _usable(instance.password)}}
             actor = _actor_and_via(details)
-            action = "user.password_changed" if actor is not None and actor.pk == instance.pk else "user.password_set"
+            own = actor is not None and actor.pk == instance.pk
+            action = AuditAction.USER_PASSWORD_CHANGED if own else AuditAction.USER_PASSWORD_SET
             event_record(actor=actor, action=action, details=details)
     others = [f for f in changed if f in USER_FIELDS]
     if others:
         details = {"user": username, "user_id": instance.pk, "old": {f: old[f] for f in others},
                    "new": {f: getattr(instance, f) for f in others}}
-        event_record(actor=_actor_and_via(details), action="user.changed", details=details)
+        event_record(actor=_actor_and_via(details), action=AuditAction.USER_CHANGED, details=details)
 
 
 def record_user_deleted(sender, instance, **kwargs) -> None:
     old = {f: getattr(instance, f) for f in _user_fields(sender) if f != "password"}
     details = {"user": instance.get_username(), "user_id": instance.pk, "old": old}
-    event_record(actor=_actor_and_via(details), action="user.deleted", details=details)
+    event_record(actor=_actor_and_via(details), action=AuditAction.USER_DELETED, details=details)
 
 
 def snapshot_official(sender, instance, raw: bool = False, update_fields=None, **kwargs) -> None:
@@ -134,31 +115,30 @@ def record_official_saved(sender, instance, created: bool, raw: bool = False, **
     details = {"user": instance.user.get_username(), "official_id": instance.pk}
     if created:
         details["new"] = {f: getattr(instance, f) for f in OFFICIAL_FIELDS}
-        event_record(actor=_actor_and_via(details), action="official.created", details=details)
+        event_record(actor=_actor_and_via(details), action=AuditAction.OFFICIAL_CREATED, details=details)
         return
     old = getattr(instance, "_audit_before", None)
     instance._audit_before = None
     changed = [f for f in (old or {}) if old[f] != getattr(instance, f)]
     if changed:
         details.update(old={f: old[f] for f in changed}, new={f: getattr(instance, f) for f in changed})
-        event_record(actor=_actor_and_via(details), action="official.changed", details=details)
+        event_record(actor=_actor_and_via(details), action=AuditAction.OFFICIAL_CHANGED, details=details)
 
 
 def record_official_deleted(sender, instance, **kwargs) -> None:
     details = {"user_id": instance.user_id, "official_id": instance.pk,
                "old": {f: getattr(instance, f) for f in OFFICIAL_FIELDS}}
-    event_record(actor=_actor_and_via(details), action="official.removed", details=details)
+    event_record(actor=_actor_and_via(details), action=AuditAction.OFFICIAL_REMOVED, details=details)
 
 
 def connect() -> None:
-    from permissions.models import Official
+    from .models import Official
 
-    post_save.connect(record_task_created, sender=Task, dispatch_uid="audit.signals.record_task_created")
+    uid = "permissions.audit_receivers.%s"
     user = get_user_model()
-    pre_save.connect(snapshot_user, sender=user, dispatch_uid="audit.signals.snapshot_user")
-    post_save.connect(record_user_saved, sender=user, dispatch_uid="audit.signals.record_user_saved")
-    post_delete.connect(record_user_deleted, sender=user, dispatch_uid="audit.signals.record_user_deleted")
-    pre_save.connect(snapshot_official, sender=Official, dispatch_uid="audit.signals.snapshot_official")
-    post_save.connect(record_official_saved, sender=Official, dispatch_uid="audit.signals.record_official_saved")
-    post_delete.connect(record_official_deleted, sender=Official,
-                        dispatch_uid="audit.signals.record_official_deleted")
+    pre_save.connect(snapshot_user, sender=user, dispatch_uid=uid % "snapshot_user")
+    post_save.connect(record_user_saved, sender=user, dispatch_uid=uid % "record_user_saved")
+    post_delete.connect(record_user_deleted, sender=user, dispatch_uid=uid % "record_user_deleted")
+    pre_save.connect(snapshot_official, sender=Official, dispatch_uid=uid % "snapshot_official")
+    post_save.connect(record_official_saved, sender=Official, dispatch_uid=uid % "record_official_saved")
+    post_delete.connect(record_official_deleted, sender=Official, dispatch_uid=uid % "record_official_deleted")

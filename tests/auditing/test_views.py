@@ -12,9 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.actions import AuditAction
 from audit.models import AuditEvent
 from audit.services import event_record
-from workflows import driver
+from demo import driver
 from workflows.models import Stage, StageProcess
 
 pytestmark = pytest.mark.django_db
@@ -30,11 +31,11 @@ def world(programme, official):
     banjar, solok = programme("kota-banjar"), programme("kota-solok")
     for each in (banjar, solok):
         driver.run_programme(each, stop_stage=Stage.MOU, stop_step="paraf_laip")
-    event_record(actor=official("kota-banjar.kominfo"), action="role.changed", region=banjar.region,
+    event_record(actor=official("kota-banjar.kominfo"), action=AuditAction.ROLE_CHANGED, region=banjar.region,
                  details={"old": {"post": "Kepala Seksi"}, "new": {"post": "Kepala Dinas"}, "note": BANJAR_NOTE})
-    event_record(actor=official("kota-solok.kominfo"), action="role.changed", region=solok.region,
+    event_record(actor=official("kota-solok.kominfo"), action=AuditAction.ROLE_CHANGED, region=solok.region,
                  details={"note": SOLOK_NOTE})
-    event_record(actor=None, action="auth.login_failed", details={"username": UNSCOPED_NOTE})
+    event_record(actor=None, action=AuditAction.AUTH_LOGIN_FAILED, details={"username": UNSCOPED_NOTE})
     return {
         "banjar": banjar,
         "solok": solok,
@@ -150,7 +151,7 @@ def test_officials_who_are_not_auditors_get_403(world, as_user, client):
 def test_an_event_shows_number_time_actor_action_links_and_old_and_new_values(world, as_user):
     client = as_user("kota-banjar.auditor")
     event = AuditEvent.objects.get(details__note=BANJAR_NOTE)
-    html = page(client, action="role.changed").content.decode()
+    html = page(client, action=AuditAction.ROLE_CHANGED).content.decode()
     assert f"#{event.pk}" in html
     assert timezone.localtime(event.created).strftime("%d-%m-%Y %H:%M:%S") in html
     assert event.actor_label in html
@@ -158,7 +159,7 @@ def test_an_event_shows_number_time_actor_action_links_and_old_and_new_values(wo
     assert "Kepala Seksi</del> → <ins>Kepala Dinas" in html
     assert reverse("audit:official", args=["kota-banjar.kominfo"]) in html
     assert reverse("audit:region", args=["kota-banjar"]) in html
-    claimed = page(client, action="task.claimed").content.decode()
+    claimed = page(client, action=AuditAction.TASK_CLAIMED).content.decode()
     case, banjar = world["banjar_case"], world["banjar"]
     assert reverse("sepakat:case_detail", args=[case.pk]) in claimed
     assert reverse("audit:process", args=[case.pk]) in claimed
@@ -211,9 +212,9 @@ def count(response) -> int:
 def test_filters_and_search_narrow_the_list(world, as_user):
     client = as_user("auditor")
     everything = count(page(client))
-    finished = count(page(client, action="task.finished"))
+    finished = count(page(client, action=AuditAction.TASK_FINISHED))
     assert 0 < finished < everything
-    assert finished == AuditEvent.objects.filter(action="task.finished").count()
+    assert finished == AuditEvent.objects.filter(action=AuditAction.TASK_FINISHED).count()
     assert count(page(client, region="kota-solok")) == AuditEvent.objects.filter(region__slug="kota-solok").count()
     by_official = page(client, official="kota-banjar.kominfo")
     assert {e.actor.username for e in listed(by_official)} == {"kota-banjar.kominfo"}
@@ -227,7 +228,7 @@ def test_filters_and_search_narrow_the_list(world, as_user):
     assert {e.actor_label for e in listed(page(client, q=label))} == {label}
     assert {e.action for e in listed(page(client, q="Tugas diambil"))} == {"task.claimed"}
     assert {e.action for e in listed(page(client, q="case.opened"))} == {"case.opened"}
-    combined = listed(page(client, action="task.claimed", region="kota-banjar", official="laip.staf"))
+    combined = listed(page(client, action=AuditAction.TASK_CLAIMED, region="kota-banjar", official="laip.staf"))
     assert combined and all(
         e.action == "task.claimed" and e.region.slug == "kota-banjar" and e.actor.username == "laip.staf"
         for e in combined
@@ -256,7 +257,7 @@ def test_the_action_choices_are_the_actions_recorded(world, as_user):
 def test_pages_of_fifty_newest_first_or_oldest_first(programme, official, as_user):
     region = programme("kota-banjar").region
     for n in range(120):
-        event_record(actor=official("kota-banjar.kominfo"), action="task.claimed", region=region,
+        event_record(actor=official("kota-banjar.kominfo"), action=AuditAction.TASK_CLAIMED, region=region,
                      details={"n": n})
     client = as_user("kota-banjar.auditor")
     first = page(client)
@@ -291,7 +292,8 @@ def test_a_page_costs_the_same_queries_with_10_or_100_events(programme, official
     def add(n):
         """Events like the real ones: about the case, a version of its document, or the region alone."""
         for i in range(n):
-            event_record(actor=(actor, None)[i % 2], action=("task.claimed", "role.changed", "document.signed")[i % 3],
+            kinds = (AuditAction.TASK_CLAIMED, AuditAction.ROLE_CHANGED, AuditAction.DOCUMENT_SIGNED)
+            event_record(actor=(actor, None)[i % 2], action=kinds[i % 3],
                          region=banjar.region, process=case if i % 3 == 0 else None,
                          version=version if i % 3 == 2 else None, details={"old": {"i": i}, "new": {"i": i + 1}})
 
@@ -302,10 +304,10 @@ def test_a_page_costs_the_same_queries_with_10_or_100_events(programme, official
         return len(captured)
 
     add(10)
-    few, few_filtered = queries(), queries(q="i", action="task.claimed", order="oldest")
+    few, few_filtered = queries(), queries(q="i", action=AuditAction.TASK_CLAIMED, order="oldest")
     add(90)
     assert queries() == few
-    assert queries(q="i", action="task.claimed", order="oldest") == few_filtered
+    assert queries(q="i", action=AuditAction.TASK_CLAIMED, order="oldest") == few_filtered
 
 
 # --- Exports --------------------------------------------------------------------------------------------------------
@@ -334,8 +336,8 @@ def test_csv_and_json_exports_hold_exactly_the_filtered_events(world, as_user):
 
 def test_every_export_is_recorded_with_its_filter(world, as_user):
     client = as_user("kota-banjar.auditor")
-    export(client, "csv", region="kota-banjar", action="task.claimed")
-    recorded = AuditEvent.objects.filter(action="audit.exported").latest("pk")
+    export(client, "csv", region="kota-banjar", action=AuditAction.TASK_CLAIMED)
+    recorded = AuditEvent.objects.filter(action=AuditAction.AUDIT_EXPORTED).latest("pk")
     assert recorded.actor.username == "kota-banjar.auditor"
     assert recorded.region.slug == "kota-banjar"
     assert recorded.details["format"] == "csv"
@@ -347,12 +349,12 @@ def test_every_export_is_recorded_with_its_filter(world, as_user):
 
 
 def test_csv_cells_that_excel_would_run_are_neutralised(programme, official, as_user):
-    event_record(actor=official("kota-banjar.kominfo"), action="role.changed",
+    event_record(actor=official("kota-banjar.kominfo"), action=AuditAction.ROLE_CHANGED,
                  region=programme("kota-banjar").region, details={"note": "x"})
     user = official("kota-banjar.kominfo")
     user.official.full_name = "=HYPERLINK(\"http://example.org\")"
     user.official.save()
-    event_record(actor=official("kota-banjar.kominfo"), action="role.changed",
+    event_record(actor=official("kota-banjar.kominfo"), action=AuditAction.ROLE_CHANGED,
                  region=programme("kota-banjar").region, details={"note": "y"})
-    rows = export(as_user("kota-banjar.auditor"), "csv", action="role.changed")
+    rows = export(as_user("kota-banjar.auditor"), "csv", action=AuditAction.ROLE_CHANGED)
     assert rows[-1]["actor_label"].startswith("'=HYPERLINK")

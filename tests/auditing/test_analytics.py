@@ -13,8 +13,8 @@ from viewflow.workflow import STATUS
 from viewflow.workflow.models import Task
 
 from agreements.models import DecisionKind, Region
-from audit import analytics
-from workflows import driver
+from auditing import analytics
+from demo import driver
 from workflows.models import Stage, StageProcess
 
 pytestmark = pytest.mark.django_db
@@ -289,7 +289,7 @@ def test_a_hostile_region_name_is_escaped_in_the_page(as_user, programme):
 
 
 def test_a_formula_in_a_csv_cell_is_neutralised():
-    from audit.analytics_views import csv_cell
+    from auditing.analytics_views import csv_cell
 
     assert csv_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert csv_cell("@SUM(A1)") == "'@SUM(A1)"

@@ -11,7 +11,7 @@ class AuditApp(Application):
     app_name = "audit"
     title = _("Jejak Audit")
     icon = "policy"
-    menu_template_name = "audit/app_menu.html"
+    menu_template_name = "auditing/app_menu.html"
 
     def has_view_permission(self, user, obj=None):
         from .selectors import can_audit

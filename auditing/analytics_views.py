@@ -59,7 +59,7 @@ class _AnalyticsBase(generic.View):
 
 
 class AnalyticsView(_AnalyticsBase, generic.TemplateView):
-    template_name = "audit/analytics.html"
+    template_name = "auditing/analytics.html"
 
     def get_context_data(self, **kwargs):
         form = self.filter_form()

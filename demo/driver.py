@@ -27,9 +27,8 @@ from agreements.services import (
 )
 from agreements.uploads import CheckedPdf
 from permissions.models import RoleAssignment
-
-from . import services
-from .models import StageProcess
+from workflows import services
+from workflows.models import StageProcess
 
 # The demo officials' signing passphrase, set for them the first time the driver
 # signs in their name (a real official sets their own on first use).

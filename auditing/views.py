@@ -19,11 +19,12 @@ from django.utils.translation import gettext_lazy
 from django.views import generic
 
 from agreements.models import Decision, StoredPdf
+from audit.actions import AuditAction
+from audit.services import event_record
 from permissions.selectors import regions_visible_to
 
 from . import bundle, selectors
 from .filters import EventFilter
-from .services import event_record
 
 PAGE_SIZE = 50
 ORDER_PARAM = "order"
@@ -98,7 +99,7 @@ def _key_label(key: str) -> str:
 class TimelineView(generic.TemplateView):
     """Events newest (or oldest) first, filtered, searched and paginated; `scope` narrows to one subject."""
 
-    template_name = "audit/timeline.html"
+    template_name = "auditing/timeline.html"
     scope = None  # None | "programme" | "process" | "region" | "official"
 
     def _subject(self, events):
@@ -205,7 +206,7 @@ class ExportView(generic.View):
         region = filterset.form.cleaned_data.get("region")
         process = filterset.form.cleaned_data.get("process")
         programme = filterset.form.cleaned_data.get("programme") or getattr(process, "programme", None)
-        _record(user=user, action="audit.exported", region=region or getattr(programme, "region", None),
+        _record(user=user, action=AuditAction.AUDIT_EXPORTED, region=region or getattr(programme, "region", None),
                 programme=programme,
                 details={"format": self.fmt, "filter": applied, "events": events.count(), "up_to": last})
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
@@ -226,7 +227,8 @@ class BundleView(generic.View):
         except ObjectDoesNotExist as missing:
             raise Http404 from missing
         built = bundle.bundle_build(programme=programme, user=request.user)
-        _record(user=request.user, action="audit.bundle_exported", region=programme.region, programme=programme,
+        _record(user=request.user, action=AuditAction.AUDIT_BUNDLE_EXPORTED, region=programme.region,
+                programme=programme,
                 details={"programme": programme.pk, "file": built.filename, "events": built.manifest["events"]["count"],
                          "files": len(built.manifest["files"]) + 1, "manifest_sha256": built.manifest_sha256,
                          "zip_sha256": built.zip_sha256, "size": built.size})
@@ -243,10 +245,10 @@ class RefusalsView(generic.TemplateView):
     regional auditor sees the refusals of officials who work in their regions.
     """
 
-    template_name = "audit/refusals.html"
+    template_name = "auditing/refusals.html"
 
     def get_context_data(self, **kwargs):
-        from .models import RefusalCount
+        from audit.models import RefusalCount
 
         user = self.request.user
         since = timezone.now() - datetime.timedelta(days=REFUSAL_DAYS)

@@ -13,9 +13,11 @@ import pytest
 from django.urls import reverse
 
 from agreements.models import StoredPdf
-from audit import bundle, services
+from audit import services
+from audit.actions import AuditAction
 from audit.models import AuditEvent
-from workflows import driver
+from auditing import bundle
+from demo import driver
 from workflows.models import Stage, StageProcess
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +102,7 @@ def test_the_bundle_checks_out_and_every_tampering_is_caught(completed, as_user,
     assert "python verify_bundle.py" in readme and "Cara memeriksa" in readme and "To check it" in readme
 
     # The download is recorded, with the manifest's and the zip's SHA-256.
-    recorded = AuditEvent.objects.filter(action="audit.bundle_exported").latest("pk")
+    recorded = AuditEvent.objects.filter(action=AuditAction.AUDIT_BUNDLE_EXPORTED).latest("pk")
     assert recorded.actor.username == "kota-banjar.auditor" and recorded.region_id == banjar.region_id
     import hashlib
 
@@ -173,7 +175,7 @@ def test_the_scripts_event_hash_is_sepakats(programme, official, as_user):
     """The checker recomputes each exported event's hash exactly as audit.services does."""
     banjar = programme("kota-banjar")
     driver.run_programme(banjar, stop_stage=Stage.MOU, stop_step="paraf_laip")
-    services.event_record(actor=official("kota-banjar.kominfo"), action="role.changed", region=banjar.region,
+    services.event_record(actor=official("kota-banjar.kominfo"), action=AuditAction.ROLE_CHANGED, region=banjar.region,
                           details={"old": {"post": "Kepala Seksi — lama"}, "new": {"post": "Kepala Dinas «baru»"},
                                    "count": 3, "ratio": 0.5, "flag": True, "none": None, "list": [1, "dua"]})
     script = load_script()

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from agreements.models import Agency, Programme, Region, RegionKind
+from agreements.regions import REGIONAL_AGENCY_NAMES
 from permissions.models import RoleAssignment
 from permissions.roles import AgencyKind, RoleKind
 from permissions.services import official_upsert, role_sync_user
-
-from .models import Agency, Programme, Region, RegionKind
 
 DEMO_PASSWORD = "sepakat-demo-2024"
 COHORT_YEAR = 2024
@@ -30,14 +30,6 @@ REGIONS = [
     (RegionKind.KOTA, "Parepare", "kota-parepare", "Sulawesi Selatan"),
     (RegionKind.KOTA, "Solok", "kota-solok", "Sumatera Barat"),
 ]
-
-REGIONAL_AGENCY_NAMES = {
-    AgencyKind.DISKOMINFO: ("Dinas Komunikasi dan Informatika {r}", "Diskominfo"),
-    AgencyKind.BAGIAN_HUKUM: ("Bagian Hukum Sekretariat Daerah {r}", "Bagian Hukum"),
-    AgencyKind.BAPPEDA: ("Badan Perencanaan Pembangunan Daerah {r}", "Bappeda"),
-    AgencyKind.SEKDA: ("Sekretariat Daerah {r}", "Setda"),
-    AgencyKind.KEPALA_DAERAH: ("Kepala Daerah {r}", "KDH"),
-}
 
 CENTRAL_AGENCIES = {
     AgencyKind.LAIP: ("Direktorat Layanan Aplikasi Informatika Pemerintahan", "Direktorat LAIP"),

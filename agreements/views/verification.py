@@ -14,12 +14,13 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views import generic
 
+from audit.actions import AuditAction
 from audit.services import event_record
 
-from . import ratelimit
-from .models import VerificationChannel, VerificationOutcome
-from .uploads import TOO_LARGE, PdfUploadField, format_size
-from .verification import (
+from .. import ratelimit
+from ..models import VerificationChannel, VerificationOutcome
+from ..uploads import TOO_LARGE, PdfUploadField, format_size
+from ..verification import (
     DATA_ATTACHMENT,
     MAX_VERIFY_BYTES,
     NOT_FOUND,
@@ -73,7 +74,7 @@ def _record(request, verification, channel: str) -> None:
     if request.user.is_authenticated:  # accountable users only: strangers cannot grow the audit log
         event_record(
             actor=request.user,
-            action="document.verified" if verification.genuine else "document.verification_failed",
+            action=AuditAction.DOCUMENT_VERIFIED if verification.genuine else AuditAction.DOCUMENT_VERIFICATION_FAILED,
             details={"sha256": verification.sha256, "genuine": verification.genuine, "how": channel},
         )
 
@@ -137,7 +138,7 @@ class VerifyDocumentView(generic.View):
 def trust_root(request):
     from django.http import HttpResponse
 
-    from .signatures import authority
+    from ..signatures import authority
 
     response = HttpResponse(authority().ca_cert_pem, content_type="application/x-pem-file")
     response["Content-Disposition"] = 'attachment; filename="sepakat-ca.pem"'

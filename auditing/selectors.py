@@ -9,14 +9,13 @@ administrators only. Every page of the audit app starts from events_visible_to()
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Exists, OuterRef, Q
-from django.utils.translation import gettext_lazy as _
 
 from agreements.models import Agency, Programme, Region, Version
+from audit.actions import AuditAction
+from audit.models import AuditEvent
 from permissions.models import RoleAssignment
 from permissions.roles import RoleKind
 from permissions.selectors import regions_visible_to
-
-from .models import AuditEvent
 
 
 def can_audit(user) -> bool:
@@ -184,72 +183,17 @@ def event_context(events: list) -> None:
         event.programme_obj = programmes.get(programme_id)
 
 
-ACTION_LABELS = {
-    "auth.login": _("Masuk ke Sepakat"),
-    "auth.logout": _("Keluar dari Sepakat"),
-    "auth.login_failed": _("Gagal masuk"),
-    "case.opened": _("Kasus dibuka"),
-    "case.completed": _("Kasus selesai"),
-    "task.created": _("Tugas dibuat"),
-    "task.claimed": _("Tugas diambil"),
-    "task.released": _("Tugas dilepaskan"),
-    "task.reassigned": _("Tugas dialihkan"),
-    "task.started": _("Tugas mulai dikerjakan"),
-    "task.finished": _("Tugas diselesaikan"),
-    "document.version_created": _("Versi dokumen dibuat"),
-    "document.attachment_added": _("Lampiran ditambahkan"),
-    "document.pdf_rendered": _("PDF untuk ditandatangani dibuat"),
-    "document.signed": _("Dokumen ditandatangani"),
-    "document.downloaded": _("Dokumen diunduh"),
-    "document.verified": _("Dokumen diverifikasi: asli"),
-    "document.verification_failed": _("Verifikasi dokumen gagal"),
-    "signing.credential_issued": _("Sertifikat tanda tangan diterbitkan"),
-    "signing.passphrase_failed": _("Passphrase tanda tangan salah"),
-    "signing.key_reencrypted": _("Kunci tanda tangan dienkripsi ulang dengan biaya KDF terkini"),
-    "role.assigned": _("Peran diberikan"),
-    "role.changed": _("Peran diubah"),
-    "role.ended": _("Peran diakhiri"),
-    "role.removed": _("Peran dihapus"),
-    "role.synced": _("Izin peran diselaraskan"),
-    "role.delegated": _("Wewenang didelegasikan"),
-    "role.delegation_ended": _("Delegasi diakhiri"),
-    "region.created": _("Daerah ditambahkan"),
-    "agency.renamed": _("Nama instansi diubah"),
-    "task.canceled": _("Tugas dibatalkan oleh administrator"),
-    "task.undone": _("Tugas dibatalkan setelah selesai (undo)"),
-    "task.revived": _("Tugas dihidupkan kembali"),
-    "role.delegation_changed": _("Delegasi diubah"),
-    "role.delegation_removed": _("Delegasi dihapus"),
-    "user.created": _("Akun pengguna dibuat"),
-    "user.changed": _("Akun pengguna diubah"),
-    "user.deleted": _("Akun pengguna dihapus"),
-    "user.activated": _("Akun pengguna diaktifkan"),
-    "user.deactivated": _("Akun pengguna dinonaktifkan"),
-    "user.staff_granted": _("Akses admin diberikan"),
-    "user.staff_revoked": _("Akses admin dicabut"),
-    "user.superuser_granted": _("Hak superuser diberikan"),
-    "user.superuser_revoked": _("Hak superuser dicabut"),
-    "user.password_set": _("Kata sandi pengguna ditetapkan administrator"),
-    "user.password_changed": _("Kata sandi diganti sendiri"),
-    "user.groups_changed": _("Grup pengguna diubah"),
-    "user.permissions_changed": _("Izin langsung pengguna diubah"),
-    "group.changed": _("Izin grup diubah"),
-    "official.created": _("Profil pejabat dibuat"),
-    "official.changed": _("Profil pejabat diubah (nama, jabatan, NIP)"),
-    "official.removed": _("Profil pejabat dihapus"),
-    "access.refused": _("Akses ditolak"),
-    "audit.exported": _("Jejak audit diekspor"),
-    "audit.bundle_exported": _("Bundel audit diunduh"),
-}
 
 
 def action_label(action: str) -> str:
     """The Indonesian label of an action code (the code itself when it has none)."""
-    label = ACTION_LABELS.get(action)
-    return str(label) if label else action
+    try:
+        return str(AuditAction(action).label)
+    except ValueError:  # an action this release no longer writes: show its code
+        return action
 
 
 def actions_labelled(text: str) -> list[str]:
     """Action codes whose label contains the text (so a search for 'ditandatangani' finds document.signed)."""
     needle = text.strip().lower()
-    return [code for code, label in ACTION_LABELS.items() if needle and needle in str(label).lower()]
+    return [action.value for action in AuditAction if needle and needle in str(action.label).lower()]

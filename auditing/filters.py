@@ -5,10 +5,10 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
+from audit.models import AuditEvent
 from permissions.models import RoleAssignment
 
 from . import selectors
-from .models import AuditEvent
 
 SEARCH_MAX_LENGTH = 200
 

@@ -2,11 +2,11 @@
 
 from celery import shared_task
 
+from . import services
+
 
 @shared_task(bind=True, max_retries=3, default_retry_delay=10)
 def prepare_signing(self, process_id: int) -> None:
-    from workflows import services
-
     try:
         services.signing_prepare(process_id=process_id)
     except Exception as error:

@@ -1,0 +1,1 @@
+"""The pages of the documents app: public verification, and a signer's enrolment."""
