@@ -3,7 +3,6 @@
 import datetime
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -11,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import event_record
+from sepakat.limits import limit
 
 from . import pdf
 from .models import (
@@ -27,8 +27,6 @@ from .models import (
     Version,
 )
 from .snapshots import snapshot_for
-
-LIMITS = settings.SEPAKAT
 
 
 @dataclass
@@ -91,8 +89,8 @@ def quick_win_deadline(today: datetime.date | None = None) -> datetime.date:
 def _title_errors(title: str) -> list[str]:
     if not title.strip():
         return [_("Judul wajib diisi.")]
-    if len(title) > LIMITS["TITLE_MAX_LENGTH"]:
-        return [_("Judul paling banyak %(max)d karakter.") % {"max": LIMITS["TITLE_MAX_LENGTH"]}]
+    if len(title) > limit("TITLE_MAX_LENGTH"):
+        return [_("Judul paling banyak %(max)d karakter.") % {"max": limit("TITLE_MAX_LENGTH")}]
     return []
 
 
@@ -100,14 +98,14 @@ def _article_errors(articles: list[ArticleData]) -> list[str]:
     errors = []
     if not articles:
         errors.append(_("Dokumen harus memuat paling sedikit satu pasal."))
-    if len(articles) > LIMITS["MAX_ARTICLES"]:
-        errors.append(_("Paling banyak %(max)d pasal.") % {"max": LIMITS["MAX_ARTICLES"]})
+    if len(articles) > limit("MAX_ARTICLES"):
+        errors.append(_("Paling banyak %(max)d pasal.") % {"max": limit("MAX_ARTICLES")})
     for article in articles:
         if not article.heading.strip() or not article.body.strip():
             errors.append(_("Pasal %(n)d: judul dan isi pasal wajib diisi.") % {"n": article.number})
-        if len(article.heading) > LIMITS["ARTICLE_HEADING_MAX_LENGTH"]:
+        if len(article.heading) > limit("ARTICLE_HEADING_MAX_LENGTH"):
             errors.append(_("Pasal %(n)d: judul pasal terlalu panjang.") % {"n": article.number})
-        if len(article.body) > LIMITS["ARTICLE_BODY_MAX_LENGTH"]:
+        if len(article.body) > limit("ARTICLE_BODY_MAX_LENGTH"):
             errors.append(_("Pasal %(n)d: isi pasal terlalu panjang.") % {"n": article.number})
     return errors
 
