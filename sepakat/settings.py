@@ -211,12 +211,19 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 
+# Everything on the console as JSON lines (sepakat.logs): our apps' loggers (logging.getLogger(__name__))
+# and the request errors Django logs (a 500's traceback). django.request stops here: in development
+# Django's own console handler would print it a second time.
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json_lines": {"()": "sepakat.logs.JsonLinesFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json_lines"}},
     "loggers": {
-        "sepakat": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+        **{app: {"handlers": ["console"], "level": LOG_LEVEL}
+           for app in ("sepakat", "agreements", "audit", "permissions", "workflows")},
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "weasyprint": {"handlers": ["console"], "level": "ERROR"},
         "fontTools": {"handlers": ["console"], "level": "ERROR"},
         "pypdf": {"handlers": ["console"], "level": "ERROR"},
