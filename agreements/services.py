@@ -8,6 +8,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.services import event_record
 from sepakat.limits import limit
@@ -264,8 +265,8 @@ def letter_record(
     )
 
 
-DUPLICATE_NUMBER = _("Nomor peraturan %(number)s tahun %(year)s sudah dipakai di daerah ini.")
-DUPLICATE_BERITA_DAERAH = _("Nomor Berita Daerah %(number)s tahun %(year)s sudah dipakai di daerah ini.")
+DUPLICATE_NUMBER = gettext_lazy("Nomor peraturan %(number)s tahun %(year)s sudah dipakai di daerah ini.")
+DUPLICATE_BERITA_DAERAH = gettext_lazy("Nomor Berita Daerah %(number)s tahun %(year)s sudah dipakai di daerah ini.")
 
 
 def promulgation_record(*, document: Document, user, number: int, year: int, berita_daerah_number: int) -> Promulgation:

@@ -4,6 +4,7 @@ import datetime
 
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from viewflow.workflow.models import Task
 
 from agreements import starter_text
@@ -207,10 +208,10 @@ def _can_open(user, programme, stage) -> bool:
 
 
 TASK_ACTIONS = {
-    "task.claimed": _("diambil"),
-    "task.released": _("dilepaskan"),
-    "task.reassigned": _("dialihkan"),
-    "task.finished": _("diselesaikan"),
+    "task.claimed": gettext_lazy("diambil"),
+    "task.released": gettext_lazy("dilepaskan"),
+    "task.reassigned": gettext_lazy("dialihkan"),
+    "task.finished": gettext_lazy("diselesaikan"),
 }
 
 
