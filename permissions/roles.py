@@ -20,13 +20,6 @@ class AgencyKind(models.TextChoices):
     TENAGA_AHLI = "tenaga_ahli", _("Tenaga Ahli Gerakan Menuju Kota Cerdas")
 
 
-REGIONAL_AGENCY_KINDS = (
-    AgencyKind.DISKOMINFO,
-    AgencyKind.BAGIAN_HUKUM,
-    AgencyKind.BAPPEDA,
-    AgencyKind.SEKDA,
-    AgencyKind.KEPALA_DAERAH,
-)
 CENTRAL_AGENCY_KINDS = (AgencyKind.LAIP, AgencyKind.DITJEN_APTIKA, AgencyKind.TENAGA_AHLI)
 
 
