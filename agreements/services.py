@@ -3,15 +3,16 @@
 import datetime
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.actions import AuditAction
 from audit.services import event_record
+from sepakat.limits import limit
 
 from . import pdf
 from .models import (
@@ -28,8 +29,6 @@ from .models import (
     Version,
 )
 from .snapshots import snapshot_for
-
-LIMITS = settings.SEPAKAT
 
 
 @dataclass
@@ -92,8 +91,8 @@ def quick_win_deadline(today: datetime.date | None = None) -> datetime.date:
 def _title_errors(title: str) -> list[str]:
     if not title.strip():
         return [_("Judul wajib diisi.")]
-    if len(title) > LIMITS["TITLE_MAX_LENGTH"]:
-        return [_("Judul paling banyak %(max)d karakter.") % {"max": LIMITS["TITLE_MAX_LENGTH"]}]
+    if len(title) > limit("TITLE_MAX_LENGTH"):
+        return [_("Judul paling banyak %(max)d karakter.") % {"max": limit("TITLE_MAX_LENGTH")}]
     return []
 
 
@@ -101,14 +100,14 @@ def _article_errors(articles: list[ArticleData]) -> list[str]:
     errors = []
     if not articles:
         errors.append(_("Dokumen harus memuat paling sedikit satu pasal."))
-    if len(articles) > LIMITS["MAX_ARTICLES"]:
-        errors.append(_("Paling banyak %(max)d pasal.") % {"max": LIMITS["MAX_ARTICLES"]})
+    if len(articles) > limit("MAX_ARTICLES"):
+        errors.append(_("Paling banyak %(max)d pasal.") % {"max": limit("MAX_ARTICLES")})
     for article in articles:
         if not article.heading.strip() or not article.body.strip():
             errors.append(_("Pasal %(n)d: judul dan isi pasal wajib diisi.") % {"n": article.number})
-        if len(article.heading) > LIMITS["ARTICLE_HEADING_MAX_LENGTH"]:
+        if len(article.heading) > limit("ARTICLE_HEADING_MAX_LENGTH"):
             errors.append(_("Pasal %(n)d: judul pasal terlalu panjang.") % {"n": article.number})
-        if len(article.body) > LIMITS["ARTICLE_BODY_MAX_LENGTH"]:
+        if len(article.body) > limit("ARTICLE_BODY_MAX_LENGTH"):
             errors.append(_("Pasal %(n)d: isi pasal terlalu panjang.") % {"n": article.number})
     return errors
 
@@ -267,8 +266,8 @@ def letter_record(
     )
 
 
-DUPLICATE_NUMBER = _("Nomor peraturan %(number)s tahun %(year)s sudah dipakai di daerah ini.")
-DUPLICATE_BERITA_DAERAH = _("Nomor Berita Daerah %(number)s tahun %(year)s sudah dipakai di daerah ini.")
+DUPLICATE_NUMBER = gettext_lazy("Nomor peraturan %(number)s tahun %(year)s sudah dipakai di daerah ini.")
+DUPLICATE_BERITA_DAERAH = gettext_lazy("Nomor Berita Daerah %(number)s tahun %(year)s sudah dipakai di daerah ini.")
 
 
 def promulgation_record(*, document: Document, user, number: int, year: int, berita_daerah_number: int) -> Promulgation:

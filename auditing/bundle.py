@@ -35,14 +35,11 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def export_fields() -> list[str]:
     """The columns of CSV and the keys of JSON, in order. Payload fields keep the names the hash uses."""
-    fields = ["sequence", "created", "created_wib", "actor", "actor_username", "actor_label"]
-    if selectors.has_event_field("actor_agency"):
-        fields.append("actor_agency")
-    fields += ["action", "action_label", "region", "region_slug"]
-    if selectors.has_event_field("programme_id"):
-        fields.append("programme")
-    fields += ["process", "task", "version", "details", "prev_hash", "hash"]
-    return fields
+    return [
+        "sequence", "created", "created_wib", "actor", "actor_username", "actor_label", "actor_agency",
+        "action", "action_label", "region", "region_slug", "programme", "process", "task", "version", "details",
+        "prev_hash", "hash",
+    ]
 
 
 def event_row(event: AuditEvent) -> dict:
@@ -54,10 +51,12 @@ def event_row(event: AuditEvent) -> dict:
         "actor": event.actor_id,
         "actor_username": event.actor.get_username() if event.actor_id else "",
         "actor_label": event.actor_label,
+        "actor_agency": event.actor_agency,
         "action": event.action,
         "action_label": selectors.action_label(event.action),
         "region": event.region_id,
         "region_slug": event.region.slug if event.region_id else "",
+        "programme": event.programme_id,
         "process": event.process_id,
         "task": event.task_id,
         "version": event.version_id,
@@ -65,10 +64,6 @@ def event_row(event: AuditEvent) -> dict:
         "prev_hash": event.prev_hash,
         "hash": event.hash,
     }
-    if selectors.has_event_field("actor_agency"):
-        row["actor_agency"] = event.actor_agency
-    if selectors.has_event_field("programme_id"):
-        row["programme"] = event.programme_id
     return {key: row[key] for key in export_fields()}
 
 

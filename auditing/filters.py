@@ -65,9 +65,7 @@ class EventFilter(django_filters.FilterSet):
     def filter_agency(self, queryset, name, agency):
         """Events by the agency: its name recorded with the event, else the actor's role at that agency."""
         held = Exists(RoleAssignment.objects.filter(user=OuterRef("actor"), agency=agency))
-        if selectors.has_event_field("actor_agency"):
-            return queryset.filter(Q(actor_agency=agency.name) | (Q(actor_agency="") & held))
-        return queryset.filter(held)
+        return queryset.filter(Q(actor_agency=agency.name) | (Q(actor_agency="") & held))
 
     def filter_search(self, queryset, name, value):
         value = value.strip()
@@ -77,8 +75,7 @@ class EventFilter(django_filters.FilterSet):
         labelled = selectors.actions_labelled(value)
         if labelled:
             found |= Q(action__in=labelled)
-        if selectors.has_event_field("actor_agency"):
-            found |= Q(actor_agency__icontains=value)
+        found |= Q(actor_agency__icontains=value)
         return queryset.filter(found)
 
     def applied(self) -> dict:

@@ -7,7 +7,6 @@ administrators only. Every page of the audit app starts from events_visible_to()
 """
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Exists, OuterRef, Q
 
 from agreements.models import Agency, Programme, Region, Version
@@ -25,15 +24,6 @@ def can_audit(user) -> bool:
     if user.is_superuser:
         return True
     return RoleAssignment.objects.active().filter(user=user, role=RoleKind.AUDITOR).exists()
-
-
-def has_event_field(name: str) -> bool:
-    """True when AuditEvent has the field (e.g. actor_agency, programme_id, added by a later migration)."""
-    try:
-        AuditEvent._meta.get_field(name)
-    except FieldDoesNotExist:
-        return False
-    return True
 
 
 def reads_unscoped_events(user) -> bool:
@@ -127,8 +117,7 @@ def programme_events(events, programme):
     about = Q(process_id__in=StageProcess.objects.filter(programme=programme).values("pk")) | Q(
         version_id__in=Version.objects.filter(document__programme=programme).values("pk")
     )
-    if has_event_field("programme_id"):
-        about |= Q(programme_id=programme.pk)
+    about |= Q(programme_id=programme.pk)
     return events.filter(about, region=programme.region_id)
 
 

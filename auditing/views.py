@@ -5,7 +5,6 @@ auditor's regions answers 404. Auditors read and export; they change nothing.
 """
 
 import datetime
-import inspect
 import json
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -32,12 +31,9 @@ OLDEST_FIRST = "oldest"
 
 
 def _record(*, user, action: str, region=None, programme=None, details: dict) -> None:
-    """Record the auditor's own act (passing the programme when the event model keeps one)."""
-    kwargs = {"actor": user, "action": action, "region": region, "details": details}
-    if programme is not None and "programme" in inspect.signature(event_record).parameters:
-        kwargs["programme"] = programme
+    """Record the auditor's own act."""
     with transaction.atomic():
-        event_record(**kwargs)
+        event_record(actor=user, action=action, region=region, programme=programme, details=details)
 
 
 DETAIL_LABELS = {

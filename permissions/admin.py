@@ -11,7 +11,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import ProtectedError, Q
+from django.db.models import BooleanField, ExpressionWrapper, ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -24,7 +24,7 @@ from audit.services import event_record
 
 from .assignments import assignment_delete, assignment_end, assignment_save
 from .delegation import delegation_create
-from .models import Delegation, Official, RoleAssignment
+from .models import Delegation, Official, RoleAssignment, in_force
 from .services import role_sync_user
 
 User = get_user_model()
@@ -47,19 +47,12 @@ class ValidityFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         today = timezone.localdate()
         if self.value() == "active":
-            return queryset.filter(valid_from__lte=today).filter(
-                Q(valid_until__isnull=True) | Q(valid_until__gte=today)
-            )
+            return queryset.active(today)
         if self.value() == "ended":
             return queryset.filter(valid_until__lt=today)
         if self.value() == "upcoming":
             return queryset.filter(valid_from__gt=today)
         return queryset
-
-
-def _is_active(assignment: RoleAssignment) -> bool:
-    today = timezone.localdate()
-    return assignment.valid_from <= today and (assignment.valid_until is None or assignment.valid_until >= today)
 
 
 @admin.register(RoleAssignment)
@@ -87,9 +80,13 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
     def region(self, obj):
         return obj.agency.region or _("Pusat")
 
+    def get_queryset(self, request):
+        in_force_today = ExpressionWrapper(in_force(timezone.localdate()), output_field=BooleanField())
+        return super().get_queryset(request).annotate(in_force_today=in_force_today)
+
     @admin.display(description=_("aktif"), boolean=True)
     def active(self, obj):
-        return _is_active(obj)
+        return obj.in_force_today
 
     def save_model(self, request, obj, form, change):
         assignment_save(assignment=obj, actor=request.user)

@@ -31,11 +31,19 @@ class Official(models.Model):
         return self.full_name
 
 
+def in_force(on, via: str = "") -> Q:
+    """The one in-force rule of a period (assignment or delegation) on the day `on`: begun on or before it,
+    not ended before it (valid_until is the last day, inclusive; empty for no end). `via` reaches the
+    period through a relation, e.g. "assignment__" from a delegation."""
+    return Q(**{f"{via}valid_from__lte": on}) & (
+        Q(**{f"{via}valid_until__isnull": True}) | Q(**{f"{via}valid_until__gte": on})
+    )
+
+
 class RoleAssignmentQuerySet(models.QuerySet):
     def active(self, on=None):
         """Assignments in force on the given date (today by default)."""
-        on = on or timezone.localdate()
-        return self.filter(valid_from__lte=on).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
+        return self.filter(in_force(on or timezone.localdate()))
 
 
 class RoleAssignment(models.Model):
@@ -126,10 +134,9 @@ class DelegationKind(models.TextChoices):
 
 class DelegationQuerySet(models.QuerySet):
     def active(self, on=None):
+        """Delegations in force on the given date (today by default), of an assignment in force then."""
         on = on or timezone.localdate()
-        return self.filter(valid_from__lte=on, valid_until__gte=on).filter(
-            assignment__valid_from__lte=on
-        ).filter(Q(assignment__valid_until__isnull=True) | Q(assignment__valid_until__gte=on))
+        return self.filter(in_force(on), in_force(on, via="assignment__"))
 
 
 class Delegation(models.Model):

@@ -8,7 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from guardian.models import UserObjectPermission
 
-from agreements.models import Agency, Region
+from agreements.models import Region
 
 from .models import Delegation, Official, RoleAssignment
 from .roles import ACTING_ROLE_KINDS, VIEW_CASES_PERMISSION, act_codename, region_permissions
@@ -93,13 +93,6 @@ def _forget_cached_permissions(user) -> None:
     for attr in ("_perm_cache", "_user_perm_cache", "_group_perm_cache", "_viewflow_per_object_perm_cache"):
         if hasattr(user, attr):
             delattr(user, attr)
-
-
-@transaction.atomic
-def role_assign(*, user, agency: Agency, role: str, acting: bool = False, note: str = "") -> RoleAssignment:
-    assignment = RoleAssignment.objects.create(user=user, agency=agency, role=role, acting=acting, note=note)
-    role_sync_user(user=user)
-    return assignment
 
 
 @transaction.atomic

@@ -2,13 +2,15 @@
 
 The embedded default needs no environment at all: SQLite under var/, debug on,
 a development secret key. Production sets DJANGO_ENV=production, DATABASE_URL,
-SECRET_KEY and ALLOWED_HOSTS.
+SECRET_KEY, ALLOWED_HOSTS and SEPAKAT_BASE_URL (https).
 """
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from sepakat.files import private_directory
@@ -192,8 +194,17 @@ SIGNING = {
     # next successful unlock. sepakat/test_settings.py lowers it for speed.
     "KEY_KDF_ITERATIONS": 600_000,
 }
-# Printed in every PDF's QR code: where anyone can verify the document.
-SEPAKAT_BASE_URL = env.str("SEPAKAT_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Printed in every PDF's QR code: where anyone can verify the document. Production has no
+# default: a signed PDF cannot be recalled, so a wrong address must stop the start instead.
+SEPAKAT_BASE_URL = env.str("SEPAKAT_BASE_URL", default="" if PRODUCTION else "http://127.0.0.1:8000").rstrip("/")
+if PRODUCTION:
+    _base_url = urlsplit(SEPAKAT_BASE_URL)
+    if _base_url.scheme != "https" or not _base_url.hostname:
+        raise ImproperlyConfigured(
+            f"SEPAKAT_BASE_URL must be the public https address of this Sepakat, e.g. "
+            f"SEPAKAT_BASE_URL=https://sepakat.example.go.id (got {SEPAKAT_BASE_URL!r}): it is printed in the "
+            "QR code of every signed PDF, where anyone verifies the document."
+        )
 
 # Celery: eager (in-process, on commit) by default; production sets a Redis broker.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
@@ -203,12 +214,19 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 
+# Everything on the console as JSON lines (sepakat.logs): our apps' loggers (logging.getLogger(__name__))
+# and the request errors Django logs (a 500's traceback). django.request stops here: in development
+# Django's own console handler would print it a second time.
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json_lines": {"()": "sepakat.logs.JsonLinesFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json_lines"}},
     "loggers": {
-        "sepakat": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+        **{app: {"handlers": ["console"], "level": LOG_LEVEL}
+           for app in ("sepakat", "agreements", "audit", "permissions", "workflows")},
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "weasyprint": {"handlers": ["console"], "level": "ERROR"},
         "fontTools": {"handlers": ["console"], "level": "ERROR"},
         "pypdf": {"handlers": ["console"], "level": "ERROR"},

@@ -2,6 +2,8 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from agreements.models import Programme
 from demo.world import COHORT_YEAR, seed_world
@@ -66,3 +68,41 @@ def _issue_each_certificate_once():
     signatures.issue_signer = issue_once
     yield
     signatures.issue_signer = original
+
+
+def _only_the_tests_transaction_is_open(connection) -> bool:
+    return all(block._from_testcase for block in connection.atomic_blocks)
+
+
+@pytest.fixture(autouse=True)
+def _commits_run_on_commit_callbacks(request, monkeypatch):
+    """Each test runs inside a transaction that is rolled back, so on_commit callbacks would never run.
+
+    Run them as a commit would: when the outermost atomic block of the code under test exits
+    (and at once when none is open), so that queued work (rendering a document for its signers,
+    Celery being eager here) happens on the same path as in development and production.
+    A test that captures the callbacks itself (django_capture_on_commit_callbacks) runs them when it says.
+    """
+    if "django_capture_on_commit_callbacks" in request.fixturenames:
+        yield
+        return
+    original_exit, original_on_commit = transaction.Atomic.__exit__, BaseDatabaseWrapper.on_commit
+
+    def exit_and_commit(self, exc_type, exc_value, traceback):
+        result = original_exit(self, exc_type, exc_value, traceback)
+        connection = transaction.get_connection(self.using)
+        if exc_type is None and connection.atomic_blocks and _only_the_tests_transaction_is_open(connection):
+            callbacks, connection.run_on_commit = connection.run_on_commit, []
+            for _savepoints, callback, _robust in callbacks:
+                callback()
+        return result
+
+    def on_commit(connection, func, robust=False):
+        original_on_commit(connection, func, robust)
+        if connection.atomic_blocks and _only_the_tests_transaction_is_open(connection):
+            connection.run_on_commit.pop()
+            func()
+
+    monkeypatch.setattr(transaction.Atomic, "__exit__", exit_and_commit)
+    monkeypatch.setattr(BaseDatabaseWrapper, "on_commit", on_commit)
+    yield

@@ -1,4 +1,4 @@
-"""Content-Security-Policy and Permissions-Policy under production settings; check --deploy stays clean."""
+"""Production settings: CSP and Permissions-Policy, check --deploy stays clean, no start without an https base URL."""
 
 import json
 import os
@@ -16,6 +16,7 @@ PRODUCTION_ENV = {
     "DJANGO_ENV": "production",
     "SECRET_KEY": "tests-only-" + "k" * 60,
     "ALLOWED_HOSTS": "sepakat.example.go.id",
+    "SEPAKAT_BASE_URL": "https://sepakat.example.go.id",
     "DATABASE_URL": "sqlite:////tmp/sepakat-headers-test-unused.sqlite3",
 }
 
@@ -76,6 +77,19 @@ def test_check_deploy_stays_clean_under_production_settings():
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("base_url", [None, "http://sepakat.example.go.id", "https://"])
+def test_production_refuses_to_start_without_an_https_base_url(base_url):
+    """The address is printed in every signed PDF's QR code: no development default, no plain http."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "SEPAKAT"))}, **PRODUCTION_ENV}
+    del env["SEPAKAT_BASE_URL"]
+    if base_url is not None:
+        env["SEPAKAT_BASE_URL"] = base_url
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SEPAKAT_BASE_URL must be the public https address" in result.stderr
 
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)

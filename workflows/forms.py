@@ -1,7 +1,7 @@
 import datetime
 
 from django import forms
-from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from agreements.forms import passphrase_field
@@ -17,27 +17,51 @@ from agreements.services import (
 )
 from agreements.uploads import PdfUploadField
 from permissions.forms import official_label
+from sepakat.limits import limit
 
 from . import messages
 
-LIMITS = settings.SEPAKAT
 SIGNING_DECISIONS = (DecisionKind.SIGNED, DecisionKind.PROMULGATED, DecisionKind.ACCEPTED)
 
 
-def _text(label, *, required=True, rows=4, max_length=None):
-    return forms.CharField(
-        label=label, required=required, max_length=max_length or LIMITS["ARTICLE_BODY_MAX_LENGTH"],
-        widget=forms.Textarea(attrs={"rows": rows}),
-    )
+class LimitedCharField(forms.CharField):
+    """A CharField whose max_length is one of settings.SEPAKAT's limits, read each time a form is made."""
+
+    def __init__(self, *, limit_name: str, **kwargs):
+        self.limit_name = limit_name
+        super().__init__(max_length=limit(limit_name), **kwargs)
+
+    def __deepcopy__(self, memo):
+        # Every form copies its class's fields when it is made: the copy takes the limit in force now.
+        field = super().__deepcopy__(memo)
+        field.max_length = limit(self.limit_name)
+        field.validators = [v for v in field.validators if not isinstance(v, MaxLengthValidator)]
+        field.validators.append(MaxLengthValidator(field.max_length))
+        field.widget.attrs.update(field.widget_attrs(field.widget))
+        return field
+
+
+def _text(label, *, required=True, rows=4, max_length=None, limit_name="ARTICLE_BODY_MAX_LENGTH"):
+    widget = forms.Textarea(attrs={"rows": rows})
+    if max_length is not None:
+        return forms.CharField(label=label, required=required, max_length=max_length, widget=widget)
+    return LimitedCharField(limit_name=limit_name, label=label, required=required, widget=widget)
 
 
 class ArticleForm(forms.Form):
-    heading = forms.CharField(label=_("Judul pasal"), max_length=LIMITS["ARTICLE_HEADING_MAX_LENGTH"])
+    heading = LimitedCharField(limit_name="ARTICLE_HEADING_MAX_LENGTH", label=_("Judul pasal"))
     body = _text(_("Isi pasal"))
 
 
+class BaseArticleFormSet(forms.BaseFormSet):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_num = limit("MAX_ARTICLES")
+        self.absolute_max = self.max_num + forms.formsets.DEFAULT_MAX_NUM
+
+
 ArticleFormSet = forms.formset_factory(
-    ArticleForm, extra=1, can_delete=True, min_num=1, validate_min=True, max_num=LIMITS["MAX_ARTICLES"],
+    ArticleForm, formset=BaseArticleFormSet, extra=1, can_delete=True, min_num=1, validate_min=True,
     validate_max=True,
 )
 
@@ -51,8 +75,8 @@ def _articles(formset) -> list[ArticleData]:
 
 
 class TitleForm(forms.Form):
-    title = forms.CharField(
-        label=_("Judul"), max_length=LIMITS["TITLE_MAX_LENGTH"], widget=forms.TextInput(attrs={"size": 80})
+    title = LimitedCharField(
+        limit_name="TITLE_MAX_LENGTH", label=_("Judul"), widget=forms.TextInput(attrs={"size": 80})
     )
 
 
@@ -145,7 +169,7 @@ class MasterplanDraftForm(TitleForm):
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(label=_("Keputusan"), widget=forms.RadioSelect)
-    note = _text(_("Catatan"), required=False, max_length=LIMITS["NOTE_MAX_LENGTH"])
+    note = _text(_("Catatan"), required=False, limit_name="NOTE_MAX_LENGTH")
 
     def __init__(self, *args, decisions=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -188,7 +212,7 @@ class PromulgationForm(forms.Form):
     number = forms.IntegerField(label=_("Nomor peraturan"), min_value=1, max_value=9999)
     year = forms.IntegerField(label=_("Tahun"), min_value=2017, max_value=2100)
     berita_daerah_number = forms.IntegerField(label=_("Nomor Berita Daerah"), min_value=1, max_value=9999)
-    note = _text(_("Catatan"), required=False, max_length=LIMITS["NOTE_MAX_LENGTH"])
+    note = _text(_("Catatan"), required=False, limit_name="NOTE_MAX_LENGTH")
     passphrase = passphrase_field()
 
 

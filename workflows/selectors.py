@@ -4,6 +4,7 @@ import datetime
 
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from viewflow.workflow.models import Task
 
 from agreements import starter_text
@@ -204,10 +205,10 @@ def programme_timeline(programme, user) -> list[dict]:
 
 
 TASK_ACTIONS = {
-    AuditAction.TASK_CLAIMED: _("diambil"),
-    AuditAction.TASK_RELEASED: _("dilepaskan"),
-    AuditAction.TASK_REASSIGNED: _("dialihkan"),
-    AuditAction.TASK_FINISHED: _("diselesaikan"),
+    AuditAction.TASK_CLAIMED: gettext_lazy("diambil"),
+    AuditAction.TASK_RELEASED: gettext_lazy("dilepaskan"),
+    AuditAction.TASK_REASSIGNED: gettext_lazy("dialihkan"),
+    AuditAction.TASK_FINISHED: gettext_lazy("diselesaikan"),
 }
 
 

@@ -7,7 +7,6 @@ viewflow's task views take it for a POST, and `acting_on` takes it for code
 
 from contextlib import contextmanager
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -257,14 +256,11 @@ def signature_slots(process: StageProcess) -> list[dict]:
 
 
 def signing_revision(process: StageProcess):
-    """The latest revision of the document to sign, rendering it now if the embedded default allows."""
-    version = process.document.latest_version()
-    revision = signatures.latest_revision(version)
-    if revision is not None:
-        return revision
-    if not settings.CELERY_TASK_ALWAYS_EAGER:
+    """The latest revision of the document to sign, as signing_prepare rendered it (never on the request path)."""
+    revision = signatures.latest_revision(process.document.latest_version())
+    if revision is None:
         raise signatures.SigningRefused(process.preparation_error or signatures.NOT_PREPARED)
-    return _render_for_signing(process)
+    return revision
 
 
 def _render_for_signing(process: StageProcess):

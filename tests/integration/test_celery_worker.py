@@ -73,8 +73,7 @@ def worker():
         process.kill()
 
 
-def test_reaching_a_signature_step_queues_rendering_that_the_worker_does(worker, programme, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
+def test_reaching_a_signature_step_queues_rendering_that_the_worker_does(worker, programme):
     seed_world()
     case = driver.run_programme(programme("kota-solok"), stop_stage=Stage.MOU, stop_step="sign_region")[0]
     assert not StoredPdf.objects.filter(document=case.document).exists()  # the request did not render

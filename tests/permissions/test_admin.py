@@ -210,6 +210,18 @@ def test_bulk_delete_goes_through_the_service(admin_client, official):
     assert len(events("role.removed")) == 2
 
 
+def test_the_active_column_shows_the_in_force_rule_with_its_last_day_inclusive(admin_client):
+    RoleAssignment.objects.filter(user__username="kota-banjar.kominfo").update(valid_until=YESTERDAY())
+    RoleAssignment.objects.filter(user__username="kota-solok.kominfo").update(valid_until=TODAY())
+    url = reverse("admin:permissions_roleassignment_changelist")
+    shown = {}
+    for username in ("kota-banjar.kominfo", "kota-solok.kominfo", "kota-solok.sekda"):
+        changelist = admin_client.get(url, {"q": username}).context["cl"]
+        shown[username] = {changelist.model_admin.active(a) for a in changelist.result_list
+                           if a.user.username == username}
+    assert shown == {"kota-banjar.kominfo": {False}, "kota-solok.kominfo": {True}, "kota-solok.sekda": {True}}
+
+
 def test_assignment_changelist_filters_and_search(admin_client, official):
     RoleAssignment.objects.filter(user__username="kota-banjar.kominfo").update(valid_until=datetime.date(2024, 6, 30))
     url = reverse("admin:permissions_roleassignment_changelist")

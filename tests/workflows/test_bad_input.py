@@ -1,9 +1,13 @@
 """Bad input gets a clear Indonesian message, and nothing the user typed is lost."""
 
 import pytest
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.test import override_settings
 from django.urls import reverse
 
 from agreements.models import DecisionKind, Version
+from agreements.services import ArticleData, MouDraftData, mou_version_create
 from demo import driver
 from workflows import services
 
@@ -43,6 +47,21 @@ def test_over_long_title_and_article_are_refused(draft_task, as_user):
     assert response.status_code == 200
     assert "paling banyak 300 karakter" in page
     assert "paling banyak 10000 karakter" in page
+    assert not Version.objects.exists()
+
+
+def test_a_limit_overridden_in_the_settings_takes_effect_in_forms_and_services(draft_task, as_user, official):
+    client = as_user("laip.staf")
+    with override_settings(SEPAKAT={**settings.SEPAKAT, "TITLE_MAX_LENGTH": 20, "MAX_ARTICLES": 1}):
+        response = post_draft(client, draft_task, title="x" * 21)
+        page = response.content.decode()
+        assert "paling banyak 20 karakter" in page and 'maxlength="20"' in page
+        assert "paling banyak 1 formulir" in page
+        two_articles = [ArticleData(number=1, heading="Maksud", body="Isi."), ArticleData(number=2, heading="Penutup",
+                                                                                           body="Isi.")]
+        with pytest.raises(ValidationError, match="Paling banyak 1 pasal"):  # code that calls the service directly
+            mou_version_create(document=draft_task.process.coerced.document, author=official("laip.staf"),
+                               data=MouDraftData(title="Judul", articles=two_articles))
     assert not Version.objects.exists()
 
 

@@ -10,7 +10,6 @@ import subprocess
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.test import override_settings
 from django.urls import reverse
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -264,9 +263,9 @@ def test_the_chain_fails_when_a_stages_pdf_is_swapped_for_another_regions(progra
     assert "BERMASALAH" in output
 
 
-@override_settings(CELERY_TASK_ALWAYS_EAGER=False)
-def test_in_production_the_document_is_prepared_off_the_request_path(as_user, programme, official,
-                                                                     django_capture_on_commit_callbacks):
+def test_the_document_is_prepared_off_the_request_path(as_user, programme, official,
+                                                       django_capture_on_commit_callbacks):
+    # Development and production take this path alike; only Celery's eagerness differs.
     with django_capture_on_commit_callbacks(execute=False) as queued:
         process = driver.run_programme(programme(BANJAR), stop_stage=Stage.MOU, stop_step="sign_region")[0]
     assert queued  # the rendering was queued, not done
@@ -291,7 +290,6 @@ def test_in_production_the_document_is_prepared_off_the_request_path(as_user, pr
     assert StoredPdf.objects.filter(document=process.document, revision=1).exists()
 
 
-@override_settings(CELERY_TASK_ALWAYS_EAGER=False)
 def test_a_failed_preparation_is_shown_with_a_retry_and_loses_nothing(as_user, programme, monkeypatch,
                                                                       django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):

@@ -1,6 +1,5 @@
 """The step pages: claim, release, draft, decide, record a letter, sign, promulgate."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
@@ -143,7 +142,7 @@ class _SigningMixin:
         version = process.document.latest_version()
         revision = signatures.latest_revision(version) if version else None
         return super().get_context_data(
-            signing_ready=revision is not None or settings.CELERY_TASK_ALWAYS_EAGER,
+            signing_ready=revision is not None,
             signing_revision=revision,
             preparation_error=process.preparation_error,
             has_credential=SigningCredential.objects.filter(user=self.request.user).exists(),
