@@ -24,44 +24,23 @@ from viewflow.workflow import STATUS
 from viewflow.workflow.models import Task
 
 from agreements.models import RETURNING, Decision, DecisionKind, Region
-from permissions.roles import STEP_ROLES, AgencyKind
+from permissions.roles import AgencyKind
+from permissions.steps import STEPS, step_spec
 from workflows.models import STAGE_ORDER, Outcome, Stage, StageProcess
 
-# Tenggat: how long a step may stay open, in working days (Monday to Friday,
-# public holidays not counted). Steps not listed get DEFAULT_DEADLINE_DAYS.
+# Tenggat: how long a step may stay open, in working days (Monday to Friday, public
+# holidays not counted), from the step table (permissions/steps.py). A step no longer in
+# the table (an old task) gets DEFAULT_DEADLINE_DAYS.
 DEFAULT_DEADLINE_DAYS = 5
-STEP_DEADLINE_DAYS = {
-    # drafting and redrafting
-    "draft": 10,
-    # reviews and legal checks
-    "review_diskominfo": 5,
-    "review_legal": 5,
-    "review_mentor": 5,
-    "review_bappeda": 5,
-    "harmonise": 5,
-    "record_letter": 10,  # waits for the law ministry's letter
-    "council": 10,  # a meeting of the smart-city council
-    # paraf
-    "paraf_laip": 5,
-    "paraf_kominfo": 5,
-    "paraf_hukum": 5,
-    "paraf_sekda": 5,
-    # signatures, enactment, acceptance
-    "sign_region": 3,
-    "sign_ministry": 3,
-    "enact": 3,
-    "promulgate": 3,
-    "commitment": 3,
-    "accept": 5,
-}
 
 OPEN_STATUSES = (STATUS.NEW, STATUS.ASSIGNED)
 HOUR = 3600.0
 DAY = 86400.0
 
 
-def deadline_days(step: str) -> int:
-    return STEP_DEADLINE_DAYS.get(step, DEFAULT_DEADLINE_DAYS)
+def deadline_days(stage: str, step: str) -> int:
+    spec = step_spec(stage, step)
+    return spec.deadline_days if spec else DEFAULT_DEADLINE_DAYS
 
 
 def add_working_days(start: datetime.datetime, days: int) -> datetime.datetime:
@@ -75,8 +54,8 @@ def add_working_days(start: datetime.datetime, days: int) -> datetime.datetime:
     return due
 
 
-def is_overdue(step: str, created: datetime.datetime, now: datetime.datetime) -> bool:
-    return now > add_working_days(created, deadline_days(step))
+def is_overdue(stage: str, step: str, created: datetime.datetime, now: datetime.datetime) -> bool:
+    return now > add_working_days(created, deadline_days(stage, step))
 
 
 # Steps, in flow order ---------------------------------------------------------
@@ -97,14 +76,11 @@ class StepInfo:
 
 
 def step_info(stage: str, name: str, fallback_title: str = "") -> StepInfo:
-    """Title and agency of a flow step, from the flow itself (no query)."""
-    from workflows.flows import FLOWS
-
-    steps = STEP_ROLES.get(stage, {})
-    step_role = steps.get(name)
-    node = FLOWS[stage].instance.node(name, no_obsolete=True) if stage in FLOWS else None
-    title = str(node.task_title) if node is not None and node.task_title else (fallback_title or name)
-    agency_kind = step_role.agency_kind.value if step_role else ""
+    """Title and agency of a flow step, from the step table (no query)."""
+    steps = STEPS.get(stage, {})
+    spec = steps.get(name)
+    title = str(spec.title) if spec else (fallback_title or name)
+    agency_kind = spec.role.agency_kind.value if spec else ""
     agency = str(AgencyKind(agency_kind).label) if agency_kind else ""
     stage_index = STAGE_ORDER.index(stage) if stage in STAGE_ORDER else len(STAGE_ORDER)
     step_index = list(steps).index(name) if name in steps else len(steps)
@@ -341,9 +317,9 @@ def open_tasks(regions: Sequence[Region], stage: str | None = None, now=None) ->
             OpenRow(
                 region=by_id[region_id],
                 step=step_info(stage_value, name),
-                deadline_days=deadline_days(name),
+                deadline_days=deadline_days(stage_value, name),
                 open=len(created_list),
-                overdue=sum(1 for created in created_list if is_overdue(name, created, now)),
+                overdue=sum(1 for created in created_list if is_overdue(stage_value, name, created, now)),
                 oldest_days=_r((now - min(created_list)).total_seconds() / DAY),
             )
         )

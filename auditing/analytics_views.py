@@ -81,7 +81,6 @@ class AnalyticsView(_AnalyticsBase, generic.TemplateView):
             form=form,
             report=data,
             sections=sections,
-            deadlines=sorted(analytics.STEP_DEADLINE_DAYS.items(), key=lambda item: item[1]),
             default_deadline=analytics.DEFAULT_DEADLINE_DAYS,
             **kwargs,
         )

@@ -186,7 +186,7 @@ def act(task: Task, user=None, kind: str | None = None, note: str = "") -> Acted
         decision = record_letter(task, user, kind or DecisionKind.LETTER_IN_LINE, note)
     else:
         kind = kind or next(k for k in node.decisions if k in APPROVING)
-        signing_step = node.name in node.flow_class.signing
+        signing_step = node.spec.signer is not None
         decision = (sign if signing_step else decide)(task, user, kind, note)
     return Acted(task.process.coerced.get_stage_display(), str(node.task_title), decision.actor_name,
                  decision.get_kind_display())

@@ -11,7 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .roles import ACTING_ROLE_KINDS, CENTRAL_AGENCY_KINDS, AgencyKind, RoleKind, roles_of_agency_kind
+from .roles import ACTING_ROLE_KINDS, CENTRAL_AGENCY_KINDS, AgencyKind, RoleKind
+from .steps import roles_of_agency_kind
 
 
 class Official(models.Model):

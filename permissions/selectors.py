@@ -8,7 +8,8 @@ from guardian.shortcuts import get_objects_for_user
 from agreements.models import Region
 
 from .models import Delegation, DelegationKind, RoleAssignment
-from .roles import STEP_ROLES, VIEW_CASES_PERMISSION, RoleKind, StepRole
+from .roles import VIEW_CASES_PERMISSION, RoleKind, StepRole
+from .steps import STEP_ROLES
 
 
 def regions_visible_to(user):

@@ -1,17 +1,16 @@
 """The three stages of the programme, as in shared/domain.md's tables.
 
-Each node is one chained expression; who acts is the step's role
-(permissions/roles.py), what they may decide is `.Decisions(...)`.
+Each node is one chained expression. A human step's title, role, decisions, deadline
+and signature cell come from its specification (permissions/steps.py): `.Spec(...)`.
 """
 
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
 
-from agreements.models import DecisionKind as D
-from permissions.roles import MASTERPLAN_STEPS as MP
-from permissions.roles import MOU_STEPS as MOU
-from permissions.roles import REGULATION_STEPS as REG
+from permissions.steps import MASTERPLAN as MP
+from permissions.steps import MOU
+from permissions.steps import REGULATION as REG
 
 from .models import Stage
 from .nodes import StageFlow, Step
@@ -24,16 +23,13 @@ class MouFlow(StageFlow):
     stage = Stage.MOU
     process_title = _("Nota Kesepakatan")
     process_description = _("Tahap 1: nota kesepakatan antara daerah dan Direktorat Jenderal APTIKA.")
-    signing = {"sign_ministry": _("PIHAK KESATU"), "sign_region": _("PIHAK KEDUA")}
 
     start = flow.StartHandle(this.start_case).Next(this.draft)
 
     # 1.1 Direktorat LAIP: Pemrakarsa
     draft = (
         Step(steps.DraftView.as_view())
-        .Annotation(title=_("1.1 Penyusunan draf"))
-        .Role(MOU["draft"])
-        .Decisions(D.SUBMITTED)
+        .Spec(MOU["draft"])
         .Next(this.reviews)
     )
 
@@ -43,18 +39,14 @@ class MouFlow(StageFlow):
     # Diskominfo daerah: Peninjau
     review_diskominfo = (
         Step(steps.DecisionView.as_view())
-        .Annotation(title=_("1.2 Telaah Diskominfo"))
-        .Role(MOU["review_diskominfo"])
-        .Decisions(D.APPROVED, D.RETURNED)
+        .Spec(MOU["review_diskominfo"])
         .Next(this.reviews_done)
     )
 
     # Bagian Hukum daerah: Verifikator Hukum
     review_legal = (
         Step(steps.DecisionView.as_view())
-        .Annotation(title=_("1.2 Verifikasi Bagian Hukum"))
-        .Role(MOU["review_legal"])
-        .Decisions(D.APPROVED, D.RETURNED)
+        .Spec(MOU["review_legal"])
         .Next(this.reviews_done)
     )
 
@@ -66,9 +58,7 @@ class MouFlow(StageFlow):
     # 1.3 Paraf in order. Direktur LAIP: Pemaraf
     paraf_laip = (
         Step(steps.DecisionView.as_view())
-        .Annotation(title=_("1.3 Paraf Direktur LAIP"))
-        .Role(MOU["paraf_laip"])
-        .Decisions(D.INITIALLED, D.RETURNED)
+        .Spec(MOU["paraf_laip"])
         .Next(this.check_paraf_laip)
     )
     check_paraf_laip = (
@@ -78,9 +68,7 @@ class MouFlow(StageFlow):
     # Sekda daerah: Pemaraf
     paraf_sekda = (
         Step(steps.DecisionView.as_view())
-        .Annotation(title=_("1.3 Paraf Sekretaris Daerah"))
-        .Role(MOU["paraf_sekda"])
-        .Decisions(D.INITIALLED, D.RETURNED)
+        .Spec(MOU["paraf_sekda"])
         .Next(this.check_paraf_sekda)
     )
     check_paraf_sekda = (
@@ -90,10 +78,7 @@ class MouFlow(StageFlow):
     # 1.4 Signature by both parties. Kepala Daerah: Penandatangan
     sign_region = (
         Step(steps.SignView.as_view())
-        .onCreate(this.prepare_signing)
-        .Annotation(title=_("1.4 Tanda tangan Kepala Daerah"))
-        .Role(MOU["sign_region"])
-        .Decisions(D.SIGNED, D.REJECTED)
+        .Spec(MOU["sign_region"])
         .Next(this.check_sign_region)
     )
     check_sign_region = (
@@ -103,10 +88,7 @@ class MouFlow(StageFlow):
     # Direktur Jenderal APTIKA: Penandatangan
     sign_ministry = (
         Step(steps.SignView.as_view())
-        .onCreate(this.prepare_signing)
-        .Annotation(title=_("1.4 Tanda tangan Direktur Jenderal APTIKA"))
-        .Role(MOU["sign_ministry"])
-        .Decisions(D.SIGNED, D.REJECTED)
+        .Spec(MOU["sign_ministry"])
         .Next(this.check_sign_ministry)
     )
     check_sign_ministry = (
@@ -126,16 +108,13 @@ class RegulationFlow(StageFlow):
     stage = Stage.REGULATION
     process_title = _("Peraturan Kepala Daerah")
     process_description = _("Tahap 2: peraturan wali kota/bupati sebagai dasar hukum kota cerdas.")
-    signing = {"enact": _("Penetapan"), "promulgate": _("Pengundangan")}
 
     start = flow.StartHandle(this.start_case).Next(this.draft)
 
     # 2.1 Diskominfo daerah: Pemrakarsa
     draft = (
         Step(steps.DraftView.as_view())
-        .Annotation(title=_("2.1 Penyusunan rancangan"))
-        .Role(REG["draft"])
-        .Decisions(D.SUBMITTED)
+        .Spec(REG["draft"])
         .Next(this.reviews)
     )
 
@@ -145,18 +124,14 @@ class RegulationFlow(StageFlow):
     # Tenaga Ahli: Peninjau
     review_mentor = (
         Step(steps.DecisionView.as_view())
-        .Annotation(title=_("2.2 Telaah Tenaga Ahli"))
-        .Role(REG["review_mentor"])
-        .Decisions(D.APPROVED, D.RETURNED)
+        .Spec(REG["review_mentor"])
         .Next(this.reviews_done)
     )
 
     # Bappeda daerah: Peninjau
     review_bappeda = (
         Step(steps.DecisionView.as_view())
-        .Annotation(title=_("2.2 Telaah Bappeda"))
-        .Role(REG["review_bappeda"])
-        .Decisions(D.APPROVED, D.RETURNED)
+        .Spec(REG["review_bappeda"])
         .Next(this.reviews_done)
     )
 
@@ -168,9 +143,7 @@ class RegulationFlow(StageFlow):
     # 2.3 Bagian Hukum daerah: Verifikator Hukum
     harmonise = (
         Step(steps.DecisionView.as_view())
-        .Annotation(title=_("2.3 Harmonisasi Bagian Hukum"))
-        .Role(REG["harmonise"])
-        .Decisions(D.APPROVED, D.RETURNED, D.REJECTED)
+        .Spec(REG["harmonise"])
         .Next(this.check_harmonise)
     )
     check_harmonise = (
@@ -184,9 +157,7 @@ class RegulationFlow(StageFlow):
     # 2.4 Bagian Hukum daerah: the law ministry's harmonisation letter
     record_letter = (
         Step(steps.LetterView.as_view())
-        .Annotation(title=_("2.4 Surat harmonisasi Kemenkumham"))
-        .Role(REG["record_letter"])
-        .Decisions(D.LETTER_IN_LINE, D.LETTER_NEEDS_CHANGES)
+        .Spec(REG["record_letter"])
         .Next(this.check_letter)
     )
     check_letter = flow.If(this.approved).Annotation(title=_("Sesuai?")).Then(this.paraf_kominfo).Else(this.draft)
@@ -194,9 +165,7 @@ class RegulationFlow(StageFlow):
     # 2.5 Paraf in order: Kepala Dinas Kominfo, Kepala Bagian Hukum, Sekda
     paraf_kominfo = (
         Step(steps.DecisionView.as_view())
-        .Annotation(title=_("2.5 Paraf Kepala Dinas Kominfo"))
-        .Role(REG["paraf_kominfo"])
-        .Decisions(D.INITIALLED, D.RETURNED)
+        .Spec(REG["paraf_kominfo"])
         .Next(this.check_paraf_kominfo)
     )
     check_paraf_kominfo = (
@@ -204,9 +173,7 @@ class RegulationFlow(StageFlow):
     )
     paraf_hukum = (
         Step(steps.DecisionView.as_view())
-        .Annotation(title=_("2.5 Paraf Kepala Bagian Hukum"))
-        .Role(REG["paraf_hukum"])
-        .Decisions(D.INITIALLED, D.RETURNED)
+        .Spec(REG["paraf_hukum"])
         .Next(this.check_paraf_hukum)
     )
     check_paraf_hukum = (
@@ -214,9 +181,7 @@ class RegulationFlow(StageFlow):
     )
     paraf_sekda = (
         Step(steps.DecisionView.as_view())
-        .Annotation(title=_("2.5 Paraf Sekretaris Daerah"))
-        .Role(REG["paraf_sekda"])
-        .Decisions(D.INITIALLED, D.RETURNED)
+        .Spec(REG["paraf_sekda"])
         .Next(this.check_paraf_sekda)
     )
     check_paraf_sekda = flow.If(this.approved).Annotation(title=_("Diparaf?")).Then(this.enact).Else(this.draft)
@@ -224,10 +189,7 @@ class RegulationFlow(StageFlow):
     # 2.6 Kepala Daerah: Penandatangan (enactment)
     enact = (
         Step(steps.SignView.as_view())
-        .onCreate(this.prepare_signing)
-        .Annotation(title=_("2.6 Penetapan oleh Kepala Daerah"))
-        .Role(REG["enact"])
-        .Decisions(D.SIGNED, D.RETURNED)
+        .Spec(REG["enact"])
         .Next(this.check_enact)
     )
     check_enact = flow.If(this.approved).Annotation(title=_("Ditetapkan?")).Then(this.promulgate).Else(this.draft)
@@ -235,10 +197,7 @@ class RegulationFlow(StageFlow):
     # 2.7 Sekda daerah: numbers, Berita Daerah, promulgation
     promulgate = (
         Step(steps.PromulgationView.as_view())
-        .onCreate(this.prepare_signing)
-        .Annotation(title=_("2.7 Pengundangan oleh Sekretaris Daerah"))
-        .Role(REG["promulgate"])
-        .Decisions(D.PROMULGATED)
+        .Spec(REG["promulgate"])
         .Next(this.close)
     )
 
@@ -255,16 +214,13 @@ class MasterplanFlow(StageFlow):
     stage = Stage.MASTERPLAN
     process_title = _("Masterplan Kota Cerdas")
     process_description = _("Tahap 3: masterplan kota cerdas, enam dimensi, program cepat dan peta jalan.")
-    signing = {"commitment": _("Lembar Komitmen Kepala Daerah"), "accept": _("Penerimaan Direktorat LAIP")}
 
     start = flow.StartHandle(this.start_case).Next(this.draft)
 
     # 3.1 Diskominfo daerah: Pemrakarsa
     draft = (
         Step(steps.DraftView.as_view())
-        .Annotation(title=_("3.1 Penyusunan masterplan"))
-        .Role(MP["draft"])
-        .Decisions(D.SUBMITTED)
+        .Spec(MP["draft"])
         .Next(this.reviews)
     )
 
@@ -274,18 +230,14 @@ class MasterplanFlow(StageFlow):
     # Tenaga Ahli: Peninjau
     review_mentor = (
         Step(steps.DecisionView.as_view())
-        .Annotation(title=_("3.2 Telaah Tenaga Ahli"))
-        .Role(MP["review_mentor"])
-        .Decisions(D.APPROVED, D.RETURNED)
+        .Spec(MP["review_mentor"])
         .Next(this.reviews_done)
     )
 
     # Bappeda daerah: Peninjau
     review_bappeda = (
         Step(steps.DecisionView.as_view())
-        .Annotation(title=_("3.2 Telaah Bappeda"))
-        .Role(MP["review_bappeda"])
-        .Decisions(D.APPROVED, D.RETURNED)
+        .Spec(MP["review_bappeda"])
         .Next(this.reviews_done)
     )
 
@@ -297,9 +249,7 @@ class MasterplanFlow(StageFlow):
     # 3.3 Sekda daerah, chair of the smart-city council
     council = (
         Step(steps.DecisionView.as_view())
-        .Annotation(title=_("3.3 Rapat Dewan Smart City"))
-        .Role(MP["council"])
-        .Decisions(D.APPROVED, D.RETURNED)
+        .Spec(MP["council"])
         .Next(this.check_council)
     )
     check_council = flow.If(this.approved).Annotation(title=_("Disetujui?")).Then(this.commitment).Else(this.draft)
@@ -307,20 +257,14 @@ class MasterplanFlow(StageFlow):
     # 3.4 Kepala Daerah: Lembar Komitmen
     commitment = (
         Step(steps.SignView.as_view())
-        .onCreate(this.prepare_signing)
-        .Annotation(title=_("3.4 Lembar Komitmen Kepala Daerah"))
-        .Role(MP["commitment"])
-        .Decisions(D.SIGNED)
+        .Spec(MP["commitment"])
         .Next(this.accept)
     )
 
     # 3.5 Direktorat LAIP: acceptance
     accept = (
         Step(steps.SignView.as_view())
-        .onCreate(this.prepare_signing)
-        .Annotation(title=_("3.5 Penerimaan oleh Direktorat LAIP"))
-        .Role(MP["accept"])
-        .Decisions(D.ACCEPTED, D.RETURNED, D.REJECTED)
+        .Spec(MP["accept"])
         .Next(this.check_accept)
     )
     check_accept = (

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import path
+from viewflow import this
 from viewflow.workflow import STATUS, flow, lock
 from viewflow.workflow.flow import utils
 from viewflow.workflow.models import Task
@@ -13,6 +14,7 @@ from viewflow.workflow.models import Task
 from agreements.models import APPROVING, DecisionKind
 from permissions.roles import StepRole
 from permissions.selectors import regions_visible_to
+from permissions.steps import StepSpec, signing_steps
 
 from . import messages as texts
 from . import services
@@ -56,7 +58,10 @@ class StageFlow(flow.Flow):
     def was_rejected(self, activation):
         return activation.process.last_decision == DecisionKind.REJECTED
 
-    signing: dict = {}  # signing step -> the signer's label on the approval sheet, in sheet order
+    @classmethod
+    def signing_steps(cls) -> list[StepSpec]:
+        """The signing steps, in the order of their cells on the approval sheet."""
+        return signing_steps(cls.stage)
 
     def prepare_signing(self, activation):
         services.signing_prepare_queue(activation.process)
@@ -81,16 +86,23 @@ class Step(flow.View):
     undo_view_class = None
     revive_view_class = None
 
-    step_role: StepRole | None = None
-    decisions: tuple[str, ...] = ()
+    spec: StepSpec | None = None
 
-    def Role(self, step_role: StepRole) -> "Step":
-        self.step_role = step_role
-        return self.Permission(step_role.permission, obj=region_of)
+    def Spec(self, spec: StepSpec) -> "Step":
+        """Title, role, decisions and signature cell of the step, from its specification."""
+        self.spec = spec
+        self.Annotation(title=spec.title)
+        if spec.signer is not None:
+            self.onCreate(this.prepare_signing)  # render the document its signers will sign
+        return self.Permission(spec.role.permission, obj=region_of)
 
-    def Decisions(self, *kinds: str) -> "Step":
-        self.decisions = kinds
-        return self
+    @property
+    def step_role(self) -> StepRole | None:
+        return self.spec.role if self.spec else None
+
+    @property
+    def decisions(self) -> tuple[str, ...]:
+        return self.spec.decisions if self.spec else ()
 
     @property
     def action(self) -> str:
@@ -99,7 +111,7 @@ class Step(flow.View):
             return DRAFT
         if DecisionKind.LETTER_IN_LINE in self.decisions:
             return LETTER
-        if self.name in self.flow_class.signing:
+        if self.spec.signer is not None:
             return SIGN
         return DECIDE
 

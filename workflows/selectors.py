@@ -11,8 +11,8 @@ from agreements import starter_text
 from agreements.compare import Section
 from agreements.models import Attachment, Decision, Programme
 from audit.actions import AuditAction
-from permissions.roles import STEP_ROLES
 from permissions.selectors import regions_visible_to, user_holds_step_role
+from permissions.steps import STEP_ROLES
 
 from . import messages
 from .models import STAGE_ORDER, Outcome, Stage, StageProcess, stage_before

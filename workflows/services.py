@@ -21,8 +21,8 @@ from agreements.services import letter_record, promulgation_record, version_crea
 from agreements.snapshots import wib
 from audit.actions import AuditAction
 from audit.services import event_record
-from permissions.roles import STEP_ROLES
 from permissions.selectors import acting_basis, holders_of, is_head_for, user_holds_step_role
+from permissions.steps import STEP_ROLES
 
 from . import messages
 from .models import Outcome, Stage, StageProcess, stage_after
@@ -239,19 +239,12 @@ def signature_field(step: str) -> str:
 
 
 def signature_slots(process: StageProcess) -> list[dict]:
-    """One empty cell on the approval sheet per signing step, in the flow's order."""
+    """One empty cell on the approval sheet per signing step, in the sheet's order."""
     region = process.programme.region
-    posts = {
-        "sign_ministry": "Direktur Jenderal Aplikasi Informatika",
-        "sign_region": region.head_title,
-        "enact": region.head_title,
-        "promulgate": f"Sekretaris Daerah {region.display_name}",
-        "commitment": region.head_title,
-        "accept": "Direktur Layanan Aplikasi Informatika Pemerintahan",
-    }
     return [
-        {"field": signature_field(step), "label": str(label), "post": posts.get(step, ""), "name": ""}
-        for step, label in flow_for(process.stage).signing.items()
+        {"field": signature_field(spec.name), "label": str(spec.signer.label), "post": spec.signer.post_in(region),
+         "name": ""}
+        for spec in flow_for(process.stage).signing_steps()
     ]
 
 

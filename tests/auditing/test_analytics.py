@@ -15,6 +15,7 @@ from viewflow.workflow.models import Task
 from agreements.models import DecisionKind, Region
 from auditing import analytics
 from demo import driver
+from permissions.steps import STEPS
 from workflows.models import Stage, StageProcess
 
 pytestmark = pytest.mark.django_db
@@ -123,7 +124,7 @@ def test_open_tasks_past_their_deadline_are_overdue(programme):
     rows = {r.region.slug: r for r in data.rows}
     assert rows.keys() == {BANJAR, SOLOK}
     assert (rows[BANJAR].step.name, rows[BANJAR].open, rows[BANJAR].overdue) == ("paraf_laip", 1, 1)
-    assert rows[BANJAR].deadline_days == analytics.STEP_DEADLINE_DAYS["paraf_laip"] == 5
+    assert rows[BANJAR].deadline_days == STEPS["mou"]["paraf_laip"].deadline_days == 5
     assert rows[BANJAR].oldest_days == 30.0
     assert (rows[SOLOK].open, rows[SOLOK].overdue) == (1, 0)
     assert [(r.region.slug, r.open, r.overdue) for r in data.per_region] == [(BANJAR, 1, 1), (SOLOK, 1, 0)]
@@ -137,12 +138,12 @@ def test_the_deadline_counts_working_days():
     friday = datetime.datetime(2024, 6, 7, 9, 0, tzinfo=tz)
     assert analytics.add_working_days(friday, 3) == datetime.datetime(2024, 6, 12, 9, 0, tzinfo=tz)
     # A review (5 working days) opened on Monday is on time until the next Monday at the same hour.
-    assert not analytics.is_overdue("review_legal", monday, monday + datetime.timedelta(days=7, hours=-1))
-    assert analytics.is_overdue("review_legal", monday, monday + datetime.timedelta(days=7, hours=1))
+    assert not analytics.is_overdue("mou", "review_legal", monday, monday + datetime.timedelta(days=7, hours=-1))
+    assert analytics.is_overdue("mou", "review_legal", monday, monday + datetime.timedelta(days=7, hours=1))
     # Drafting has 10, signatures 3, an unknown step the default.
-    assert analytics.deadline_days("draft") == 10
-    assert analytics.deadline_days("sign_region") == 3
-    assert analytics.deadline_days("no_such_step") == analytics.DEFAULT_DEADLINE_DAYS
+    assert analytics.deadline_days("mou", "draft") == 10
+    assert analytics.deadline_days("mou", "sign_region") == 3
+    assert analytics.deadline_days("mou", "no_such_step") == analytics.DEFAULT_DEADLINE_DAYS
 
 
 def test_one_return_at_a_step_counts_one_in_that_row(programme):

@@ -13,8 +13,9 @@ from agreements.regions import ensure_regional_agencies, region_create
 from audit.models import AuditEvent
 from permissions.assignments import assignment_end, assignment_save
 from permissions.models import RoleAssignment
-from permissions.roles import MASTERPLAN_STEPS, MOU_STEPS, REGULATION_STEPS, AgencyKind, RoleKind
+from permissions.roles import AgencyKind, RoleKind
 from permissions.selectors import regions_visible_to, user_holds_step_role
+from permissions.steps import STEP_ROLES
 
 pytestmark = pytest.mark.django_db
 
@@ -95,8 +96,8 @@ def test_adding_an_assignment_in_the_admin_grants_access_at_once(admin_client, o
     assert_saved(response)
     bappeda = official("kota-solok.bappeda")
     assert set(regions_visible_to(bappeda)) == {region("kota-solok"), region("kota-banjar")}
-    assert may_act(bappeda, MOU_STEPS["review_legal"], region("kota-banjar"))
-    assert not may_act(bappeda, MOU_STEPS["review_legal"], region("kota-solok"))
+    assert may_act(bappeda, STEP_ROLES["mou"]["review_legal"], region("kota-banjar"))
+    assert not may_act(bappeda, STEP_ROLES["mou"]["review_legal"], region("kota-solok"))
     [event] = events("role.assigned")
     assert event.actor == root and event.region == region("kota-banjar")
     assert event.details["new"]["user"] == "kota-solok.bappeda"
@@ -117,7 +118,7 @@ def test_the_admin_refuses_an_assignment_the_model_rules_out(admin_client, offic
 def test_bulk_end_action_removes_access_at_once(admin_client, official):
     kominfo = official("kota-banjar.kominfo")
     banjar = region("kota-banjar")
-    assert may_act(kominfo, MOU_STEPS["review_diskominfo"], banjar)
+    assert may_act(kominfo, STEP_ROLES["mou"]["review_diskominfo"], banjar)
     selected = list(RoleAssignment.objects.filter(user=kominfo).values_list("pk", flat=True))
     assert len(selected) == 2
     response = admin_client.post(
@@ -129,7 +130,7 @@ def test_bulk_end_action_removes_access_at_once(admin_client, official):
     assert "2 penugasan diakhiri." in [str(m) for m in response.context["messages"]]
     kominfo = official("kota-banjar.kominfo")
     assert not regions_visible_to(kominfo).exists()
-    assert not may_act(kominfo, MOU_STEPS["review_diskominfo"], banjar)
+    assert not may_act(kominfo, STEP_ROLES["mou"]["review_diskominfo"], banjar)
     assert set(RoleAssignment.objects.filter(pk__in=selected).values_list("valid_until", flat=True)) == {YESTERDAY()}
     ended = events("role.ended")
     assert len(ended) == 2
@@ -163,12 +164,12 @@ def test_ending_on_a_later_date_keeps_access_until_then(official, root):
     assert assignment_end(assignment=assignment, actor=root, on=TODAY() + datetime.timedelta(days=30))
     assignment.refresh_from_db()
     assert assignment.valid_until == TODAY() + datetime.timedelta(days=29)
-    assert may_act(official("kota-banjar.kominfo"), MOU_STEPS["review_diskominfo"], region("kota-banjar"))
+    assert may_act(official("kota-banjar.kominfo"), STEP_ROLES["mou"]["review_diskominfo"], region("kota-banjar"))
 
 
 def test_changing_an_assignments_user_moves_the_permission(admin_client, official, root):
     bappeda, staf = official("kota-banjar.bappeda"), official("kota-banjar.kominfo.staf")
-    banjar, step = region("kota-banjar"), REGULATION_STEPS["review_bappeda"]
+    banjar, step = region("kota-banjar"), STEP_ROLES["regulation"]["review_bappeda"]
     assignment = RoleAssignment.objects.get(user=bappeda, role=RoleKind.REVIEWER)
     assert may_act(bappeda, step, banjar) and not may_act(staf, step, banjar)
     url = reverse("admin:permissions_roleassignment_change", args=[assignment.pk])
@@ -246,8 +247,8 @@ def test_assignment_changelist_filters_and_search(admin_client, official):
 def test_inline_edits_under_an_official_sync(admin_client, official):
     bappeda = official("kota-banjar.bappeda")
     banjar = region("kota-banjar")
-    assert may_act(bappeda, REGULATION_STEPS["review_bappeda"], banjar)
-    assert not may_act(bappeda, MASTERPLAN_STEPS["council"], banjar)
+    assert may_act(bappeda, STEP_ROLES["regulation"]["review_bappeda"], banjar)
+    assert not may_act(bappeda, STEP_ROLES["masterplan"]["council"], banjar)
     url = reverse("admin:auth_user_change", args=[bappeda.pk])
     page = admin_client.get(url)
     assert page.status_code == 200
@@ -265,8 +266,8 @@ def test_inline_edits_under_an_official_sync(admin_client, official):
     })
     assert_saved(admin_client.post(url, data))
     bappeda = official("kota-banjar.bappeda")
-    assert not may_act(bappeda, REGULATION_STEPS["review_bappeda"], banjar)
-    assert may_act(bappeda, MASTERPLAN_STEPS["council"], banjar)
+    assert not may_act(bappeda, STEP_ROLES["regulation"]["review_bappeda"], banjar)
+    assert may_act(bappeda, STEP_ROLES["masterplan"]["council"], banjar)
     assert [e.details["new"] for e in events("role.changed")] == [{"valid_until": YESTERDAY().isoformat()}]
     assert [e.details["new"]["agency"] for e in events("role.assigned")] == [
         agency("kota-banjar", AgencyKind.SEKDA).name
@@ -285,7 +286,7 @@ def test_inline_delete_under_an_agency_syncs(admin_client, official):
     assert_saved(admin_client.post(url, data))
     sekda = official("kota-solok.sekda")
     assert not regions_visible_to(sekda).exists()
-    assert not may_act(sekda, MOU_STEPS["paraf_sekda"], region("kota-solok"))
+    assert not may_act(sekda, STEP_ROLES["mou"]["paraf_sekda"], region("kota-solok"))
     assert len(events("role.removed")) == 4
 
 
@@ -379,7 +380,7 @@ def test_ending_an_assignment_also_takes_access_from_its_delegates(admin_client,
     from permissions.models import DelegationKind
 
     kominfo, staf = official("kota-banjar.kominfo"), official("kota-banjar.kominfo.staf")
-    banjar, step = region("kota-banjar"), MOU_STEPS["review_diskominfo"]
+    banjar, step = region("kota-banjar"), STEP_ROLES["mou"]["review_diskominfo"]
     assignment = RoleAssignment.objects.get(user=kominfo, role=RoleKind.REVIEWER)
     delegation_create(actor=kominfo, assignment=assignment, delegate=staf, kind=DelegationKind.ON_BEHALF,
                       valid_from=TODAY(), valid_until=TODAY() + datetime.timedelta(days=10))

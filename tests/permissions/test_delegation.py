@@ -14,6 +14,7 @@ from permissions.delegation import delegation_create
 from permissions.models import Delegation, RoleAssignment
 from permissions.roles import AgencyKind, RoleKind
 from permissions.selectors import user_holds_step_role
+from permissions.steps import STEP_ROLES
 from workflows.models import Stage
 from workflows.nodes import Step
 
@@ -60,18 +61,17 @@ def test_a_delegation_outside_its_dates_gives_nothing(official, programme):
     mayor_role = assignment_of(official, f"{BANJAR}.kdh", RoleKind.SIGNER)
     sekda = official(f"{BANJAR}.sekda")
     step = Step.__new__(Step)  # only its role matters here
-    from permissions.roles import MOU_STEPS
 
     region = programme(BANJAR).region
     later = delegation_create(actor=official(f"{BANJAR}.kdh"), assignment=mayor_role, delegate=sekda, kind="plt",
                               valid_from=TODAY + datetime.timedelta(days=3),
                               valid_until=TODAY + datetime.timedelta(days=9))
-    assert not user_holds_step_role(sekda, MOU_STEPS["sign_region"], region)
+    assert not user_holds_step_role(sekda, STEP_ROLES["mou"]["sign_region"], region)
     Delegation.objects.filter(pk=later.pk).update(valid_from=TODAY - datetime.timedelta(days=9),
                                                   valid_until=TODAY - datetime.timedelta(days=1))
-    assert not user_holds_step_role(sekda, MOU_STEPS["sign_region"], region)
+    assert not user_holds_step_role(sekda, STEP_ROLES["mou"]["sign_region"], region)
     Delegation.objects.filter(pk=later.pk).update(valid_until=TODAY)
-    assert user_holds_step_role(sekda, MOU_STEPS["sign_region"], region)
+    assert user_holds_step_role(sekda, STEP_ROLES["mou"]["sign_region"], region)
     del step
 
 
@@ -181,7 +181,6 @@ def test_a_regional_auditor_reads_only_their_region_and_acts_on_nothing(as_user,
 
 
 def test_an_administrator_delegates_for_an_official_in_the_admin(client, official, django_user_model, programme):
-    from permissions.roles import MOU_STEPS
 
     admin_user = django_user_model.objects.create_superuser("root", "root@example.org", "x")
     client.force_login(admin_user)
@@ -190,7 +189,7 @@ def test_an_administrator_delegates_for_an_official_in_the_admin(client, officia
     form = {"assignment": mayor_role.pk, "delegate": sekda.pk, "kind": "plt", "valid_from": TODAY.isoformat(),
             "valid_until": (TODAY + datetime.timedelta(days=3)).isoformat(), "reason": "Cuti"}
     assert client.post(reverse("admin:permissions_delegation_add"), form).status_code == 302
-    assert user_holds_step_role(sekda, MOU_STEPS["sign_region"], programme(BANJAR).region)
-    assert sekda.has_perm(MOU_STEPS["sign_region"].permission, programme(BANJAR).region)
+    assert user_holds_step_role(sekda, STEP_ROLES["mou"]["sign_region"], programme(BANJAR).region)
+    assert sekda.has_perm(STEP_ROLES["mou"]["sign_region"].permission, programme(BANJAR).region)
     refused = client.post(reverse("admin:permissions_delegation_add"), {**form, "delegate": mayor_role.user_id})
     assert refused.status_code == 200 and "kepada diri sendiri" in refused.content.decode()

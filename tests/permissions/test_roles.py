@@ -5,9 +5,10 @@ from django.urls import reverse
 
 from agreements.models import Agency
 from permissions.models import RoleAssignment
-from permissions.roles import MOU_STEPS, AgencyKind, RoleKind
+from permissions.roles import AgencyKind, RoleKind
 from permissions.selectors import regions_visible_to, user_holds_step_role
 from permissions.services import role_sync_user
+from permissions.steps import STEP_ROLES
 
 pytestmark = pytest.mark.django_db
 
@@ -16,15 +17,15 @@ def test_regional_roles_give_object_permissions_on_their_region_only(official, p
     kominfo = official("kota-banjar.kominfo")
     banjar, solok = programme("kota-banjar").region, programme("kota-solok").region
     assert list(regions_visible_to(kominfo)) == [banjar]
-    assert user_holds_step_role(kominfo, MOU_STEPS["review_diskominfo"], banjar)
-    assert not user_holds_step_role(kominfo, MOU_STEPS["review_diskominfo"], solok)
-    assert not user_holds_step_role(kominfo, MOU_STEPS["review_legal"], banjar)
+    assert user_holds_step_role(kominfo, STEP_ROLES["mou"]["review_diskominfo"], banjar)
+    assert not user_holds_step_role(kominfo, STEP_ROLES["mou"]["review_diskominfo"], solok)
+    assert not user_holds_step_role(kominfo, STEP_ROLES["mou"]["review_legal"], banjar)
 
 
 def test_central_roles_span_every_region(official, programme):
     direktur = official("laip.direktur")
     assert regions_visible_to(direktur).count() == 10
-    assert user_holds_step_role(direktur, MOU_STEPS["paraf_laip"], programme("kota-solok").region)
+    assert user_holds_step_role(direktur, STEP_ROLES["mou"]["paraf_laip"], programme("kota-solok").region)
 
 
 def test_an_ended_assignment_loses_access_after_sync(official, programme):
@@ -34,7 +35,7 @@ def test_an_ended_assignment_loses_access_after_sync(official, programme):
     assert report.changed and report.revoked
     kominfo = official("kota-banjar.kominfo")
     assert not regions_visible_to(kominfo).exists()
-    assert not user_holds_step_role(kominfo, MOU_STEPS["review_diskominfo"], programme("kota-banjar").region)
+    assert not user_holds_step_role(kominfo, STEP_ROLES["mou"]["review_diskominfo"], programme("kota-banjar").region)
 
 
 def test_admin_saving_an_assignment_syncs_permissions(client, official, programme, django_user_model):
@@ -49,4 +50,4 @@ def test_admin_saving_an_assignment_syncs_permissions(client, official, programm
     )
     assert response.status_code == 302
     region = programme("kota-solok").region
-    assert user_holds_step_role(official("kota-solok.bappeda"), MOU_STEPS["paraf_sekda"], region)
+    assert user_holds_step_role(official("kota-solok.bappeda"), STEP_ROLES["mou"]["paraf_sekda"], region)

@@ -9,8 +9,9 @@ from django.core.management import call_command
 from agreements.models import Agency, Region
 from audit.models import AuditEvent
 from permissions.models import RoleAssignment
-from permissions.roles import MOU_STEPS, AgencyKind, RoleKind
+from permissions.roles import AgencyKind, RoleKind
 from permissions.selectors import regions_visible_to
+from permissions.steps import STEP_ROLES
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ def test_nothing_to_do_in_the_seeded_world():
 def test_an_expired_assignment_loses_access_and_a_second_run_is_a_no_op(official):
     kominfo = official("kota-banjar.kominfo")
     banjar = Region.objects.get(slug="kota-banjar")
-    step = MOU_STEPS["review_diskominfo"]
+    step = STEP_ROLES["mou"]["review_diskominfo"]
     assert kominfo.has_perm(step.permission, banjar)
     RoleAssignment.objects.filter(user=kominfo).update(valid_until=datetime.date(2024, 12, 31))
 
@@ -58,10 +59,10 @@ def test_an_assignment_that_begins_today_is_granted(official):
     # Written directly (as an import would), so that only sync_roles grants it.
     RoleAssignment.objects.create(user=bappeda, agency=agency, role=RoleKind.PARAF)
     solok = Region.objects.get(slug="kota-solok")
-    assert not bappeda.has_perm(MOU_STEPS["paraf_sekda"].permission, solok)
+    assert not bappeda.has_perm(STEP_ROLES["mou"]["paraf_sekda"].permission, solok)
 
     output = sync_roles()
     assert f"diberikan: kota-solok.bappeda: act_sekda_pemaraf (daerah #{solok.pk})" in output
     assert output.strip().splitlines()[-1] == "1 izin diberikan, 0 izin dicabut"
-    assert official("kota-solok.bappeda").has_perm(MOU_STEPS["paraf_sekda"].permission, solok)
+    assert official("kota-solok.bappeda").has_perm(STEP_ROLES["mou"]["paraf_sekda"].permission, solok)
     assert sync_roles().strip() == "Tidak ada perubahan."

@@ -26,7 +26,7 @@ def decide(client, task, decision, note=""):
     from demo.driver import DEMO_SIGNING_PASSPHRASE, ensure_credential
 
     task.refresh_from_db()
-    if task.owner is not None and task.flow_task.name in task.flow_task.flow_class.signing:
+    if task.owner is not None and task.flow_task.spec.signer is not None:
         ensure_credential(task.owner)
     return client.post(task_url(task, "execute"),
                        {"decision": decision, "note": note, "passphrase": DEMO_SIGNING_PASSPHRASE})

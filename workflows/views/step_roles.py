@@ -8,7 +8,7 @@ from permissions.roles import AgencyKind, RoleKind
 
 
 class StepRolesView(generic.TemplateView):
-    """Which role of which agency acts at each step of each stage (permissions/roles.py, read live)."""
+    """Which role of which agency acts at each step of each stage (permissions/steps.py, read live)."""
 
     template_name = "workflows/step_roles.html"
 
@@ -28,7 +28,7 @@ class StepRolesView(generic.TemplateView):
                     "role": RoleKind(node.step_role.role_kind).label,
                     "scope": _("pusat (semua daerah)") if node.step_role.is_central else _("daerah"),
                     "decisions": [DecisionKind(k).label for k in node.decisions],
-                    "signs": node.name in flow_class.signing,
+                    "signs": node.spec.signer is not None,
                 } for node in steps],
             })
         return super().get_context_data(stages=stages, **kwargs)
