@@ -154,7 +154,8 @@ def test_an_appended_page_is_reported_invalid(mou, tmp_path):
 
 
 def test_a_pdf_signed_by_another_authority_is_untrusted(mou, tmp_path):
-    from agreements.signing import LocalKeySigner, SignatureRequest
+    from agreements.signing import SignatureRequest, sign_pdf
+    from agreements.signing.backends.local import LocalKeyBackend
 
     stranger = ensure_authority(tmp_path / "lain")
     credential = issue_signer(stranger, common_name="Pemalsu", organisation="X", unit="X", nip="1", passphrase="p" * 12)
@@ -162,10 +163,10 @@ def test_a_pdf_signed_by_another_authority_is_untrusted(mou, tmp_path):
     with base.file.open("rb") as stored:
         original = stored.read()
     page, box = base.signature_boxes["ttd_sign_region"]
-    forged = LocalKeySigner(cert_pem=credential.cert_pem, encrypted_key_pem=credential.encrypted_key_pem,
-                            passphrase="p" * 12, authority=stranger).sign(
+    forged = sign_pdf(
         original, SignatureRequest(field_name="ttd_sign_region", page_index=page, box=tuple(box),
-                                   stamp_lines=("Pemalsu",)))
+                                   stamp_lines=("Pemalsu",)),
+        LocalKeyBackend(stranger).unlock(credential, "p" * 12), trust_roots_pem=[stranger.ca_cert_pem]).content
     code, output = verify_command(tmp_path, forged)
     assert code == 1
     assert "tidak dipercaya" in output
@@ -351,7 +352,8 @@ def test_a_signature_that_fails_verification_records_nothing_but_the_failure(as_
 
     process = driver.run_programme(programme(BANJAR), stop_stage=Stage.MOU, stop_step="sign_region")[0]
     driver.ensure_credential(official(f"{BANJAR}.kdh"))
-    monkeypatch.setattr(signatures, "verify_pdf",
+    # sign_pdf verifies what every backend signed, before document_sign sees it.
+    monkeypatch.setattr("agreements.signing.signer.verify_pdf",
                         lambda *a, **k: VerificationReport(signatures=(), problems=("uji: rusak",)))
     client = as_user(f"{BANJAR}.kdh")
     task = open_task(process, "sign_region")
