@@ -1,6 +1,8 @@
 """Electronic signatures on stage documents: enrolment, signing, verification.
 
-Signing goes through agreements.signing's DocumentSigner interface; the embedded
+Signing goes through the signing backend of settings.SIGNING["BACKEND"]
+(agreements.signing.backends): it unlocks the official's signer, and
+agreements.signing.sign_pdf does the PDF work and the verification. The embedded
 default is a local authority whose keys never leave this server, each official's
 key encrypted with the passphrase they set at enrolment and type at every
 signature.
@@ -27,15 +29,16 @@ from .models import SignatureRecord, SigningCredential, StoredPdf, Version
 from .pdf import render_stage_pdf
 from .signing import (
     Authority,
-    LocalKeySigner,
     SignatureRequest,
     SigningError,
+    UnlockedSigner,
     WrongPassphrase,
     ensure_authority,
+    get_signing_backend,
     issue_signer,
     key_encryption,
     reencrypt_private_key,
-    verify_pdf,
+    sign_pdf,
 )
 from .snapshots import snapshot_for, wib
 
@@ -69,7 +72,7 @@ def authority() -> Authority:
 
 
 def trust_roots() -> list[bytes]:
-    return [authority().ca_cert_pem]
+    return get_signing_backend().trust_roots_pem()
 
 
 def software_versions() -> str:
@@ -137,7 +140,7 @@ def credential_enrol(*, user, passphrase: str, confirmation: str) -> SigningCred
     return credential
 
 
-def unlock_signer(*, user, passphrase: str) -> tuple[LocalKeySigner, SigningCredential]:
+def unlock_signer(*, user, passphrase: str) -> tuple[UnlockedSigner, SigningCredential]:
     """The user's signer, if the passphrase is right and signing is not locked.
 
     A wrong passphrase is counted (and recorded) before SigningRefused is raised:
@@ -150,12 +153,7 @@ def unlock_signer(*, user, passphrase: str) -> tuple[LocalKeySigner, SigningCred
     if credential.locked_until and credential.locked_until > now:
         raise SigningRefused(SIGNING_LOCKED % {"until": wib(credential.locked_until)})
     try:
-        signer = LocalKeySigner(
-            cert_pem=credential.cert_pem.encode(),
-            encrypted_key_pem=credential.encrypted_key_pem.encode(),
-            passphrase=passphrase,
-            authority=authority(),
-        )
+        signer = get_signing_backend().unlock(credential, passphrase)
     except WrongPassphrase:
         limit = settings.SIGNING["MAX_FAILED_ATTEMPTS"]
         credential.failed_attempts += 1
@@ -182,7 +180,7 @@ def _upgrade_key_encryption(credential: SigningCredential, passphrase: str) -> N
     try:
         before = key_encryption(stored)
     except ValueError:
-        return  # LocalKeySigner just opened it; leave an unreadable envelope to it
+        return  # not a PKCS#8 envelope (or none: the key lives in a token or a service); leave it
     minimum = kdf_iterations()
     if before.meets(minimum):
         return
@@ -235,7 +233,7 @@ def render_for_signing(*, version: Version, slots: list[dict], previous_stage_sh
 
 @transaction.atomic
 def document_sign(
-    *, revision: StoredPdf, user, signer: LocalKeySigner, credential: SigningCredential, step: str,
+    *, revision: StoredPdf, user, signer: UnlockedSigner, credential: SigningCredential, step: str,
     field_name: str, signer_name: str, signer_post: str, stamp_lines: tuple[str, ...], location: str,
 ) -> StoredPdf:
     """Append the signer's signature, verify the result, and keep it as the next revision."""
@@ -244,17 +242,14 @@ def document_sign(
         original = stored.read()
     request = SignatureRequest(field_name=field_name, page_index=page_index, box=tuple(box),
                                stamp_lines=stamp_lines, reason=step, location=location)
-    try:
-        signed = signer.sign(original, request)
-    except SigningError as error:
-        raise SigningRefused(VERIFICATION_FAILED % {"why": error}) from error
     expected = [*_signer_fingerprints(revision), credential.fingerprint_sha256]
-    report = verify_pdf(signed, trust_roots_pem=trust_roots(), expected_fingerprints=expected)
-    document = revision.document
-    if not report.valid:
+    try:
+        result = sign_pdf(original, request, signer, trust_roots_pem=trust_roots(), expected_fingerprints=expected)
+    except SigningError as error:  # SignatureNotVerified among them: a signature that does not verify
         # Not recorded here: the caller's savepoint rolls back; step_sign records the failure.
-        problems = "; ".join([*report.problems, *(p for s in report.signatures for p in s.problems)])
-        raise SigningRefused(VERIFICATION_FAILED % {"why": problems})
+        raise SigningRefused(VERIFICATION_FAILED % {"why": error}) from error
+    signed = result.content
+    document = revision.document
     digest = hashlib.sha256(signed).hexdigest()
     new = StoredPdf(
         document=document, version=revision.version, revision=revision.revision + 1, sha256=digest,
@@ -265,7 +260,7 @@ def document_sign(
     new.file.save(f"{document.identifier}-v{revision.version.number}-r{new.revision}-{digest[:12]}.pdf",
                   ContentFile(signed), save=False)
     new.save()
-    mine = report.signatures[-1]
+    mine = result.signature
     SignatureRecord.objects.create(
         pdf=new, signer=user, step=step, field_name=field_name, signer_name=signer_name, signer_post=signer_post,
         certificate_fingerprint=mine.signer_fingerprint_sha256, certificate_serial=str(mine.signer_serial),

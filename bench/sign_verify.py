@@ -21,12 +21,13 @@ django.setup()
 
 from agreements.pdf import render_stage_pdf  # noqa: E402
 from agreements.signing import (  # noqa: E402
-    LocalKeySigner,
     SignatureRequest,
     ensure_authority,
     issue_signer,
+    sign_pdf,
     verify_pdf,
 )
+from agreements.signing.backends.local import LocalKeyBackend  # noqa: E402
 from bench.samples import SAMPLES  # noqa: E402
 
 PASSPHRASE = "passphrase-bench-123"
@@ -43,11 +44,11 @@ def summary(values):
     return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.95) - 1)]
 
 
-def sign_all(rendered, signers):
+def sign_all(rendered, signers, roots):
     content = rendered.content
     for index, signer in enumerate(signers):
         box = rendered.signature_boxes[f"ttd_{index}"]
-        content = signer.sign(
+        content = sign_pdf(
             content,
             SignatureRequest(
                 field_name=f"ttd_{index}",
@@ -60,7 +61,9 @@ def sign_all(rendered, signers):
                     "05-03-2024 10:12 WIB",
                 ),
             ),
-        )
+            signer,
+            trust_roots_pem=roots,
+        ).content
     return content
 
 
@@ -77,13 +80,9 @@ def main(runs: int) -> None:
         )
         for i in range(4)
     ]
-    signers = [
-        LocalKeySigner(
-            cert_pem=c.cert_pem, encrypted_key_pem=c.encrypted_key_pem, passphrase=PASSPHRASE, authority=authority
-        )
-        for c in credentials
-    ]
-    roots = [authority.ca_cert_pem]
+    backend = LocalKeyBackend(authority)
+    signers = [backend.unlock(c, PASSPHRASE) for c in credentials]
+    roots = backend.trust_roots_pem()
     print(f"{runs} runs each; times in seconds (median / p95)")
     for kind, sample in SAMPLES.items():
         data = sample(2)
@@ -93,7 +92,7 @@ def main(runs: int) -> None:
             rendered, wall, cpu = timed(lambda data=data, kind=kind: render_stage_pdf(kind, data, draft=False))
             render_wall.append(wall)
             render_cpu.append(cpu)
-            _, wall2, cpu2 = timed(lambda rendered=rendered: sign_all(rendered, signers[:2]))
+            _, wall2, cpu2 = timed(lambda rendered=rendered: sign_all(rendered, signers[:2], roots))
             sign_wall.append(wall2 / 2)
             sign_cpu.append(cpu2 / 2)
             total_cpu.append(cpu + cpu2)
@@ -102,7 +101,7 @@ def main(runs: int) -> None:
             f"one signature {summary(sign_wall)[0]:.3f}/{summary(sign_wall)[1]:.3f}  "
             f"render+2 signatures CPU {summary(total_cpu)[0]:.3f}/{summary(total_cpu)[1]:.3f}"
         )
-    four = sign_all(render_stage_pdf("masterplan", SAMPLES["masterplan"](4), draft=False), signers)
+    four = sign_all(render_stage_pdf("masterplan", SAMPLES["masterplan"](4), draft=False), signers, roots)
     verify_wall, verify_cpu = [], []
     for _ in range(runs):
         report, wall, cpu = timed(lambda: verify_pdf(four, trust_roots_pem=roots))

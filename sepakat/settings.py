@@ -183,8 +183,11 @@ SEPAKAT = {
     "MAX_ARTICLES": 40,
 }
 
-# Signing: the embedded default's local authority and the passphrase rules.
+# Signing: which backend unlocks an official's signer (docs/adr/0007), the embedded default's
+# local authority and the passphrase rules.
 SIGNING = {
+    # agreements.signing.backends.SigningBackend; read each time a signer is unlocked.
+    "BACKEND": "agreements.signing.backends.local.LocalKeyBackend",
     "AUTHORITY_DIR": env.path("SIGNING_AUTHORITY_DIR", default=VAR_DIR / "pki"),
     "PASSPHRASE_MIN_LENGTH": 10,
     "MAX_FAILED_ATTEMPTS": 5,

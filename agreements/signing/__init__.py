@@ -1,7 +1,11 @@
-"""Signing and verifying Sepakat's PDFs (pyHanko, PAdES B-T). No database, no settings.
+"""Signing and verifying Sepakat's PDFs (pyHanko, PAdES B-T). No database; settings only in ``get_signing_backend``.
 
+- ``backends``: ``SigningBackend`` (the one interface: an official's credential and secret in,
+  a pyHanko ``Signer`` and ``TimeStamper`` out), ``get_signing_backend`` (``settings.SIGNING["BACKEND"]``)
+  and ``backends.local.LocalKeyBackend`` (the embedded default).
+- ``signer``: ``sign_pdf``, the PDF work for every backend (field, stamp, one incremental update, checks,
+  verification).
 - ``authority``: the embedded default's local CA + timestamp authority, and signer credentials.
-- ``signer``: ``DocumentSigner`` (the one interface) and ``LocalKeySigner`` (the local-CA implementation).
 - ``verify``: ``verify_pdf`` with pyHanko's validator and difference analysis.
 """
 
@@ -19,29 +23,35 @@ from .authority import (
     load_authority,
     reencrypt_private_key,
 )
-from .signer import DocumentSigner, LocalKeySigner, SignatureRequest, SigningError, WrongPassphrase
+from .backends import SigningBackend, StoredCredential, UnlockedSigner, get_signing_backend
+from .signer import SignatureNotVerified, SignatureRequest, SignedPdf, SigningError, WrongPassphrase, sign_pdf
 from .verify import SignatureReport, VerificationReport, normalise_fingerprint, verify_pdf
 
 __all__ = [
     "KEY_KDF_ITERATIONS",
     "Authority",
     "AuthorityError",
-    "DocumentSigner",
     "IssuedCredential",
     "KeyEncryption",
-    "LocalKeySigner",
+    "SignatureNotVerified",
     "SignatureReport",
     "SignatureRequest",
+    "SignedPdf",
+    "SigningBackend",
     "SigningError",
+    "StoredCredential",
+    "UnlockedSigner",
     "VerificationReport",
     "WrongPassphrase",
     "encrypt_private_key",
     "ensure_authority",
     "fingerprint_sha256",
+    "get_signing_backend",
     "issue_signer",
     "key_encryption",
     "load_authority",
     "normalise_fingerprint",
     "reencrypt_private_key",
+    "sign_pdf",
     "verify_pdf",
 ]

@@ -1,27 +1,24 @@
-"""Sign a PDF with one incremental update per signer (PAdES B-T, visible stamp).
+"""Sign a PDF with one incremental update per signer (PAdES B-T, visible stamp), for every backend.
 
-``DocumentSigner`` is the one interface the rest of Sepakat uses; ``LocalKeySigner`` is the
-embedded default backed by the local authority (``authority.py``). A national signing service
-(BSrE) or an HSM only needs another class with the same ``sign`` method.
+``sign_pdf`` is the one place that does the PDF work: it checks the request, adds the signature
+field with its visible stamp, lets pyHanko sign with whatever ``Signer`` and ``TimeStamper`` the
+backend unlocked (``backends``), checks that the result is exactly one incremental update at
+the same PDF version, and verifies it before returning it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from fontTools import subset as ft_subset
 from fontTools import ttLib
 from fontTools.ttLib.scaleUpem import scale_upem
-from pyhanko.keys import load_certs_from_pemder_data
-from pyhanko.keys.internal import translate_pyca_cryptography_key_to_asn1
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.font.api import FontEngineFactory
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
@@ -31,11 +28,12 @@ from pyhanko.pdf_utils.metadata.model import VENDOR as PYHANKO_PRODUCER
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
-from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.stamp import TextStampStyle
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from .authority import Authority
+from .verify import SignatureReport, VerificationReport, verify_pdf
+
+if TYPE_CHECKING:
+    from .backends import UnlockedSigner
 
 # The repository's bundled font (static/fonts). Appearance-stream fonts must be embedded for PDF/A.
 DEFAULT_STAMP_FONT = Path(__file__).resolve().parents[2] / "static" / "fonts" / "DejaVuSans.ttf"
@@ -44,12 +42,6 @@ STAMP_LEADING = 9
 STAMP_BORDER_WIDTH = 1
 STAMP_MARGIN = 4
 
-MSG_WRONG_PASSPHRASE = "Frasa sandi salah: kunci penanda tangan tidak dapat dibuka."
-MSG_KEY_NOT_ENCRYPTED = "Kunci penanda tangan tidak terenkripsi dengan frasa sandi atau rusak."
-MSG_BAD_CERT = "Sertifikat penanda tangan tidak dapat dibaca."
-MSG_KEY_NOT_RSA = "Kunci penanda tangan harus RSA."
-MSG_KEY_CERT_MISMATCH = "Kunci penanda tangan tidak cocok dengan sertifikatnya."
-MSG_CERT_NOT_FROM_AUTHORITY = "Sertifikat penanda tangan tidak diterbitkan oleh otoritas sertifikat ini."
 MSG_BAD_PDF = "Berkas PDF tidak dapat dibaca untuk ditandatangani."
 MSG_BAD_PAGE = "Halaman untuk tanda tangan tidak ada di dokumen."
 MSG_BAD_BOX = "Kotak tanda tangan tidak sah."
@@ -57,8 +49,8 @@ MSG_BAD_FIELD = "Nama kolom tanda tangan tidak sah."
 MSG_SIGN_FAILED = "Dokumen gagal ditandatangani."
 MSG_VERSION_CHANGED = "Penandatanganan mengubah versi PDF; hasilnya ditolak."
 MSG_NOT_INCREMENTAL = "Penandatanganan tidak menghasilkan tepat satu pembaruan inkremental; hasilnya ditolak."
+MSG_BAD_FONT = "Fon cap tanda tangan tidak dapat dipakai: {font}"
 
-_ENCRYPTED_KEY_MARKERS = (b"-----BEGIN ENCRYPTED PRIVATE KEY-----", b"Proc-Type: 4,ENCRYPTED")
 _FIELD_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
 
 # Characters kept in the stamp font: Latin (with Latin-1 and Extended-A/B), general punctuation, a few symbols.
@@ -118,7 +110,15 @@ class SigningError(Exception):
 
 
 class WrongPassphrase(SigningError):
-    """The passphrase does not decrypt the signer's key."""
+    """The backend did not accept the official's secret (their passphrase, a PIN): nothing was unlocked."""
+
+
+class SignatureNotVerified(SigningError):
+    """The signed PDF came back, but does not verify: it is not returned. ``report`` says why."""
+
+    def __init__(self, report: VerificationReport):
+        self.report = report
+        super().__init__("; ".join([*report.problems, *(p for s in report.signatures for p in s.problems)]))
 
 
 @dataclass(frozen=True)
@@ -131,15 +131,14 @@ class SignatureRequest:
     location: str = ""
 
 
-@runtime_checkable
-class DocumentSigner(Protocol):
-    def sign(self, pdf: bytes, request: SignatureRequest) -> bytes:
-        """Return ``pdf`` with ONE incremental update appended that holds the signature."""
-        ...
+@dataclass(frozen=True)
+class SignedPdf:
+    content: bytes  # the input, byte for byte, plus one incremental update holding the signature
+    report: VerificationReport  # valid; its last signature is the new one
 
-
-def _pem_certs(data: bytes):
-    return list(load_certs_from_pemder_data(data))
+    @property
+    def signature(self) -> SignatureReport:
+        return self.report.signatures[-1]
 
 
 def _catalog_version(reader: PdfFileReader):
@@ -153,180 +152,147 @@ def _header(pdf: bytes) -> bytes:
     return pdf.split(b"\n", 1)[0].split(b"\r", 1)[0]
 
 
-class LocalKeySigner:
-    """Signs with a key issued by the local authority, decrypted once with the signer's passphrase.
+def _stamp_font(path: Path | None) -> tuple[bytes, frozenset[int]]:
+    font = Path(path) if path is not None else DEFAULT_STAMP_FONT
+    try:
+        return _prepare_stamp_font(str(font), font.stat().st_mtime_ns)
+    except Exception as exc:  # missing file, not a font, ...
+        raise SigningError(MSG_BAD_FONT.format(font=font)) from exc
 
-    The decrypted key lives only in this object; make one per signing request.
-    """
 
-    def __init__(
-        self,
-        *,
-        cert_pem: bytes,
-        encrypted_key_pem: bytes,
-        passphrase: str,
-        authority: Authority,
-        stamp_font: Path | None = None,
-    ):
-        if not any(marker in encrypted_key_pem for marker in _ENCRYPTED_KEY_MARKERS):
-            raise SigningError(MSG_KEY_NOT_ENCRYPTED)
-        try:
-            key = serialization.load_pem_private_key(encrypted_key_pem, password=passphrase.encode() or None)
-        except (ValueError, TypeError) as exc:
-            # cryptography: ValueError for a wrong passphrase, TypeError for an empty one.
-            raise WrongPassphrase(MSG_WRONG_PASSPHRASE) from exc
-        if not isinstance(key, rsa.RSAPrivateKey):
-            # ECDSA would make pyHanko raise the PDF version beyond what PDF/A-3 allows.
-            raise SigningError(MSG_KEY_NOT_RSA)
-        try:
-            cert = x509.load_pem_x509_certificate(cert_pem)
-        except ValueError as exc:
-            raise SigningError(MSG_BAD_CERT) from exc
-        if cert.public_key().public_numbers() != key.public_key().public_numbers():
-            raise SigningError(MSG_KEY_CERT_MISMATCH)
-        try:
-            cert.verify_directly_issued_by(authority.ca_cert)
-        except Exception as exc:  # InvalidSignature, ValueError, TypeError
-            raise SigningError(MSG_CERT_NOT_FROM_AUTHORITY) from exc
-
-        font = Path(stamp_font) if stamp_font is not None else DEFAULT_STAMP_FONT
-        try:
-            self._font_bytes, self._font_chars = _prepare_stamp_font(str(font), font.stat().st_mtime_ns)
-        except Exception as exc:  # missing file, not a font, ...
-            raise SigningError(f"Fon cap tanda tangan tidak dapat dipakai: {font}") from exc
-
-        ca = _pem_certs(authority.ca_cert_pem)[0]
-        tsa = _pem_certs(authority.tsa_cert_pem)[0]
-        (signer_cert,) = _pem_certs(cert_pem)
-        self._signer = signers.SimpleSigner(
-            signing_cert=signer_cert,
-            signing_key=translate_pyca_cryptography_key_to_asn1(key),
-            cert_registry=SimpleCertificateStore.from_certs([ca]),
-            embed_roots=True,
-        )
-        # In-process TSA: signs RFC 3161 tokens with the authority's TSA key; no network.
-        self._timestamper = DummyTimeStamper(
-            tsa_cert=tsa,
-            tsa_key=translate_pyca_cryptography_key_to_asn1(authority.tsa_key),
-            certs_to_embed=SimpleCertificateStore.from_certs([ca]),
-        )
-
-    def __repr__(self) -> str:
-        return f"<LocalKeySigner {self._signer.signing_cert.subject.human_friendly!r}>"
-
-    def _stamp_style(self, lines: tuple[str, ...]) -> TextStampStyle:
-        # pyHanko interpolates stamp_text with "%"; escape it so user text is shown verbatim.
-        text = "\n".join(_clean_line(line, self._font_chars).replace("%", "%%") for line in lines)
-        return TextStampStyle(
-            stamp_text=text,
-            text_box_style=TextBoxStyle(
-                font=_EmbeddedStampFont(font_bytes=self._font_bytes, font_size=STAMP_FONT_SIZE),
-                font_size=STAMP_FONT_SIZE,
-                leading=STAMP_LEADING,
-                border_width=0,
-                box_layout_rule=SimpleBoxLayoutRule(
-                    x_align=AxisAlignment.ALIGN_MIN,
-                    y_align=AxisAlignment.ALIGN_MID,
-                    margins=Margins.uniform(STAMP_MARGIN),
-                ),
-            ),
-            inner_content_layout=SimpleBoxLayoutRule(
+def _stamp_style(lines: tuple[str, ...], font_bytes: bytes, font_chars: frozenset[int]) -> TextStampStyle:
+    # pyHanko interpolates stamp_text with "%"; escape it so user text is shown verbatim.
+    text = "\n".join(_clean_line(line, font_chars).replace("%", "%%") for line in lines)
+    return TextStampStyle(
+        stamp_text=text,
+        text_box_style=TextBoxStyle(
+            font=_EmbeddedStampFont(font_bytes=font_bytes, font_size=STAMP_FONT_SIZE),
+            font_size=STAMP_FONT_SIZE,
+            leading=STAMP_LEADING,
+            border_width=0,
+            box_layout_rule=SimpleBoxLayoutRule(
                 x_align=AxisAlignment.ALIGN_MIN,
                 y_align=AxisAlignment.ALIGN_MID,
+                margins=Margins.uniform(STAMP_MARGIN),
             ),
-            border_width=STAMP_BORDER_WIDTH,
-            background=None,
-        )
+        ),
+        inner_content_layout=SimpleBoxLayoutRule(
+            x_align=AxisAlignment.ALIGN_MIN,
+            y_align=AxisAlignment.ALIGN_MID,
+        ),
+        border_width=STAMP_BORDER_WIDTH,
+        background=None,
+    )
 
-    @staticmethod
-    def _check_request(reader: PdfFileReader, request: SignatureRequest) -> None:
-        if not _FIELD_NAME_RE.match(request.field_name or ""):
-            raise SigningError(MSG_BAD_FIELD)
-        try:
-            page_count = int(reader.root["/Pages"]["/Count"])
-        except Exception as exc:
-            raise SigningError(MSG_BAD_PDF) from exc
-        if not 0 <= request.page_index < page_count:
-            raise SigningError(MSG_BAD_PAGE)
-        if len(request.box) != 4:
-            raise SigningError(MSG_BAD_BOX)
-        x1, y1, x2, y2 = request.box
-        if not (x2 > x1 and y2 > y1):
-            raise SigningError(MSG_BAD_BOX)
 
-    @staticmethod
-    def _align_info_with_xmp(writer: IncrementalPdfFileWriter) -> None:
-        """Keep /Info and XMP saying the same producer (PDF/A requires equivalent values).
+def _check_request(reader: PdfFileReader, request: SignatureRequest) -> None:
+    if not _FIELD_NAME_RE.match(request.field_name or ""):
+        raise SigningError(MSG_BAD_FIELD)
+    try:
+        page_count = int(reader.root["/Pages"]["/Count"])
+    except Exception as exc:
+        raise SigningError(MSG_BAD_PDF) from exc
+    if not 0 <= request.page_index < page_count:
+        raise SigningError(MSG_BAD_PAGE)
+    if len(request.box) != 4:
+        raise SigningError(MSG_BAD_BOX)
+    x1, y1, x2, y2 = request.box
+    if not (x2 > x1 and y2 > y1):
+        raise SigningError(MSG_BAD_BOX)
 
-        When the document has XMP metadata (every PDF/A has), pyHanko sets XMP pdf:Producer to
-        "pyHanko x.y" but only *appends* "; pyHanko x.y" to an existing /Info /Producer, so the two
-        disagree. Dropping the old /Producer lets pyHanko write the same value in both places.
-        The renderer should not write /Info at all; this is the safety net when it does.
-        """
-        try:
-            info_ref = writer.trailer.raw_get("/Info")
-        except KeyError:
-            return
-        if not isinstance(info_ref, generic.IndirectObject):
-            return
-        info = info_ref.get_object()
-        if (
-            isinstance(info, generic.DictionaryObject)
-            and "/Producer" in info
-            and str(info["/Producer"]) != PYHANKO_PRODUCER
-        ):
-            del info["/Producer"]
-            writer.mark_update(info_ref)
 
-    def sign(self, pdf: bytes, request: SignatureRequest) -> bytes:
-        try:
-            reader = PdfFileReader(BytesIO(pdf), strict=False)
-            revisions_before = reader.xrefs.total_revisions
-            version_before = _catalog_version(reader)
-        except Exception as exc:  # pyHanko raises many kinds of errors on bad input
-            raise SigningError(MSG_BAD_PDF) from exc
-        self._check_request(reader, request)
+def _align_info_with_xmp(writer: IncrementalPdfFileWriter) -> None:
+    """Keep /Info and XMP saying the same producer (PDF/A requires equivalent values).
 
-        meta = signers.PdfSignatureMetadata(
-            field_name=request.field_name,
-            md_algorithm="sha256",
-            subfilter=fields.SigSeedSubFilter.PADES,
-            reason=request.reason or None,
-            location=request.location or None,
-        )
-        field_spec = fields.SigFieldSpec(
-            sig_field_name=request.field_name,
-            on_page=request.page_index,
-            box=tuple(float(v) for v in request.box),
-        )
-        pdf_signer = signers.PdfSigner(
-            meta,
-            self._signer,
-            timestamper=self._timestamper,
-            stamp_style=self._stamp_style(tuple(request.stamp_lines)),
-            new_field_spec=field_spec,
-        )
-        try:
-            writer = IncrementalPdfFileWriter.from_reader(reader)
-            self._align_info_with_xmp(writer)
-            out = pdf_signer.sign_pdf(writer).getvalue()
-        except Exception as exc:
-            raise SigningError(MSG_SIGN_FAILED) from exc
+    When the document has XMP metadata (every PDF/A has), pyHanko sets XMP pdf:Producer to
+    "pyHanko x.y" but only *appends* "; pyHanko x.y" to an existing /Info /Producer, so the two
+    disagree. Dropping the old /Producer lets pyHanko write the same value in both places.
+    The renderer should not write /Info at all; this is the safety net when it does.
+    """
+    try:
+        info_ref = writer.trailer.raw_get("/Info")
+    except KeyError:
+        return
+    if not isinstance(info_ref, generic.IndirectObject):
+        return
+    info = info_ref.get_object()
+    if (
+        isinstance(info, generic.DictionaryObject)
+        and "/Producer" in info
+        and str(info["/Producer"]) != PYHANKO_PRODUCER
+    ):
+        del info["/Producer"]
+        writer.mark_update(info_ref)
 
-        self._check_output(pdf, out, revisions_before, version_before)
-        return out
 
-    @staticmethod
-    def _check_output(pdf: bytes, out: bytes, revisions_before: int, version_before) -> None:
-        if not out.startswith(pdf) or _header(out) != _header(pdf):
-            raise SigningError(MSG_NOT_INCREMENTAL)
-        try:
-            after = PdfFileReader(BytesIO(out), strict=False)
-            revisions_after = after.xrefs.total_revisions
-            version_after = _catalog_version(after)
-        except Exception as exc:
-            raise SigningError(MSG_SIGN_FAILED) from exc
-        if revisions_after != revisions_before + 1:
-            raise SigningError(MSG_NOT_INCREMENTAL)
-        if version_after != version_before:
-            raise SigningError(MSG_VERSION_CHANGED)
+def _check_output(pdf: bytes, out: bytes, revisions_before: int, version_before) -> None:
+    if not out.startswith(pdf) or _header(out) != _header(pdf):
+        raise SigningError(MSG_NOT_INCREMENTAL)
+    try:
+        after = PdfFileReader(BytesIO(out), strict=False)
+        revisions_after = after.xrefs.total_revisions
+        version_after = _catalog_version(after)
+    except Exception as exc:
+        raise SigningError(MSG_SIGN_FAILED) from exc
+    if revisions_after != revisions_before + 1:
+        raise SigningError(MSG_NOT_INCREMENTAL)
+    if version_after != version_before:
+        raise SigningError(MSG_VERSION_CHANGED)
+
+
+def sign_pdf(
+    pdf: bytes,
+    request: SignatureRequest,
+    unlocked: UnlockedSigner,
+    *,
+    trust_roots_pem: Sequence[bytes],
+    expected_fingerprints: Sequence[str] | None = None,
+    stamp_font: Path | None = None,
+) -> SignedPdf:
+    """``pdf`` with ONE incremental update appended that holds ``unlocked``'s signature, verified.
+
+    ``trust_roots_pem`` and ``expected_fingerprints`` are passed to ``verify_pdf`` (the
+    fingerprints of every signer so far, this one last). Raises ``SigningError`` when the request
+    or the PDF is unusable, pyHanko fails, the result is not one incremental update at the same
+    version, or (``SignatureNotVerified``) it does not verify; nothing is returned then.
+    """
+    font_bytes, font_chars = _stamp_font(stamp_font)
+    try:
+        reader = PdfFileReader(BytesIO(pdf), strict=False)
+        revisions_before = reader.xrefs.total_revisions
+        version_before = _catalog_version(reader)
+    except Exception as exc:  # pyHanko raises many kinds of errors on bad input
+        raise SigningError(MSG_BAD_PDF) from exc
+    _check_request(reader, request)
+
+    meta = signers.PdfSignatureMetadata(
+        field_name=request.field_name,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=request.reason or None,
+        location=request.location or None,
+    )
+    field_spec = fields.SigFieldSpec(
+        sig_field_name=request.field_name,
+        on_page=request.page_index,
+        box=tuple(float(v) for v in request.box),
+    )
+    pdf_signer = signers.PdfSigner(
+        meta,
+        unlocked.signer,
+        timestamper=unlocked.timestamper,
+        stamp_style=_stamp_style(tuple(request.stamp_lines), font_bytes, font_chars),
+        new_field_spec=field_spec,
+    )
+    try:
+        writer = IncrementalPdfFileWriter.from_reader(reader)
+        _align_info_with_xmp(writer)
+        out = pdf_signer.sign_pdf(writer).getvalue()
+    except Exception as exc:
+        raise SigningError(MSG_SIGN_FAILED) from exc
+
+    _check_output(pdf, out, revisions_before, version_before)
+    report = verify_pdf(out, trust_roots_pem=trust_roots_pem, expected_fingerprints=expected_fingerprints)
+    if not report.valid:
+        raise SignatureNotVerified(report)
+    return SignedPdf(content=out, report=report)

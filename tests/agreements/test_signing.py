@@ -1,4 +1,9 @@
-"""agreements.signing: local authority, PAdES signing with one incremental update per signer, verification."""
+"""agreements.signing: local authority, PAdES signing with one incremental update per signer, verification.
+
+The signing and verification tests run once per signing backend (the ``world`` fixture): the local
+backend of production, and ``tests.signing_backends.MemoryTokenBackend``, which shares nothing with it
+but the interface. Both are reached only through ``get_signing_backend()`` under ``override_settings``.
+"""
 
 import io
 import os
@@ -6,30 +11,46 @@ import re
 import shutil
 import stat
 import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import weasyprint
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
+from django.utils.module_loading import import_string
 from fontTools import ttLib
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import PageObject
+from pyhanko.sign.signers import Signer
+from pyhanko.sign.timestamps import TimeStamper
 
 from agreements.signing import (
     AuthorityError,
-    DocumentSigner,
-    LocalKeySigner,
+    SignatureNotVerified,
     SignatureRequest,
+    SigningBackend,
     SigningError,
     WrongPassphrase,
     ensure_authority,
+    get_signing_backend,
     issue_signer,
+    sign_pdf,
     verify_pdf,
 )
 from agreements.signing import verify as V
+from agreements.signing.backends.local import LocalKeyBackend
+from tests.signing_backends import MEMORY_BACKEND, MemoryTokenBackend
+from tests.signing_backends import token as memory_token
+
+LOCAL_BACKEND = "agreements.signing.backends.local.LocalKeyBackend"
 
 HTML_DOC = """<!doctype html><html lang="id"><head><meta charset="utf-8"><title>Nota Kesepakatan</title></head>
 <body><h1>Nota Kesepakatan</h1><p>Gerakan Menuju Kota Cerdas di Kota Parepare.</p></body></html>"""
@@ -70,19 +91,53 @@ def request_for(i, **overrides):
     return SignatureRequest(**values)
 
 
-def signer_for(authority, cred, i):
-    return LocalKeySigner(
-        cert_pem=cred.cert_pem,
-        encrypted_key_pem=cred.encrypted_key_pem,
-        passphrase=SIGNERS[i]["passphrase"],
-        authority=authority,
+@dataclass(frozen=True)
+class World:
+    """One signing backend as settings name it, and how an official gets a credential there."""
+
+    name: str
+    signing: dict  # settings.SIGNING selecting this backend
+    enrol: Callable[..., Any]  # SIGNERS[i] -> the stored credential (what SigningCredential holds)
+
+    def backend(self) -> SigningBackend:
+        with override_settings(SIGNING=self.signing):
+            return get_signing_backend()
+
+    @property
+    def roots(self) -> list[bytes]:
+        return self.backend().trust_roots_pem()
+
+
+def local_world(authority_dir, name="local") -> World:
+    return World(
+        name=name,
+        signing={**settings.SIGNING, "BACKEND": LOCAL_BACKEND, "AUTHORITY_DIR": authority_dir},
+        enrol=lambda **s: issue_signer(ensure_authority(authority_dir), **s),
     )
 
 
-def sign_all(pdf, authority, creds):
+def memory_world(token_name) -> World:
+    return World(
+        name="memory",
+        signing={**settings.SIGNING, "BACKEND": MEMORY_BACKEND, "TOKEN": token_name},
+        enrol=lambda **s: memory_token(token_name).enrol(**s),
+    )
+
+
+def signer_for(world, cred, i):
+    return world.backend().unlock(cred, SIGNERS[i]["passphrase"])
+
+
+def sign(world, cred, i, pdf, request=None):
+    backend = world.backend()
+    unlocked = backend.unlock(cred, SIGNERS[i]["passphrase"])
+    return sign_pdf(pdf, request or request_for(i), unlocked, trust_roots_pem=backend.trust_roots_pem()).content
+
+
+def sign_all(pdf, world, creds):
     revisions = [pdf]
     for i, cred in enumerate(creds):
-        revisions.append(signer_for(authority, cred, i).sign(revisions[-1], request_for(i)))
+        revisions.append(sign(world, cred, i, revisions[-1]))
     return revisions
 
 
@@ -97,8 +152,30 @@ def authority(authority_dir):
 
 
 @pytest.fixture(scope="module")
-def creds(authority):
+def local_creds(authority):
     return [issue_signer(authority, **s) for s in SIGNERS]
+
+
+@pytest.fixture(scope="module", params=["local", "memory"])
+def world(request) -> World:
+    if request.param == "local":
+        return local_world(request.getfixturevalue("authority_dir"))
+    return memory_world(f"{request.module.__name__}-main")
+
+
+@pytest.fixture(scope="module")
+def creds(world, request):
+    if world.name == "local":
+        return request.getfixturevalue("local_creds")
+    return [world.enrol(**s) for s in SIGNERS]
+
+
+@pytest.fixture(scope="module")
+def other_world(world, tmp_path_factory) -> World:
+    """Another authority of the same kind, which ours does not trust."""
+    if world.name == "local":
+        return local_world(tmp_path_factory.mktemp("other-pki"), name="local-other")
+    return memory_world("other")
 
 
 @pytest.fixture(scope="module")
@@ -107,9 +184,9 @@ def input_pdf():
 
 
 @pytest.fixture(scope="module")
-def revisions(input_pdf, authority, creds):
+def revisions(input_pdf, world, creds):
     """[unsigned, signed by 0, signed by 0 and 1]"""
-    return sign_all(input_pdf, authority, creds)
+    return sign_all(input_pdf, world, creds)
 
 
 @pytest.fixture(scope="module")
@@ -118,13 +195,13 @@ def signed(revisions):
 
 
 @pytest.fixture(scope="module")
-def roots(authority):
-    return [authority.ca_cert_pem]
+def roots(world):
+    return world.roots
 
 
 @pytest.fixture(scope="module")
 def other_authority(tmp_path_factory):
-    return ensure_authority(tmp_path_factory.mktemp("other-pki"), name="Otoritas Lain")
+    return ensure_authority(tmp_path_factory.mktemp("another-pki"), name="Otoritas Lain")
 
 
 def actual_texts(content: bytes) -> list[str]:
@@ -182,7 +259,8 @@ def test_incomplete_authority_directory_is_refused(authority_dir, tmp_path):
     assert not (partial / "tsa-key.pem").exists()  # nothing regenerated over half an authority
 
 
-def test_issue_signer(authority, creds):
+def test_issue_signer(authority, local_creds):
+    creds = local_creds
     cred = creds[0]
     cert = x509.load_pem_x509_certificate(cred.cert_pem)
     subject = {a.oid: a.value for a in cert.subject}
@@ -209,8 +287,28 @@ def test_issue_signer(authority, creds):
 # --- signing -----------------------------------------------------------------------------------
 
 
-def test_local_signer_implements_the_interface(authority, creds):
-    assert isinstance(signer_for(authority, creds[0], 0), DocumentSigner)
+def test_the_backend_implements_the_interface(world, creds):
+    backend = world.backend()
+    assert isinstance(backend, SigningBackend)
+    assert type(backend) is {"local": LocalKeyBackend, "memory": MemoryTokenBackend}[world.name]
+    unlocked = signer_for(world, creds[0], 0)
+    assert isinstance(unlocked.signer, Signer) and isinstance(unlocked.timestamper, TimeStamper)
+    assert SIGNERS[0]["common_name"] in repr(unlocked)
+    assert "PRIVATE" not in repr(unlocked) and "Key" not in repr(unlocked)
+
+
+def test_the_backend_is_the_one_settings_name_when_used(authority_dir):
+    assert import_string(settings.SIGNING["BACKEND"]) is LocalKeyBackend  # production's default
+    local = local_world(authority_dir).signing
+    with override_settings(SIGNING={**local, "BACKEND": MEMORY_BACKEND, "TOKEN": "other"}):
+        assert isinstance(get_signing_backend(), MemoryTokenBackend)
+    with override_settings(SIGNING=local):
+        assert isinstance(get_signing_backend(), LocalKeyBackend)
+    unnamed = {k: v for k, v in local.items() if k != "BACKEND"}
+    for broken in (unnamed, {**unnamed, "BACKEND": "agreements.signing.backends.nowhere.Backend"},
+                   {**unnamed, "BACKEND": "agreements.signing.SignatureRequest"}):
+        with override_settings(SIGNING=broken), pytest.raises(ImproperlyConfigured):
+            get_signing_backend()
 
 
 def test_each_signature_is_one_incremental_update(revisions, input_pdf):
@@ -277,29 +375,18 @@ def test_first_revision_alone_verifies(revisions, roots, creds):
     assert report.valid, report.all_problems
 
 
-def test_wrong_passphrase_raises_immediately(authority, creds):
+def test_wrong_passphrase_raises_immediately(world, creds):
+    backend = world.backend()
     with pytest.raises(WrongPassphrase):
-        LocalKeySigner(
-            cert_pem=creds[0].cert_pem,
-            encrypted_key_pem=creds[0].encrypted_key_pem,
-            passphrase="salah",
-            authority=authority,
-        )
+        backend.unlock(creds[0], "salah")
     with pytest.raises(WrongPassphrase):  # another signer's passphrase is just as wrong
-        LocalKeySigner(
-            cert_pem=creds[0].cert_pem,
-            encrypted_key_pem=creds[0].encrypted_key_pem,
-            passphrase=SIGNERS[1]["passphrase"],
-            authority=authority,
-        )
+        backend.unlock(creds[0], SIGNERS[1]["passphrase"])
     with pytest.raises(WrongPassphrase):
-        LocalKeySigner(
-            cert_pem=creds[0].cert_pem, encrypted_key_pem=creds[0].encrypted_key_pem, passphrase="", authority=authority
-        )
+        backend.unlock(creds[0], "")
     assert issubclass(WrongPassphrase, SigningError)
 
 
-def test_unencrypted_key_is_refused(authority, creds):
+def test_unencrypted_key_is_refused(authority, local_creds):
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -307,37 +394,47 @@ def test_unencrypted_key_is_refused(authority, creds):
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     with pytest.raises(SigningError) as excinfo:
-        LocalKeySigner(cert_pem=creds[0].cert_pem, encrypted_key_pem=plain, passphrase="x", authority=authority)
+        LocalKeyBackend(authority).unlock(replace(local_creds[0], encrypted_key_pem=plain), "x")
     assert not isinstance(excinfo.value, WrongPassphrase)
 
 
-def test_key_of_another_signer_is_refused(authority, creds):
-    with pytest.raises(SigningError):
-        LocalKeySigner(
-            cert_pem=creds[1].cert_pem,
-            encrypted_key_pem=creds[0].encrypted_key_pem,
-            passphrase=SIGNERS[0]["passphrase"],
-            authority=authority,
-        )
+def test_key_of_another_signer_is_refused(authority, local_creds):
+    mixed = replace(local_creds[1], encrypted_key_pem=local_creds[0].encrypted_key_pem)
+    with pytest.raises(SigningError) as excinfo:
+        LocalKeyBackend(authority).unlock(mixed, SIGNERS[0]["passphrase"])
+    assert not isinstance(excinfo.value, WrongPassphrase)
 
 
-def test_bad_requests_are_refused(authority, creds, input_pdf, revisions):
-    signer = signer_for(authority, creds[0], 0)
+def test_bad_requests_are_refused(world, creds, input_pdf, revisions, roots):
+    signer = signer_for(world, creds[0], 0)
     with pytest.raises(SigningError):
-        signer.sign(input_pdf, request_for(0, page_index=5))
+        sign_pdf(input_pdf, request_for(0, page_index=5), signer, trust_roots_pem=roots)
     with pytest.raises(SigningError):
-        signer.sign(input_pdf, request_for(0, box=(200.0, 80.0, 100.0, 150.0)))
+        sign_pdf(input_pdf, request_for(0, box=(200.0, 80.0, 100.0, 150.0)), signer, trust_roots_pem=roots)
     with pytest.raises(SigningError):
-        signer.sign(input_pdf, request_for(0, field_name="ttd 0 (x)"))
+        sign_pdf(input_pdf, request_for(0, field_name="ttd 0 (x)"), signer, trust_roots_pem=roots)
     with pytest.raises(SigningError):  # that field already carries a signature
-        signer.sign(revisions[1], request_for(0))
+        sign_pdf(revisions[1], request_for(0), signer, trust_roots_pem=roots)
     with pytest.raises(SigningError):
-        signer.sign(b"bukan PDF", request_for(0))
+        sign_pdf(b"bukan PDF", request_for(0), signer, trust_roots_pem=roots)
 
 
-def test_stamp_text_is_shown_verbatim_and_undrawable_characters_are_replaced(authority, creds, input_pdf, roots):
+def test_a_signature_that_does_not_verify_is_not_returned(world, other_world, creds, input_pdf, roots):
+    signer = signer_for(world, creds[0], 0)
+    with pytest.raises(SignatureNotVerified) as untrusted:
+        sign_pdf(input_pdf, request_for(0), signer, trust_roots_pem=other_world.roots)
+    assert V.MSG_UNTRUSTED in str(untrusted.value) and not untrusted.value.report.valid
+    with pytest.raises(SignatureNotVerified) as stranger:
+        sign_pdf(input_pdf, request_for(0), signer, trust_roots_pem=roots, expected_fingerprints=["00" * 32])
+    assert V.MSG_SIGNER_MISMATCH.format(position=1) in str(stranger.value)
+    signed = sign_pdf(input_pdf, request_for(0), signer, trust_roots_pem=roots,
+                      expected_fingerprints=[creds[0].fingerprint_sha256])
+    assert signed.report.valid and signed.signature.signer_fingerprint_sha256 == creds[0].fingerprint_sha256
+
+
+def test_stamp_text_is_shown_verbatim_and_undrawable_characters_are_replaced(world, creds, input_pdf, roots):
     lines = ("Diskon 100% (%(ts)s)", "Nama 測試", "Baris\x07kontrol")
-    out = signer_for(authority, creds[0], 0).sign(input_pdf, request_for(0, stamp_lines=lines))
+    out = sign(world, creds[0], 0, input_pdf, request_for(0, stamp_lines=lines))
     appearance = PdfFileReader(io.BytesIO(out)).embedded_regular_signatures[0].sig_field["/AP"]["/N"].data
     assert actual_texts(appearance) == ["Diskon 100% (%(ts)s)", "Nama ??", "Bariskontrol"]
     assert verify_pdf(out, trust_roots_pem=roots).valid
@@ -406,9 +503,9 @@ def test_form_filling_level_update_is_accepted(signed, roots):
 # --- verification: trust and identity ----------------------------------------------------------
 
 
-def test_signature_from_another_authority_is_untrusted(other_authority, input_pdf, roots):
-    cred = issue_signer(other_authority, **SIGNERS[0])
-    out = signer_for(other_authority, cred, 0).sign(input_pdf, request_for(0))
+def test_signature_from_another_authority_is_untrusted(other_world, input_pdf, roots):
+    cred = other_world.enrol(**SIGNERS[0])
+    out = sign(other_world, cred, 0, input_pdf)
     report = verify_pdf(out, trust_roots_pem=roots)
     assert not report.valid
     (sig,) = report.signatures
@@ -416,17 +513,13 @@ def test_signature_from_another_authority_is_untrusted(other_authority, input_pd
     assert V.MSG_UNTRUSTED in sig.problems
     assert V.MSG_BAD_TIMESTAMP in sig.problems  # its TSA chains to the other root too
     # trusting both roots makes it verify
-    assert verify_pdf(out, trust_roots_pem=[*roots, other_authority.ca_cert_pem]).valid
+    assert verify_pdf(out, trust_roots_pem=[*roots, *other_world.roots]).valid
 
 
-def test_signer_cert_not_from_the_authority_is_refused(other_authority, authority, creds):
-    with pytest.raises(SigningError):
-        LocalKeySigner(
-            cert_pem=creds[0].cert_pem,
-            encrypted_key_pem=creds[0].encrypted_key_pem,
-            passphrase=SIGNERS[0]["passphrase"],
-            authority=other_authority,
-        )
+def test_signer_cert_not_from_the_authority_is_refused(other_authority, local_creds):
+    with pytest.raises(SigningError) as excinfo:
+        LocalKeyBackend(other_authority).unlock(local_creds[0], SIGNERS[0]["passphrase"])
+    assert not isinstance(excinfo.value, WrongPassphrase)
 
 
 def test_expected_fingerprints(signed, roots, creds):
@@ -489,16 +582,18 @@ def test_bad_or_missing_trust_roots(signed):
 # --- an independent validator ------------------------------------------------------------------
 
 
-def test_pdfsig_reports_valid_trusted_signatures(signed, authority_dir, tmp_path):
+def test_pdfsig_reports_valid_trusted_signatures(signed, roots, tmp_path):
     if not shutil.which("pdfsig") or not shutil.which("certutil"):
         pytest.skip("pdfsig (poppler-utils) or certutil (libnss3-tools) not installed")
     nss = tmp_path / "nss"
     nss.mkdir()
+    (ca_pem,) = roots
+    (tmp_path / "ca.pem").write_bytes(ca_pem)
     subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True, capture_output=True)
     # Trust flags are "SSL,S/MIME,code signing"; poppler checks signer certificates with the
     # S/MIME (e-mail) usage, so the CA needs "C" in the second position: ",C," ("C,," is not enough).
     subprocess.run(
-        ["certutil", "-A", "-d", f"sql:{nss}", "-n", "sepakat-ca", "-t", ",C,", "-i", str(authority_dir / "ca.pem")],
+        ["certutil", "-A", "-d", f"sql:{nss}", "-n", "sepakat-ca", "-t", ",C,", "-i", str(tmp_path / "ca.pem")],
         check=True,
         capture_output=True,
     )

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -16,11 +17,20 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pypdf import PdfReader
 
 from agreements import signatures
-from agreements.models import DecisionKind, SigningCredential, StoredPdf, VerificationCount, VerificationOutcome
-from agreements.signing import ensure_authority, issue_signer
+from agreements.models import (
+    DecisionKind,
+    SignatureRecord,
+    SigningCredential,
+    StoredPdf,
+    VerificationCount,
+    VerificationOutcome,
+)
+from agreements.signing import ensure_authority, issue_signer, verify_pdf
 from audit.actions import AuditAction
 from audit.models import AuditEvent
 from demo import driver
+from tests.signing_backends import MEMORY_BACKEND
+from tests.signing_backends import token as memory_token
 from workflows.models import Outcome, Stage, StageProcess
 
 from .helpers import claim, open_task, pdf_text, task_url
@@ -154,7 +164,8 @@ def test_an_appended_page_is_reported_invalid(mou, tmp_path):
 
 
 def test_a_pdf_signed_by_another_authority_is_untrusted(mou, tmp_path):
-    from agreements.signing import LocalKeySigner, SignatureRequest
+    from agreements.signing import SignatureRequest, sign_pdf
+    from agreements.signing.backends.local import LocalKeyBackend
 
     stranger = ensure_authority(tmp_path / "lain")
     credential = issue_signer(stranger, common_name="Pemalsu", organisation="X", unit="X", nip="1", passphrase="p" * 12)
@@ -162,10 +173,10 @@ def test_a_pdf_signed_by_another_authority_is_untrusted(mou, tmp_path):
     with base.file.open("rb") as stored:
         original = stored.read()
     page, box = base.signature_boxes["ttd_sign_region"]
-    forged = LocalKeySigner(cert_pem=credential.cert_pem, encrypted_key_pem=credential.encrypted_key_pem,
-                            passphrase="p" * 12, authority=stranger).sign(
+    forged = sign_pdf(
         original, SignatureRequest(field_name="ttd_sign_region", page_index=page, box=tuple(box),
-                                   stamp_lines=("Pemalsu",)))
+                                   stamp_lines=("Pemalsu",)),
+        LocalKeyBackend(stranger).unlock(credential, "p" * 12), trust_roots_pem=[stranger.ca_cert_pem]).content
     code, output = verify_command(tmp_path, forged)
     assert code == 1
     assert "tidak dipercaya" in output
@@ -352,7 +363,8 @@ def test_a_signature_that_fails_verification_records_nothing_but_the_failure(as_
 
     process = driver.run_programme(programme(BANJAR), stop_stage=Stage.MOU, stop_step="sign_region")[0]
     driver.ensure_credential(official(f"{BANJAR}.kdh"))
-    monkeypatch.setattr(signatures, "verify_pdf",
+    # sign_pdf verifies what every backend signed, before document_sign sees it.
+    monkeypatch.setattr("agreements.signing.signer.verify_pdf",
                         lambda *a, **k: VerificationReport(signatures=(), problems=("uji: rusak",)))
     client = as_user(f"{BANJAR}.kdh")
     task = open_task(process, "sign_region")
@@ -366,3 +378,41 @@ def test_a_signature_that_fails_verification_records_nothing_but_the_failure(as_
     assert AuditEvent.objects.filter(action="document.signing_failed", task_id=task.pk).count() == 1
     task.refresh_from_db()
     assert task.status == "ASSIGNED"
+
+
+def test_the_services_sign_through_whichever_backend_settings_name(programme, official):
+    """The seam, end to end: with the test-only token backend the MoU is signed, verified and recorded by
+    the same services, and a wrong PIN is counted by the same lockout rules; nothing of the local CA is used."""
+    token_name = "workflows-mou"
+    memory = {**settings.SIGNING, "BACKEND": MEMORY_BACKEND, "TOKEN": token_name}
+    signers = {}
+    for username in (f"{BANJAR}.kdh", "dirjen"):
+        user = official(username)
+        issued = memory_token(token_name).enrol(
+            common_name=user.official.full_name, organisation="Token Uji", unit=user.official.post,
+            nip=user.official.nip or username, passphrase=driver.DEMO_SIGNING_PASSPHRASE)
+        signers[username] = SigningCredential.objects.create(
+            user=user, cert_pem=issued.cert_pem.decode(), encrypted_key_pem="", serial=str(issued.serial),
+            fingerprint_sha256=issued.fingerprint_sha256, not_after=issued.not_after)
+
+    with override_settings(SIGNING=memory):
+        with pytest.raises(signatures.SigningRefused) as refused:
+            signatures.unlock_signer(user=official("dirjen"), passphrase="bukan-pin-saya")
+        left = settings.SIGNING["MAX_FAILED_ATTEMPTS"] - 1
+        assert str(refused.value) == str(signatures.WRONG_PASSPHRASE % {"left": left})
+        assert SigningCredential.objects.get(user__username="dirjen").failed_attempts == 1
+
+        driver.run_programme(programme(BANJAR), only_stage=Stage.MOU)
+        mou = StageProcess.objects.get(programme=programme(BANJAR), stage=Stage.MOU)
+        content = final_bytes(mou)
+        assert signatures.trust_roots() == [memory_token(token_name).ca_cert_pem]
+        report = verify_pdf(content, trust_roots_pem=signatures.trust_roots(),
+                            expected_fingerprints=[c.fingerprint_sha256 for c in signers.values()])
+        assert report.valid, report.all_problems
+        assert SigningCredential.objects.get(user__username="dirjen").failed_attempts == 0  # reset by the signature
+
+    records = {r.signer.username: r for r in SignatureRecord.objects.filter(pdf__document=mou.document)}
+    assert {u: r.certificate_fingerprint for u, r in records.items()} == {
+        u: c.fingerprint_sha256 for u, c in signers.items()}
+    assert all(r.validation_ok and r.timestamp_time for r in records.values())
+    assert not verify_pdf(content, trust_roots_pem=[signatures.authority().ca_cert_pem]).valid  # not the local CA's

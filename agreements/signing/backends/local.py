@@ -1,0 +1,105 @@
+"""The embedded default: keys issued by the local authority, kept encrypted with each official's passphrase.
+
+``unlock`` decrypts the official's key with the passphrase they type (a wrong one raises
+``WrongPassphrase`` before anything else is checked), checks that it is RSA, that it belongs
+to the certificate and that the certificate is the authority's, and pairs it with the
+authority's in-process timestamp authority.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from pyhanko.keys import load_certs_from_pemder_data
+from pyhanko.keys.internal import translate_pyca_cryptography_key_to_asn1
+from pyhanko.sign import signers
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from ..authority import Authority, ensure_authority
+from ..signer import SigningError, WrongPassphrase
+from . import StoredCredential, UnlockedSigner
+
+MSG_WRONG_PASSPHRASE = "Frasa sandi salah: kunci penanda tangan tidak dapat dibuka."
+MSG_KEY_NOT_ENCRYPTED = "Kunci penanda tangan tidak terenkripsi dengan frasa sandi atau rusak."
+MSG_BAD_CERT = "Sertifikat penanda tangan tidak dapat dibaca."
+MSG_KEY_NOT_RSA = "Kunci penanda tangan harus RSA."
+MSG_KEY_CERT_MISMATCH = "Kunci penanda tangan tidak cocok dengan sertifikatnya."
+MSG_CERT_NOT_FROM_AUTHORITY = "Sertifikat penanda tangan tidak diterbitkan oleh otoritas sertifikat ini."
+
+_ENCRYPTED_KEY_MARKERS = (b"-----BEGIN ENCRYPTED PRIVATE KEY-----", b"Proc-Type: 4,ENCRYPTED")
+
+
+@cache
+def _authority_at(directory: str) -> Authority:
+    """Made on first use, then loaded once per process (as ``agreements.signatures.authority``)."""
+    return ensure_authority(Path(directory))
+
+
+def _as_bytes(value: str | bytes) -> bytes:
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
+class LocalKeyBackend:
+    """Signs with a key issued by ``authority``; its timestamps come from the authority's TSA, in process."""
+
+    def __init__(self, authority: Authority):
+        self.authority = authority
+
+    @classmethod
+    def from_settings(cls, signing: Mapping[str, Any]) -> LocalKeyBackend:
+        return cls(_authority_at(str(signing["AUTHORITY_DIR"])))
+
+    def __repr__(self) -> str:
+        return f"<LocalKeyBackend {self.authority.ca_cert.subject.rfc4514_string()!r}>"
+
+    def trust_roots_pem(self) -> list[bytes]:
+        return [self.authority.ca_cert_pem]
+
+    def unlock(self, credential: StoredCredential, passphrase: str) -> UnlockedSigner:
+        cert_pem = _as_bytes(credential.cert_pem)
+        encrypted_key_pem = _as_bytes(credential.encrypted_key_pem)
+        if not any(marker in encrypted_key_pem for marker in _ENCRYPTED_KEY_MARKERS):
+            raise SigningError(MSG_KEY_NOT_ENCRYPTED)
+        try:
+            key = serialization.load_pem_private_key(encrypted_key_pem, password=passphrase.encode() or None)
+        except (ValueError, TypeError) as exc:
+            # cryptography: ValueError for a wrong passphrase, TypeError for an empty one.
+            raise WrongPassphrase(MSG_WRONG_PASSPHRASE) from exc
+        if not isinstance(key, rsa.RSAPrivateKey):
+            # ECDSA would make pyHanko raise the PDF version beyond what PDF/A-3 allows.
+            raise SigningError(MSG_KEY_NOT_RSA)
+        try:
+            cert = x509.load_pem_x509_certificate(cert_pem)
+        except ValueError as exc:
+            raise SigningError(MSG_BAD_CERT) from exc
+        if cert.public_key().public_numbers() != key.public_key().public_numbers():
+            raise SigningError(MSG_KEY_CERT_MISMATCH)
+        try:
+            cert.verify_directly_issued_by(self.authority.ca_cert)
+        except Exception as exc:  # InvalidSignature, ValueError, TypeError
+            raise SigningError(MSG_CERT_NOT_FROM_AUTHORITY) from exc
+
+        ca = list(load_certs_from_pemder_data(self.authority.ca_cert_pem))[0]
+        tsa = list(load_certs_from_pemder_data(self.authority.tsa_cert_pem))[0]
+        (signer_cert,) = load_certs_from_pemder_data(cert_pem)
+        return UnlockedSigner(
+            signer=signers.SimpleSigner(
+                signing_cert=signer_cert,
+                signing_key=translate_pyca_cryptography_key_to_asn1(key),
+                cert_registry=SimpleCertificateStore.from_certs([ca]),
+                embed_roots=True,
+            ),
+            # In-process TSA: signs RFC 3161 tokens with the authority's TSA key; no network.
+            timestamper=DummyTimeStamper(
+                tsa_cert=tsa,
+                tsa_key=translate_pyca_cryptography_key_to_asn1(self.authority.tsa_key),
+                certs_to_embed=SimpleCertificateStore.from_certs([ca]),
+            ),
+        )
