@@ -113,7 +113,6 @@ class DocumentKind(models.TextChoices):
     MASTERPLAN = "masterplan", _("Masterplan Kota Cerdas")
 
 
-IDENTIFIER_PREFIX = {DocumentKind.MOU: "MOU", DocumentKind.REGULATION: "REG", DocumentKind.MASTERPLAN: "MP"}
 VERIFICATION_TOKEN_BYTES = 16  # 128 random bits: 22 URL-safe characters
 
 
@@ -146,7 +145,10 @@ class Document(models.Model):
 
     @property
     def identifier(self) -> str:
-        return f"{IDENTIFIER_PREFIX[self.kind]}-{self.programme.region.slug}-{self.programme.year}-{self.pk}"
+        from .kinds import kind_spec  # the kinds table is built from this module's models
+
+        prefix = kind_spec(self.kind).identifier_prefix
+        return f"{prefix}-{self.programme.region.slug}-{self.programme.year}-{self.pk}"
 
     def latest_version(self):
         return self.versions.order_by("-number").first()

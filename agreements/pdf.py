@@ -4,7 +4,7 @@ Three documents: the MoU (Nota Kesepakatan), the regional head regulation
 (Peraturan Wali Kota / Peraturan Bupati) and the smart-city masterplan. Each
 ends with the same approval sheet (templates/pdf/_approval_sheet.html), which
 also lists the initials (paraf) and holds one empty cell per electronic
-signature slot; ``render_stage_pdf`` reports where those cells landed so the
+signature slot; ``render_pdf`` reports where those cells landed so the
 signer can stamp inside them.
 
 Every PDF carries its data: the stage's canonical JSON is embedded as an
@@ -250,7 +250,7 @@ def render_mou_html(data: dict, *, draft: bool) -> str:
 
 
 def render_mou_pdf(data: dict, *, draft: bool) -> bytes:
-    return render_stage_pdf("mou", data, draft=draft).content
+    return render_pdf(render_mou_html, data, draft=draft).content
 
 
 def render_regulation_html(data: dict, *, draft: bool) -> str:
@@ -266,7 +266,7 @@ def render_regulation_html(data: dict, *, draft: bool) -> str:
 
 
 def render_regulation_pdf(data: dict, *, draft: bool) -> bytes:
-    return render_stage_pdf("regulation", data, draft=draft).content
+    return render_pdf(render_regulation_html, data, draft=draft).content
 
 
 def _roadmap_groups(items: list[dict]) -> list[dict]:
@@ -293,18 +293,11 @@ def render_masterplan_html(data: dict, *, draft: bool) -> str:
 
 
 def render_masterplan_pdf(data: dict, *, draft: bool) -> bytes:
-    return render_stage_pdf("masterplan", data, draft=draft).content
+    return render_pdf(render_masterplan_html, data, draft=draft).content
 
 
-HTML_RENDERERS = {
-    "mou": render_mou_html,
-    "regulation": render_regulation_html,
-    "masterplan": render_masterplan_html,
-}
-
-
-def render_stage_pdf(kind: str, data: dict, *, draft: bool) -> RenderedPdf:
-    """Render one stage document (kind: "mou", "regulation" or "masterplan") as PDF/A-3b.
+def render_pdf(render_html, data: dict, *, draft: bool) -> RenderedPdf:
+    """Render one stage document as PDF/A-3b, its HTML made by its kind's ``render_html``.
 
     The data's hash is fixed before rendering: the same canonical JSON is hashed
     into every footer and embedded as ``sepakat-data.json``. Optional data keys
@@ -312,10 +305,6 @@ def render_stage_pdf(kind: str, data: dict, *, draft: bool) -> RenderedPdf:
     approval sheet: the document's unguessable code, which the URL carries), ``paraf`` and
     ``signature_slots`` (approval sheet).
     """
-    try:
-        render_html = HTML_RENDERERS[kind]
-    except KeyError:
-        raise ValueError(f"unknown document kind: {kind!r}") from None
     canonical = canonical_json(data)
     html = render_html(data, draft=draft)
     fields = [slot["field"] for slot in signature_slots(data)]

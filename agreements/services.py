@@ -14,21 +14,18 @@ from audit.actions import AuditAction
 from audit.services import event_record
 from sepakat.limits import limit
 
-from . import pdf
 from .models import (
     Article,
     Attachment,
     Chapter,
     Dimension,
     Document,
-    DocumentKind,
     HarmonisationLetter,
     Promulgation,
     QuickWin,
     RoadmapItem,
     Version,
 )
-from .snapshots import snapshot_for
 
 
 @dataclass
@@ -220,17 +217,6 @@ def masterplan_version_create(*, document: Document, author, data: MasterplanDra
     return version
 
 
-VERSION_CREATORS = {
-    DocumentKind.MOU: mou_version_create,
-    DocumentKind.REGULATION: regulation_version_create,
-    DocumentKind.MASTERPLAN: masterplan_version_create,
-}
-
-
-def version_create(*, document: Document, author, data) -> Version:
-    return VERSION_CREATORS[document.kind](document=document, author=author, data=data)
-
-
 @transaction.atomic
 def attachment_add(*, version: Version, user, checked) -> Attachment:
     """Keep a checked PDF (agreements.uploads.CheckedPdf) on a version."""
@@ -298,9 +284,3 @@ def next_free_numbers(region, year: int) -> tuple[int, int]:
     highest = max(taken.values_list("number", flat=True), default=0)
     highest_bd = max(taken.values_list("berita_daerah_number", flat=True), default=0)
     return highest + 1, highest_bd + 1
-
-
-def draft_pdf(version: Version, *, previous_stage_sha256: str = "") -> bytes:
-    """Any version as a PDF marked DRAF (nothing stored)."""
-    data = snapshot_for(version, final=False, previous_stage_sha256=previous_stage_sha256)
-    return pdf.render_stage_pdf(version.document.kind, data, draft=True).content

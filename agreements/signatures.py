@@ -25,8 +25,8 @@ from django.utils.translation import gettext_lazy
 from audit.actions import AuditAction
 from audit.services import event_record
 
+from .kinds import render_stage_pdf, snapshot_for
 from .models import SignatureRecord, SigningCredential, StoredPdf, Version
-from .pdf import render_stage_pdf
 from .signing import (
     Authority,
     SignatureRequest,
@@ -40,7 +40,7 @@ from .signing import (
     reencrypt_private_key,
     sign_pdf,
 )
-from .snapshots import snapshot_for, wib
+from .snapshots import wib
 
 PASSPHRASE_TOO_SHORT = gettext_lazy("Passphrase paling sedikit %(min)d karakter.")
 PASSPHRASE_MISMATCH = gettext_lazy("Konfirmasi passphrase tidak sama.")

@@ -1,8 +1,8 @@
-"""Freezing a document version into the plain data its PDF is rendered from."""
+"""Freezing a document version into the plain data its PDF is rendered from, one function per kind."""
 
 from django.utils import timezone
 
-from .models import Decision, DecisionKind, Dimension, DocumentKind, Promulgation, Version
+from .models import Decision, DecisionKind, Dimension, Promulgation, Version
 
 MONTHS_ID = [
     "Januari", "Februari", "Maret", "April", "Mei", "Juni",
@@ -12,11 +12,7 @@ MINISTRY = {
     "name": "Kementerian Komunikasi dan Digital",
     "unit": "Direktorat Jenderal Aplikasi Informatika",
 }
-FINAL_STATUS = {
-    DocumentKind.MOU: "Ditandatangani",
-    DocumentKind.REGULATION: "Diundangkan",
-    DocumentKind.MASTERPLAN: "Diterima",
-}
+DRAFT_STATUS = "Draf"
 
 
 def wib(moment) -> str:
@@ -87,7 +83,7 @@ def _articles(version: Version) -> list[dict]:
     return [{"number": a.number, "heading": a.heading, "body": a.body} for a in version.articles.all()]
 
 
-def _common(version: Version, final: bool, previous_stage_sha256: str) -> dict:
+def _common(version: Version, status_label: str, previous_stage_sha256: str) -> dict:
     document = version.document
     return {
         "document_id": f"{document.identifier}-v{version.number}",
@@ -97,12 +93,12 @@ def _common(version: Version, final: bool, previous_stage_sha256: str) -> dict:
         "region": _region(document.programme.region),
         "approvals": approvals_of(document),
         "paraf": paraf_of(document),
-        "status_label": FINAL_STATUS[document.kind] if final else "Draf",
+        "status_label": status_label,
         "previous_stage_sha256": previous_stage_sha256,
     }
 
 
-def mou_snapshot(version: Version, *, final: bool, previous_stage_sha256: str = "") -> dict:
+def mou_snapshot(version: Version, *, status_label: str, previous_stage_sha256: str = "") -> dict:
     document = version.document
     region = document.programme.region
     ministry = _signature(_decisive(document, "sign_ministry", [DecisionKind.SIGNED]),
@@ -110,7 +106,7 @@ def mou_snapshot(version: Version, *, final: bool, previous_stage_sha256: str = 
     regional = _signature(_decisive(document, "sign_region", [DecisionKind.SIGNED]), region.head_title)
     signed_on = [d for d in (ministry["date"], regional["date"]) if d]
     return {
-        **_common(version, final, previous_stage_sha256),
+        **_common(version, status_label, previous_stage_sha256),
         "ministry": MINISTRY,
         "number_ministry": version.number_ministry,
         "number_region": version.number_region,
@@ -121,7 +117,7 @@ def mou_snapshot(version: Version, *, final: bool, previous_stage_sha256: str = 
     }
 
 
-def regulation_snapshot(version: Version, *, final: bool, previous_stage_sha256: str = "") -> dict:
+def regulation_snapshot(version: Version, *, status_label: str, previous_stage_sha256: str = "") -> dict:
     document = version.document
     region = document.programme.region
     regulation_kind = f"Peraturan {region.head_post}"
@@ -131,7 +127,7 @@ def regulation_snapshot(version: Version, *, final: bool, previous_stage_sha256:
         _decisive(document, "promulgate", [DecisionKind.PROMULGATED]), f"Sekretaris Daerah {region.display_name}"
     )
     return {
-        **_common(version, final, previous_stage_sha256),
+        **_common(version, status_label, previous_stage_sha256),
         "regulation_kind": regulation_kind,
         "head_post_upper": region.head_title.upper(),
         "number": str(promulgation.number) if promulgation else "",
@@ -153,12 +149,12 @@ def regulation_snapshot(version: Version, *, final: bool, previous_stage_sha256:
     }
 
 
-def masterplan_snapshot(version: Version, *, final: bool, previous_stage_sha256: str = "") -> dict:
+def masterplan_snapshot(version: Version, *, status_label: str, previous_stage_sha256: str = "") -> dict:
     document = version.document
     region = document.programme.region
     chapters = {c.dimension: c.body for c in version.chapters.all()}
     return {
-        **_common(version, final, previous_stage_sha256),
+        **_common(version, status_label, previous_stage_sha256),
         "chapters": [
             {"dimension": d.value, "dimension_label": d.label, "body": chapters.get(d.value, "")} for d in Dimension
         ],
@@ -187,14 +183,3 @@ def masterplan_snapshot(version: Version, *, final: bool, previous_stage_sha256:
             "Direktur Layanan Aplikasi Informatika Pemerintahan",
         ),
     }
-
-
-SNAPSHOTS = {
-    DocumentKind.MOU: mou_snapshot,
-    DocumentKind.REGULATION: regulation_snapshot,
-    DocumentKind.MASTERPLAN: masterplan_snapshot,
-}
-
-
-def snapshot_for(version: Version, *, final: bool, previous_stage_sha256: str = "") -> dict:
-    return SNAPSHOTS[version.document.kind](version, final=final, previous_stage_sha256=previous_stage_sha256)

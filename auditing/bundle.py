@@ -175,8 +175,8 @@ def _programme_cases(programme):
 
 def bundle_build(*, programme, user) -> Bundle:
     """Write the programme's audit bundle to a temporary file (the caller streams and closes it)."""
+    from agreements.kinds import draft_pdf
     from agreements.models import SignatureRecord, StoredPdf, Version
-    from agreements.services import draft_pdf
     from agreements.signatures import authority
     from workflows.selectors import previous_stage_case
 

@@ -19,7 +19,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from agreements.pdf import render_stage_pdf  # noqa: E402
+from agreements.kinds import render_stage_pdf  # noqa: E402
 from agreements.signing import (  # noqa: E402
     SignatureRequest,
     ensure_authority,

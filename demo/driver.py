@@ -4,7 +4,6 @@ Used by run_programme, seed_demo and the tests. It goes through the same
 services the views call, one locked transaction per action.
 """
 
-import datetime
 import hashlib
 import io
 from dataclasses import dataclass
@@ -14,21 +13,16 @@ from pypdf import PdfWriter
 from viewflow.workflow import STATUS
 from viewflow.workflow.models import Task
 
-from agreements import signatures, starter_text
+from agreements import signatures
+from agreements.kinds import kind_spec
 from agreements.models import APPROVING, DecisionKind, SigningCredential
 from agreements.services import (
-    ArticleData,
-    MasterplanDraftData,
-    MouDraftData,
-    QuickWinData,
-    RegulationDraftData,
-    RoadmapData,
     next_free_numbers,
 )
 from agreements.uploads import CheckedPdf
 from permissions.models import RoleAssignment
 from workflows import services
-from workflows.models import StageProcess
+from workflows.models import STAGE_ORDER, StageProcess
 
 # The demo officials' signing passphrase, set for them the first time the driver
 # signs in their name (a real official sets their own on first use).
@@ -70,38 +64,9 @@ def holder_of(task: Task):
     return assignment.user
 
 
-def _articles(items) -> list[ArticleData]:
-    return [ArticleData(number=i, heading=a["heading"], body=a["body"]) for i, a in enumerate(items, 1)]
-
-
 def default_draft(process: StageProcess):
     """The starter text of the case's stage, as the drafter would submit it unchanged."""
-    region = process.programme.region
-    if process.stage == "mou":
-        return MouDraftData(
-            title=starter_text.default_title(region),
-            preamble=starter_text.default_preamble(region),
-            articles=_articles(starter_text.default_articles(region)),
-        )
-    if process.stage == "regulation":
-        start = starter_text.default_regulation(region)
-        return RegulationDraftData(
-            title=start["title"], considerations=start["considerations"], legal_basis=start["legal_basis"],
-            articles=_articles(start["articles"]),
-        )
-    today = timezone.localdate()
-    start = starter_text.default_masterplan(region, today)
-    return MasterplanDraftData(
-        title=start["title"],
-        chapters=start["chapters"],
-        rpjmd_alignment=start["rpjmd_alignment"],
-        quick_wins=[
-            QuickWinData(name=w["name"], dimension=w["dimension"], responsible_agency=w["responsible_agency"],
-                         target_date=today + datetime.timedelta(days=30 * w["months"]))
-            for w in start["quick_wins"]
-        ],
-        roadmap=[RoadmapData(**r) for r in start["roadmap"]],
-    )
+    return kind_spec(process.stage).starter(process.programme.region, timezone.localdate())
 
 
 def letter_pdf(number: str) -> CheckedPdf:
@@ -219,7 +184,7 @@ def run_programme(programme, *, stop_stage: str | None = None, stop_step: str | 
     """
     worked: list[StageProcess] = []
     if not StageProcess.objects.filter(programme=programme).exists():
-        services.stage_open(programme=programme, stage="mou")
+        services.stage_open(programme=programme, stage=STAGE_ORDER[0])
     while (process := open_case(programme)) is not None:
         if only_stage and process.stage != only_stage:
             break

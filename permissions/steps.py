@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from agreements.agencies import AgencyKind as A
 from agreements.agencies import RoleKind as R
 from agreements.models import DecisionKind as D
+from agreements.models import DocumentKind
 
 from .roles import RoleKind, StepRole
 
@@ -109,7 +110,7 @@ MASTERPLAN = _table(
                            sheet_order=2)),
 )
 
-STEPS = {"mou": MOU, "regulation": REGULATION, "masterplan": MASTERPLAN}
+STEPS = {DocumentKind.MOU: MOU, DocumentKind.REGULATION: REGULATION, DocumentKind.MASTERPLAN: MASTERPLAN}
 STEP_ROLES = {stage: {name: spec.role for name, spec in specs.items()} for stage, specs in STEPS.items()}
 
 

@@ -282,4 +282,4 @@ class MasterplanFlow(StageFlow):
     rejected = flow.End().Annotation(title=_("Ditolak"))
 
 
-FLOWS = {Stage.MOU: MouFlow, Stage.REGULATION: RegulationFlow, Stage.MASTERPLAN: MasterplanFlow}
+FLOWS = {flow.stage: flow for flow in (MouFlow, RegulationFlow, MasterplanFlow)}

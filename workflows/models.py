@@ -5,13 +5,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process
 
-from agreements.models import Document, Programme, StoredPdf
+from agreements.models import Document, DocumentKind, Programme, StoredPdf
 
-
-class Stage(models.TextChoices):
-    MOU = "mou", _("Nota Kesepakatan")
-    REGULATION = "regulation", _("Peraturan Kepala Daerah")
-    MASTERPLAN = "masterplan", _("Masterplan Kota Cerdas")
+# A stage is named by the document it produces: one enumeration for both.
+Stage = DocumentKind
 
 
 STAGE_ORDER = [Stage.MOU, Stage.REGULATION, Stage.MASTERPLAN]

@@ -1,14 +1,10 @@
 """Scoped queries over cases and tasks: nothing leaves a user's regions."""
 
-import datetime
-
 from django.db.models import Prefetch
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from viewflow.workflow.models import Task
 
-from agreements import starter_text
-from agreements.compare import Section
+from agreements.kinds import kind_spec
 from agreements.models import Attachment, Decision, Programme
 from audit.actions import AuditAction
 from permissions.selectors import regions_visible_to, user_holds_step_role
@@ -110,79 +106,12 @@ def version_context(version) -> dict:
         return {"version": None}
     return {
         "version": version,
+        "text_template": kind_spec(version.document.kind).text_template,
         "articles": list(version.articles.all()),
         "chapters": list(version.chapters.all()),
         "quick_wins": list(version.quick_wins.all()),
         "roadmap": list(version.roadmap.all()),
     }
-
-
-def version_as_form_data(version) -> dict:
-    """A version's content as the draft form's starting values."""
-    kind = version.document.kind
-    data = {"title": version.title}
-    if kind in ("mou", "regulation"):
-        data["articles"] = [{"heading": a.heading, "body": a.body} for a in version.articles.all()]
-    if kind == "mou":
-        data.update(number_ministry=version.number_ministry, number_region=version.number_region,
-                    preamble=version.preamble)
-    elif kind == "regulation":
-        data.update(considerations=version.considerations, legal_basis=version.legal_basis)
-    else:
-        data.update({f"chapter_{c.dimension}": c.body for c in version.chapters.all()})
-        data["rpjmd_alignment"] = version.rpjmd_alignment
-        data["quick_wins"] = [
-            {"name": w.name, "dimension": w.dimension, "responsible_agency": w.responsible_agency,
-             "target_date": w.target_date}
-            for w in version.quick_wins.all()
-        ]
-        data["roadmap"] = [
-            {"horizon": r.horizon, "dimension": r.dimension, "description": r.description}
-            for r in version.roadmap.all()
-        ]
-    return data
-
-
-def masterplan_starter(region, today) -> dict:
-    start = starter_text.default_masterplan(region, today)
-    data = {"title": start["title"], "rpjmd_alignment": start["rpjmd_alignment"]}
-    data.update({f"chapter_{key}": text for key, text in start["chapters"].items()})
-    data["quick_wins"] = [
-        {**{k: v for k, v in win.items() if k != "months"},
-         "target_date": today + datetime.timedelta(days=30 * win["months"])}
-        for win in start["quick_wins"]
-    ]
-    data["roadmap"] = start["roadmap"]
-    return data
-
-
-def version_sections(version) -> list[Section]:
-    """A version cut into the sections that comparison matches across versions."""
-    sections = [Section("title", str(_("Judul")), version.title)]
-    kind = version.document.kind
-    if kind == "mou":
-        sections.append(Section("numbers", str(_("Nomor para pihak")),
-                                f"{version.number_ministry}\n{version.number_region}"))
-        sections.append(Section("preamble", str(_("Pembukaan")), version.preamble))
-    if kind == "regulation":
-        sections.append(Section("considerations", "Menimbang", version.considerations))
-        sections.append(Section("legal_basis", "Mengingat", version.legal_basis))
-    for article in version.articles.all():
-        sections.append(Section(f"article-{article.number}", f"Pasal {article.number} — {article.heading}",
-                                article.body))
-    if kind == "masterplan":
-        for chapter in version.chapters.all():
-            sections.append(Section(f"chapter-{chapter.dimension}", chapter.get_dimension_display(), chapter.body))
-        sections.append(Section("quick_wins", str(_("Program cepat")), "\n".join(
-            f"{w.name} — {w.get_dimension_display()} — {w.responsible_agency} — {w.target_date:%d-%m-%Y}"
-            for w in version.quick_wins.all()
-        )))
-        sections.append(Section("roadmap", str(_("Peta jalan")), "\n".join(
-            f"{r.get_horizon_display()} — {r.get_dimension_display()} — {r.description}"
-            for r in version.roadmap.all()
-        )))
-        sections.append(Section("rpjmd", str(_("Keselarasan dengan RPJMD")), version.rpjmd_alignment))
-    return sections
 
 
 def programme_timeline(programme, user) -> list[dict]:
@@ -197,7 +126,7 @@ def programme_timeline(programme, user) -> list[dict]:
             "label": Stage(stage).label,
             "cases": stage_cases,
             "latest": latest,
-            "can_open": stage == Stage.MOU and latest is None
+            "can_open": stage_before(stage) is None and latest is None
             and can_open_stage(user=user, programme=programme, stage=stage),
             "can_reopen": user.is_superuser and latest is not None and latest.outcome == Outcome.REJECTED,
         })

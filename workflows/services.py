@@ -16,8 +16,9 @@ from viewflow.workflow import STATUS
 from viewflow.workflow.models import Task
 
 from agreements import signatures
+from agreements.kinds import version_create
 from agreements.models import NEEDS_NOTE, RETURNING, Decision, DecisionKind, Document, SignatureRecord
-from agreements.services import letter_record, promulgation_record, version_create
+from agreements.services import letter_record, promulgation_record
 from agreements.snapshots import wib
 from audit.actions import AuditAction
 from audit.services import event_record
@@ -25,7 +26,7 @@ from permissions.selectors import acting_basis, holders_of, is_head_for, user_ho
 from permissions.steps import STEP_ROLES
 
 from . import messages
-from .models import Outcome, Stage, StageProcess, stage_after
+from .models import STAGE_ORDER, Outcome, StageProcess, stage_after
 from .selectors import previous_stage_case, stage_blocker, takes_part_in
 
 
@@ -72,8 +73,9 @@ def stage_open(*, programme, stage: str, opened_by=None) -> StageProcess:
     return process
 
 
-def mou_case_open(*, programme, opened_by=None) -> StageProcess:
-    return stage_open(programme=programme, stage=Stage.MOU, opened_by=opened_by)
+def first_case_open(*, programme, opened_by=None) -> StageProcess:
+    """Open the programme's first stage (the MoU), the one no earlier stage opens."""
+    return stage_open(programme=programme, stage=STAGE_ORDER[0], opened_by=opened_by)
 
 
 def stage_reopen(*, programme, stage: str, user) -> StageProcess:

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from pypdf.generic import IndirectObject
 from weasyprint.urls import path2url
 
-from agreements import pdf
+from agreements import kinds, pdf
 
 from .test_pdf import HOSTILE, MOU, RecordingFetcher, squash, static_dir
 from .test_pdf_stages import MASTERPLAN, REGULATION
@@ -56,7 +56,7 @@ DATA = {kind: stage_data(kind) for kind in KINDS}
 @pytest.fixture(scope="module")
 def rendered():
     """Every kind, draft and final, rendered once for the module."""
-    return {(kind, draft): pdf.render_stage_pdf(kind, DATA[kind], draft=draft) for kind, draft in CASES}
+    return {(kind, draft): kinds.render_stage_pdf(kind, DATA[kind], draft=draft) for kind, draft in CASES}
 
 
 def reader_of(result: pdf.RenderedPdf) -> PdfReader:
@@ -189,8 +189,8 @@ def test_hash_follows_the_data():
     data = stage_data("mou")
     changed = copy.deepcopy(data)
     changed["articles"][0]["body"] += " Diubah."
-    first = pdf.render_stage_pdf("mou", data, draft=True)
-    second = pdf.render_stage_pdf("mou", changed, draft=True)
+    first = kinds.render_stage_pdf("mou", data, draft=True)
+    second = kinds.render_stage_pdf("mou", changed, draft=True)
     assert first.data_sha256 != second.data_sha256
     assert second.data_sha256 in squash(reader_of(second).pages[0].extract_text())
 
@@ -292,7 +292,7 @@ def test_many_slots_flow_onto_the_next_page_whole():
         {"field": f"ttd_{n}", "label": f"PENANDA TANGAN {n}", "post": "Jabatan", "name": f"Nama {n}"}
         for n in range(1, 9)
     ]
-    result = pdf.render_stage_pdf("mou", data, draft=False)
+    result = kinds.render_stage_pdf("mou", data, draft=False)
     pages = reader_of(result).pages
     assert len({found.page_index for found in result.signature_boxes.values()}) >= 2
     for n, slot in enumerate(data["signature_slots"], start=1):
@@ -314,13 +314,13 @@ def test_many_slots_flow_onto_the_next_page_whole():
 
 def test_without_slots_or_paraf_there_are_no_blocks_and_no_boxes():
     data = copy.deepcopy(MOU)
-    result = pdf.render_stage_pdf("mou", data, draft=False)
+    result = kinds.render_stage_pdf("mou", data, draft=False)
     assert result.signature_boxes == {}
     text = squash("".join(p.extract_text() for p in reader_of(result).pages))
     assert "TandaTanganElektronik" not in text
     assert "Belumadaparaf." not in text
     data["paraf"] = []
-    text = squash("".join(p.extract_text() for p in reader_of(pdf.render_stage_pdf("mou", data, draft=True)).pages))
+    text = squash("".join(p.extract_text() for p in reader_of(kinds.render_stage_pdf("mou", data, draft=True)).pages))
     assert "Belumadaparaf." in text
 
 
@@ -337,12 +337,12 @@ def test_bad_signature_field_names_are_refused(slots):
     data = copy.deepcopy(MOU)
     data["signature_slots"] = slots
     with pytest.raises(ValueError, match="signature field"):
-        pdf.render_stage_pdf("mou", data, draft=True)
+        kinds.render_stage_pdf("mou", data, draft=True)
 
 
 def test_unknown_kind_is_refused():
     with pytest.raises(ValueError, match="unknown document kind"):
-        pdf.render_stage_pdf("letter", MOU, draft=True)
+        kinds.render_stage_pdf("letter", MOU, draft=True)
 
 
 # The old entry points
@@ -378,7 +378,7 @@ def hostile_stage(kind: str) -> dict:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_hostile_slot_and_paraf_text_is_escaped_in_html(kind):
-    html = pdf.HTML_RENDERERS[kind](hostile_stage(kind), draft=False)
+    html = kinds.kind_spec(kind).render_html(hostile_stage(kind), draft=False)
     for snippet in HOSTILE:
         assert snippet not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -390,7 +390,7 @@ def test_hostile_slot_and_paraf_text_is_literal_and_never_fetched(kind, monkeypa
     fetcher = RecordingFetcher()
     monkeypatch.setattr(pdf, "safe_url_fetcher", fetcher)
 
-    result = pdf.render_stage_pdf(kind, data, draft=False)
+    result = kinds.render_stage_pdf(kind, data, draft=False)
 
     reader = reader_of(result)
     text = squash("".join(page.extract_text() for page in reader.pages))

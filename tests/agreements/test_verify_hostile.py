@@ -22,6 +22,7 @@ from django.utils import timezone
 from pypdf import PdfReader, PdfWriter
 
 from agreements import pdfsafety, verification
+from agreements.kinds import render_stage_pdf
 from agreements.models import (
     Document,
     DocumentKind,
@@ -31,7 +32,6 @@ from agreements.models import (
     VerificationOutcome,
     Version,
 )
-from agreements.pdf import render_stage_pdf
 from agreements.uploads import DAMAGED_PDF, ENCRYPTED_PDF, PDF_BOMB, TOO_COMPLEX, TOO_LARGE, format_size
 from agreements.verification import DATA_TOO_LARGE, MAX_DATA_BYTES, MAX_VERIFY_BYTES, NOT_FOUND, verify_content
 from agreements.views.verification import RATE_LIMITED

@@ -141,14 +141,14 @@ def _check_document_events(cases, events):
 
 def test_only_human_tasks_are_recorded_as_created(programme):
     before = last_event_pk()
-    process = services.mou_case_open(programme=programme(REGION))
+    process = services.first_case_open(programme=programme(REGION))
     [draft] = AuditEvent.objects.filter(pk__gt=before, action="task.created")
     assert draft.task_id == open_task(process, "draft").pk
     assert Task.objects.filter(process=process).exclude(flow_task_type="HUMAN").exists()  # the start node
 
 
 def test_claiming_and_releasing_a_task_are_recorded_with_who_did_it(programme, official):
-    process = services.mou_case_open(programme=programme(REGION))
+    process = services.first_case_open(programme=programme(REGION))
     task = open_task(process, "draft")
     drafter = driver.holder_of(task)
     before = last_event_pk()

@@ -36,7 +36,7 @@ def seeded():
 
 
 def test_simultaneous_submits_of_one_task_record_one_decision(seeded, programme, official):
-    process = services.mou_case_open(programme=programme("kota-banjar"))
+    process = services.first_case_open(programme=programme("kota-banjar"))
     driver.act(open_task(process, "draft"))
     reviewer = official("kota-banjar.kominfo")
     task = open_task(process, "review_diskominfo")

@@ -18,7 +18,7 @@ BANJAR = "kota-banjar"
 
 @pytest.fixture
 def case(programme):
-    process = services.mou_case_open(programme=programme(BANJAR))
+    process = services.first_case_open(programme=programme(BANJAR))
     driver.act(open_task(process, "draft"))
     return process
 
@@ -90,7 +90,7 @@ def test_two_versions_side_by_side_with_changes_and_notes(as_user, case):
 
 
 def test_closing_task_submitted_twice_chains_into_the_next_stage_once(as_user, programme):
-    process = services.mou_case_open(programme=programme(BANJAR))
+    process = services.first_case_open(programme=programme(BANJAR))
     driver.run_programme(programme(BANJAR), stop_stage=Stage.MOU, stop_step="sign_ministry")
     client = as_user("dirjen")
     task = open_task(process, "sign_ministry")

@@ -20,7 +20,7 @@ HOSTILE = '<img src="file:///etc/passwd"><script>alert(1)</script>'
 
 @pytest.fixture
 def draft_task(programme, as_user):
-    process = services.mou_case_open(programme=programme("kota-banjar"))
+    process = services.first_case_open(programme=programme("kota-banjar"))
     task = open_task(process, "draft")
     claim(as_user("laip.staf"), task)
     return task
@@ -66,7 +66,7 @@ def test_a_limit_overridden_in_the_settings_takes_effect_in_forms_and_services(d
 
 
 def test_a_return_without_a_note_is_refused_and_keeps_the_choice(programme, as_user):
-    process = services.mou_case_open(programme=programme("kota-banjar"))
+    process = services.first_case_open(programme=programme("kota-banjar"))
     driver.act(open_task(process, "draft"))
     client = as_user("kota-banjar.kominfo")
     task = open_task(process, "review_diskominfo")

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def banjar_case(programme, official):
     """Banjar's MoU after one review: one claimed task, one finished, a stored version."""
-    process = services.mou_case_open(programme=programme("kota-banjar"))
+    process = services.first_case_open(programme=programme("kota-banjar"))
     driver.act(open_task(process, "draft"))
     driver.act(open_task(process, "review_legal"))
     driver.claim(open_task(process, "review_diskominfo"), official("kota-banjar.kominfo"))

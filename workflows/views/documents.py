@@ -9,7 +9,8 @@ from django.shortcuts import redirect
 from django.views import generic
 
 from agreements import compare
-from agreements.services import attachment_add, draft_pdf
+from agreements.kinds import draft_pdf, kind_spec
+from agreements.services import attachment_add
 from audit.actions import AuditAction
 from audit.services import event_record
 
@@ -64,7 +65,8 @@ class CompareView(generic.TemplateView):
             new = by_number[int(self.request.GET.get("ke", versions[0].number))]
         except (KeyError, ValueError) as missing:
             raise Http404 from missing
-        rows = compare.compare_sections(selectors.version_sections(old), selectors.version_sections(new))
+        sections = kind_spec(case.stage).sections
+        rows = compare.compare_sections(sections(old), sections(new))
         decisions = list(selectors.case_decisions(case))
         return super().get_context_data(
             case=case, versions=versions, old_version=old, new_version=new, rows=rows,

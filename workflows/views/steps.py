@@ -7,7 +7,8 @@ from django.utils import timezone
 from django.views import generic
 from viewflow.workflow.flow.views import AssignTaskView, UnassignTaskView
 
-from agreements import signatures, starter_text
+from agreements import signatures
+from agreements.kinds import kind_spec, starting_draft
 from agreements.models import SigningCredential
 from agreements.services import next_free_numbers
 
@@ -43,23 +44,11 @@ class DraftView(_StepViewMixin, generic.FormView):
         return self.request.activation.process.stage
 
     def get_form_class(self):
-        return forms.DRAFT_FORMS[self.stage]
+        return kind_spec(self.stage).draft_form
 
     def _starting_text(self) -> dict:
         process = self.request.activation.process
-        version = process.document.latest_version()
-        if version is not None:
-            return selectors.version_as_form_data(version)
-        region = process.programme.region
-        if self.stage == "mou":
-            return {
-                "title": starter_text.default_title(region),
-                "preamble": starter_text.default_preamble(region),
-                "articles": starter_text.default_articles(region),
-            }
-        if self.stage == "regulation":
-            return starter_text.default_regulation(region)
-        return selectors.masterplan_starter(region, timezone.localdate())
+        return self.get_form_class().initial_from(starting_draft(process.document, process.programme.region))
 
     def get_initial(self):
         start = self._starting_text()

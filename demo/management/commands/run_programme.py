@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from agreements.models import Programme, Region
 from demo import driver
 from workflows import selectors
-from workflows.models import STAGE_ORDER, Outcome, StageProcess
+from workflows.models import STAGE_ORDER, Outcome, StageProcess, stage_before
 
 
 class Command(BaseCommand):
@@ -55,7 +55,7 @@ class Command(BaseCommand):
             )
         if StageProcess.objects.filter(programme=programme, stage=stage, outcome=Outcome.OPEN).exists():
             return
-        if stage == "mou" and selectors.stage_blocker(programme=programme, stage=stage) is None:
+        if stage_before(stage) is None and selectors.stage_blocker(programme=programme, stage=stage) is None:
             return
         blocker = selectors.stage_blocker(programme=programme, stage=stage)
         reason = blocker or "tahap ini dibuka otomatis setelah tahap sebelumnya selesai"
