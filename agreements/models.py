@@ -362,6 +362,8 @@ APPROVING = frozenset(
 )
 RETURNING = frozenset({DecisionKind.RETURNED, DecisionKind.LETTER_NEEDS_CHANGES})
 NEEDS_NOTE = frozenset({DecisionKind.RETURNED, DecisionKind.REJECTED, DecisionKind.LETTER_NEEDS_CHANGES})
+# Decisions that put a signature on the document (and so need the signer's passphrase).
+SIGNING = frozenset({DecisionKind.SIGNED, DecisionKind.PROMULGATED, DecisionKind.ACCEPTED})
 
 
 class Decision(models.Model):

@@ -124,7 +124,8 @@ def test_no_code_outside_the_tables_asks_which_kind_it_has():
                 continue
             found += [f"{relative}:{node.lineno}" for node in ast.walk(ast.parse(path.read_text()))
                       if _dispatches_on_kind(node)]
-    pattern = re.compile(r"""(==|!=|\bin)\s*["'](%s)["']""" % "|".join(KIND_VALUES))
+    kinds = "|".join(KIND_VALUES)
+    pattern = re.compile(rf"""(==|!=|\bin)\s*["']({kinds})["']""")
     for path in (ROOT / "templates").rglob("*.html"):
         found += [f"{path.relative_to(ROOT)}:{n}" for n, line in enumerate(path.read_text().splitlines(), 1)
                   if pattern.search(line)]

@@ -5,13 +5,11 @@ from django.utils.translation import gettext_lazy as _
 
 from agreements.draft_forms import text_field
 from agreements.forms import passphrase_field
-from agreements.models import NEEDS_NOTE, DecisionKind
+from agreements.models import NEEDS_NOTE, SIGNING, DecisionKind
 from agreements.uploads import PdfUploadField
 from permissions.forms import official_label
 
 from . import messages
-
-SIGNING_DECISIONS = (DecisionKind.SIGNED, DecisionKind.PROMULGATED, DecisionKind.ACCEPTED)
 
 
 class DecisionForm(forms.Form):
@@ -50,7 +48,7 @@ class SignForm(DecisionForm):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("decision") in SIGNING_DECISIONS and not cleaned.get("passphrase"):
+        if cleaned.get("decision") in SIGNING and not cleaned.get("passphrase"):
             self.add_error("passphrase", _("Masukkan passphrase untuk menandatangani."))
         return cleaned
 

@@ -17,7 +17,7 @@ from viewflow.workflow.models import Task
 
 from agreements import signatures
 from agreements.kinds import version_create
-from agreements.models import NEEDS_NOTE, RETURNING, Decision, DecisionKind, Document, SignatureRecord
+from agreements.models import NEEDS_NOTE, RETURNING, SIGNING, Decision, DecisionKind, Document, SignatureRecord
 from agreements.services import letter_record, promulgation_record
 from agreements.snapshots import wib
 from audit.actions import AuditAction
@@ -181,7 +181,6 @@ def letter_submit(*, activation, user, kind: str, note: str, letter_number: str,
     return decision
 
 
-SIGNING_KINDS = frozenset({DecisionKind.SIGNED, DecisionKind.PROMULGATED, DecisionKind.ACCEPTED})
 
 
 def step_sign(*, activation, user, kind: str, note: str = "", passphrase: str = "", promulgation=None) -> Decision:
@@ -196,7 +195,7 @@ def step_sign(*, activation, user, kind: str, note: str = "", passphrase: str = 
     if (kind == DecisionKind.PROMULGATED) != (promulgation is not None):
         raise StepError(messages.WRONG_STEP)
     process = activation.process
-    if kind not in SIGNING_KINDS:
+    if kind not in SIGNING:
         return _finish(activation, user, kind, note)
     _check_signs_once(activation, user)
     revision = signing_revision(process)
@@ -402,7 +401,7 @@ def _check_signature_made(activation, user, version) -> None:
 
 def _record(activation, user, kind: str, *, note: str, version) -> Decision:
     node, process = activation.flow_task, activation.process
-    if kind in SIGNING_KINDS:
+    if kind in SIGNING:
         _check_signature_made(activation, user, version)
     basis = acting_basis(user, node.step_role, process.programme.region)
     name, post = basis.identity(user)

@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 from viewflow.workflow.models import Task
 
-from agreements.models import Attachment, Decision, DecisionKind, SignatureRecord, Version
+from agreements.models import SIGNING, Attachment, Decision, DecisionKind, SignatureRecord, Version
 from audit.models import AuditEvent
 from audit.services import chain_verify
 from demo import driver
@@ -25,7 +25,6 @@ RUN_ACTIONS = {
     "document.version_created", "document.attachment_added", "document.pdf_rendered", "document.signed",
     "signing.credential_issued",
 }
-SIGNING_DECISIONS = {DecisionKind.SIGNED, DecisionKind.PROMULGATED, DecisionKind.ACCEPTED}
 
 
 def last_event_pk() -> int:
@@ -119,7 +118,7 @@ def _check_document_events(cases, events):
     """Versions by their author, signatures by their signer, the letter by who recorded it."""
     decisions = Decision.objects.filter(process__in=[case.pk for case in cases]).select_related("actor")
     drafters = [d for d in decisions.order_by("pk") if d.kind == DecisionKind.SUBMITTED]
-    signers = [d for d in decisions.order_by("pk") if d.kind in SIGNING_DECISIONS]
+    signers = [d for d in decisions.order_by("pk") if d.kind in SIGNING]
     versions = [e for e in events if e.action == "document.version_created"]
     signed = [e for e in events if e.action == "document.signed"]
 
