@@ -136,6 +136,8 @@ class ProgrammeApp(Application):
         "kasus/<int:process_pk>/versi/<int:number>/pdf/", documents.VersionPdfView.as_view(), name="version_pdf"
     )
     final_pdf_path = path("kasus/<int:process_pk>/final.pdf", documents.FinalPdfView.as_view(), name="final_pdf")
+    signing_pdf_path = path("kasus/<int:process_pk>/untuk-ditandatangani.pdf", documents.SigningPdfView.as_view(),
+                            name="signing_pdf")
     enrol_path = path("tanda-tangan/passphrase/", EnrolView.as_view(), name="enrol")
     signing_retry_path = path("kasus/<int:process_pk>/siapkan-ulang/", cases.SigningRetryView.as_view(),
                               name="signing_retry")

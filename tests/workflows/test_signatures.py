@@ -34,7 +34,7 @@ from tests.signing_backends import MEMORY_BACKEND
 from tests.signing_backends import token as memory_token
 from workflows.models import Outcome, Stage, StageProcess
 
-from .helpers import claim, open_task, pdf_text, task_url
+from .helpers import claim, decide, open_task, pdf_text, task_url
 
 pytestmark = pytest.mark.django_db
 
@@ -417,3 +417,41 @@ def test_the_services_sign_through_whichever_backend_settings_name(programme, of
         u: c.fingerprint_sha256 for u, c in signers.items()}
     assert all(r.validation_ok and r.timestamp_time for r in records.values())
     assert not verify_pdf(content, trust_roots_pem=[signatures.authority().ca_cert_pem]).valid  # not the local CA's
+
+
+def _download(response) -> bytes:
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    return b"".join(response.streaming_content)
+
+
+def test_each_signer_reads_the_exact_file_they_sign_with_the_signatures_so_far(as_user, programme, official):
+    process = driver.run_programme(programme(BANJAR), stop_stage=Stage.MOU, stop_step="sign_region")[0]
+    downloads = []
+    for step, username in (("sign_region", f"{BANJAR}.kdh"), ("sign_ministry", "dirjen")):
+        client = as_user(username)
+        task = open_task(process, step)
+        claim(client, task)
+        page = client.get(task_url(task, "execute")).content.decode()
+        link = reverse("sepakat:signing_pdf", args=[process.pk])
+        assert f'href="{link}"' in page
+        assert "Unduh PDF (draf)" not in page  # the signer is not offered the unsigned draft
+        content = _download(client.get(link))
+        shown = re.search(r'<code class="sp-hash">([0-9a-f]{64})</code>', page).group(1)
+        assert hashlib.sha256(content).hexdigest() == shown
+        assert AuditEvent.objects.filter(action=AuditAction.DOCUMENT_DOWNLOADED, actor=official(username),
+                                         details__sha256=shown).exists()
+        downloads.append(content)
+        assert decide(client, task, DecisionKind.SIGNED).status_code == 302
+    process.refresh_from_db()
+    signed_once, final = downloads[1], final_bytes(process)
+    # What each signer read is exactly what their signature was appended to.
+    assert signed_once.startswith(downloads[0]) and final.startswith(signed_once)
+    fields = PdfReader(io.BytesIO(signed_once)).get_fields()
+    assert "/V" in fields["ttd_sign_region"]  # the ministry reads the regional head's signature already made
+
+
+def test_the_signing_file_is_scoped_like_the_case(as_user, programme):
+    process = driver.run_programme(programme(BANJAR), stop_stage=Stage.MOU, stop_step="sign_region")[0]
+    link = reverse("sepakat:signing_pdf", args=[process.pk])
+    assert as_user("kota-solok.kdh").get(link).status_code == 404
+    assert as_user(f"{BANJAR}.kominfo").get(link).status_code == 200

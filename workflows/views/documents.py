@@ -8,7 +8,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect
 from django.views import generic
 
-from agreements import compare
+from agreements import compare, signatures
 from agreements.kinds import draft_pdf, kind_spec
 from agreements.services import attachment_add
 from audit.actions import AuditAction
@@ -95,6 +95,24 @@ class VersionPdfView(generic.View):
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{case.document.identifier}-v{number}-draf.pdf"'
         return response
+
+
+class SigningPdfView(generic.View):
+    """The exact file the next signer signs: the latest revision, with the signatures made so far."""
+
+    def get(self, request, process_pk):
+        case = case_or_404(request.user, process_pk)
+        version = case.document.latest_version() if case.document else None
+        revision = signatures.latest_revision(version) if version else None
+        if revision is None:
+            raise Http404
+        _downloaded(request, case, version, name=f"revisi {revision.revision} (untuk ditandatangani)",
+                    sha256=revision.sha256)
+        return FileResponse(
+            revision.file.open("rb"),
+            content_type="application/pdf",
+            filename=f"{case.document.identifier}-v{version.number}-revisi-{revision.revision}.pdf",
+        )
 
 
 class FinalPdfView(generic.View):
