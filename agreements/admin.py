@@ -1,9 +1,11 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext_lazy as _
 
-from .models import Agency, Decision, Document, Programme, Promulgation, Region
+from .logos import MAX_LOGO_BYTES, checked_logo, logo_remove, logo_set
+from .models import Agency, Decision, Document, Logo, Programme, Promulgation, Region
 from .regions import agency_delete, agency_save, programme_save, region_add, region_save
 
 AGENCY_IN_USE = _("%(agency)s tidak dapat dihapus karena masih dipakai (penugasan peran atau dokumen). "
@@ -88,3 +90,40 @@ class DecisionAdmin(ReadOnlyAdmin):
 class PromulgationAdmin(ReadOnlyAdmin):
     list_display = ("document", "region", "year", "number", "berita_daerah_number", "created")
     list_filter = ("year", "region")
+
+
+class LogoForm(forms.ModelForm):
+    upload = forms.FileField(label=_("Berkas logo"), help_text=_("PNG atau SVG, paling besar 256 KB dan 2000 piksel."))
+
+    class Meta:
+        model = Logo
+        fields = ["region"]
+
+    def clean_upload(self):
+        upload = self.cleaned_data["upload"]
+        content = upload.read(MAX_LOGO_BYTES + 1)  # never more than the limit in memory
+        checked_logo(content)
+        return content
+
+
+@admin.register(Logo)
+class LogoAdmin(admin.ModelAdmin):
+    """The emblems of the documents' kop; every change goes through agreements.logos and is audited."""
+
+    form = LogoForm
+    list_display = ("__str__", "content_type", "sha256", "updated")
+    readonly_fields = ("content_type", "sha256", "updated")
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*self.readonly_fields, "region") if obj is not None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        logo = logo_set(region=obj.region, content=form.cleaned_data["upload"], actor=request.user)
+        obj.pk, obj.sha256, obj.content_type = logo.pk, logo.sha256, logo.content_type
+
+    def delete_model(self, request, obj):
+        logo_remove(logo=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for logo in queryset:
+            logo_remove(logo=logo, actor=request.user)

@@ -10,6 +10,7 @@ import secrets
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from .agencies import CENTRAL_AGENCY_KINDS, AgencyKind, region_permissions
@@ -54,6 +55,38 @@ class Region(models.Model):
     @property
     def government_label(self) -> str:
         return f"Pemerintah {self.display_name}"
+
+
+class LogoType(models.TextChoices):
+    PNG = "image/png", "PNG"
+    SVG = "image/svg+xml", "SVG"
+
+
+class Logo(models.Model):
+    """The emblem in a document's kop: a region's, or the ministry's (no region). See agreements/logos.py."""
+
+    region = models.OneToOneField(Region, on_delete=models.CASCADE, null=True, blank=True, related_name="logo",
+                                  verbose_name=_("daerah"), help_text=_("Kosongkan untuk logo kementerian."))
+    content_type = models.CharField(_("jenis berkas"), max_length=20, choices=LogoType.choices)
+    image = models.BinaryField(_("gambar"))
+    sha256 = models.CharField("SHA-256", max_length=64)
+    updated = models.DateTimeField(_("diperbarui"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("logo kop")
+        verbose_name_plural = _("logo kop")
+        # One per region, and one ministry logo (NULL region): NULLs would not collide in a plain unique index.
+        constraints = [models.UniqueConstraint(
+            Coalesce("region", 0), name="one_logo_per_owner",
+            violation_error_message=_("Logo untuk pemilik ini sudah ada: ubah logo yang ada."),
+        )]
+
+    def __str__(self) -> str:
+        return self.owner_label
+
+    @property
+    def owner_label(self) -> str:
+        return str(self.region) if self.region_id else str(_("Kementerian"))
 
 
 class Agency(models.Model):

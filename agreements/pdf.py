@@ -16,6 +16,7 @@ Django's autoescaping templates, and WeasyPrint may only read our own static fil
 (stylesheet and bundled fonts) through ``safe_url_fetcher``.
 """
 
+import base64
 import datetime
 import hashlib
 import json
@@ -42,6 +43,7 @@ MASTERPLAN_TEMPLATE = "pdf/masterplan.html"
 REGION_KIND_PREFIX = {"kota": "Kota ", "kabupaten": "Kabupaten "}
 
 PDF_VARIANT = "pdf/a-3b"
+LOGO_DATA_URL_PREFIXES = ("data:image/png;base64,", "data:image/svg+xml;base64,")
 DATA_ATTACHMENT_NAME = "sepakat-data.json"
 DATA_ATTACHMENT_DESCRIPTION = "Data tahap dokumen (JSON kanonik, kunci terurut) yang dirender ke PDF ini"
 # HTML ids of the signature cells: "slot-" + the signature field name.
@@ -81,7 +83,7 @@ def canonical_json(data: dict) -> bytes:
 
 
 class SafeURLFetcher(URLFetcher):
-    """Serve files under ``static/`` and refuse every other URL.
+    """Serve files under ``static/`` and kop logos given as data: URLs; refuse every other URL.
 
     WeasyPrint 70 expects a ``URLFetcher`` instance (it reads private attributes
     of the fetcher when a fetch fails), so this subclasses it instead of being a
@@ -90,6 +92,11 @@ class SafeURLFetcher(URLFetcher):
     """
 
     def fetch(self, url, headers=None):
+        if url.startswith(LOGO_DATA_URL_PREFIXES):
+            # A kop logo checked on upload (agreements/logos.py) and carried in the document's data.
+            content_type, _, payload = url[len("data:"):].partition(";base64,")
+            return URLFetcherResponse(url, body=base64.b64decode(payload, validate=True),
+                                      headers={"Content-Type": content_type})
         path = self._static_path(url)
         content_type, _ = mimetypes.guess_type(path.name)
         return URLFetcherResponse(

@@ -2,6 +2,7 @@
 
 from django.utils import timezone
 
+from .logos import logo_data_url
 from .models import Decision, DecisionKind, Dimension, Promulgation, Version
 
 MONTHS_ID = [
@@ -56,6 +57,7 @@ def _region(region) -> dict:
         "kind": region.kind,
         "head_title": region.head_title,
         "region_label": region.government_label,
+        "logo": logo_data_url(region),  # "" when none is set: a neutral heading
     }
 
 
@@ -107,7 +109,7 @@ def mou_snapshot(version: Version, *, status_label: str, previous_stage_sha256: 
     signed_on = [d for d in (ministry["date"], regional["date"]) if d]
     return {
         **_common(version, status_label, previous_stage_sha256),
-        "ministry": MINISTRY,
+        "ministry": {**MINISTRY, "logo": logo_data_url(None)},
         "number_ministry": version.number_ministry,
         "number_region": version.number_region,
         "place_date": f"Jakarta, {signed_on[0] if signed_on else long_date(version.created)}",

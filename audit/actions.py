@@ -71,6 +71,8 @@ class AuditAction(models.TextChoices):
     AGENCY_CHANGED = "agency.changed", _("Instansi diubah")
     AGENCY_REMOVED = "agency.removed", _("Instansi dihapus")
     REGION_CHANGED = "region.changed", _("Daerah diubah")
+    LOGO_CHANGED = "logo.changed", _("Logo kop diganti")
+    LOGO_REMOVED = "logo.removed", _("Logo kop dihapus")
     PROGRAMME_CREATED = "programme.created", _("Program dibuat")
     PROGRAMME_CHANGED = "programme.changed", _("Program diubah")
     DOCUMENT_SIGNING_FAILED = "document.signing_failed", _("Penandatanganan dokumen gagal")
