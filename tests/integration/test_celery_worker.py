@@ -77,7 +77,8 @@ def test_reaching_a_signature_step_queues_rendering_that_the_worker_does(worker,
     seed_world()
     case = driver.run_programme(programme("kota-solok"), stop_stage=Stage.MOU, stop_step="sign_region")[0]
     assert not StoredPdf.objects.filter(document=case.document).exists()  # the request did not render
-    deadline = time.monotonic() + 90
+    # A liveness bound, not a speed target: a cold worker on a loaded 2-core CI machine once took > 90 s.
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if StoredPdf.objects.filter(document=case.document, revision=0).exists():
             break
@@ -85,7 +86,7 @@ def test_reaching_a_signature_step_queues_rendering_that_the_worker_does(worker,
             pytest.fail(f"worker exited: {worker.stdout.read().decode()[-2000:]}")
         time.sleep(0.5)
     else:
-        pytest.fail("the worker did not prepare the document in 90 s")
+        pytest.fail("the worker did not prepare the document in 300 s")
     stored = StoredPdf.objects.get(document=case.document, revision=0)
     assert Path(stored.file.path).read_bytes().startswith(b"%PDF-1.7")
     assert set(stored.signature_boxes) == {"ttd_sign_ministry", "ttd_sign_region"}
