@@ -114,32 +114,45 @@ def _commits_run_on_commit_callbacks(request, monkeypatch):
     yield
 
 
-@contextlib.contextmanager
-def world_kept_for_the_module(django_db_blocker, build):
-    """Build an expensive world once and share it with the tests of a module, then roll it back.
+class ModuleWorld:
+    """A transaction held open for a module's tests; see world_kept_for_the_module."""
 
-    For a module-scoped fixture: build() runs inside a transaction opened here, the way a
-    TestCase's setUpTestData does; each test's own transaction is a savepoint inside it, rolled
-    back after the test as usual, so tests still cannot see each other's changes; and the world
-    itself is rolled back at the end of the module, so other modules never see it. Each xdist
-    worker has its own database, so a worker that runs tests of the module builds its own world.
-    on_commit callbacks run during build() as for a test (see _commits_run_on_commit_callbacks).
+    def __init__(self, django_db_blocker):
+        self._blocker = django_db_blocker
+
+    def run(self, work):
+        """Do work in the module's transaction, outside any test's: what it changes stays for later tests."""
+        with self._blocker.unblock(), pytest.MonkeyPatch.context() as monkeypatch:
+            _run_on_commit_callbacks_as_a_commit_would(monkeypatch)
+            return work()
+
+
+@contextlib.contextmanager
+def module_transaction(django_db_blocker):
+    """Yield a ModuleWorld whose changes are rolled back when the block ends.
+
+    For a module-scoped fixture, the way a TestCase's setUpTestData works: the work done
+    through ModuleWorld.run happens inside a transaction opened here; each test's own
+    transaction is a savepoint inside it, rolled back after the test as usual, so tests still
+    cannot see each other's changes; and the whole is rolled back at the end of the module,
+    so other modules never see it. Each xdist worker has its own database, so a worker that
+    runs tests of the module builds its own world. on_commit callbacks run during the work as
+    they do in a test (see _commits_run_on_commit_callbacks).
     """
     with django_db_blocker.unblock():
         atomic = transaction.atomic()
         atomic._from_testcase = True  # the tests' own blocks nest in it, as in django.test.TestCase
         atomic.__enter__()
-        try:
-            with pytest.MonkeyPatch.context() as monkeypatch:
-                _run_on_commit_callbacks_as_a_commit_would(monkeypatch)
-                built = build()
-        except BaseException:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
-            raise
     try:
-        yield built
+        yield ModuleWorld(django_db_blocker)
     finally:
         with django_db_blocker.unblock():
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+
+
+@contextlib.contextmanager
+def world_kept_for_the_module(django_db_blocker, build):
+    """Build an expensive world once (build()) and keep it for a module's tests; see module_transaction."""
+    with module_transaction(django_db_blocker) as world:
+        yield world.run(build)
