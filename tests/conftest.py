@@ -1,5 +1,7 @@
 """The seeded demo world, shared by every test (seeded once per database)."""
 
+import contextlib
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -74,18 +76,7 @@ def _only_the_tests_transaction_is_open(connection) -> bool:
     return all(block._from_testcase for block in connection.atomic_blocks)
 
 
-@pytest.fixture(autouse=True)
-def _commits_run_on_commit_callbacks(request, monkeypatch):
-    """Each test runs inside a transaction that is rolled back, so on_commit callbacks would never run.
-
-    Run them as a commit would: when the outermost atomic block of the code under test exits
-    (and at once when none is open), so that queued work (rendering a document for its signers,
-    Celery being eager here) happens on the same path as in development and production.
-    A test that captures the callbacks itself (django_capture_on_commit_callbacks) runs them when it says.
-    """
-    if "django_capture_on_commit_callbacks" in request.fixturenames:
-        yield
-        return
+def _run_on_commit_callbacks_as_a_commit_would(monkeypatch) -> None:
     original_exit, original_on_commit = transaction.Atomic.__exit__, BaseDatabaseWrapper.on_commit
 
     def exit_and_commit(self, exc_type, exc_value, traceback):
@@ -105,4 +96,63 @@ def _commits_run_on_commit_callbacks(request, monkeypatch):
 
     monkeypatch.setattr(transaction.Atomic, "__exit__", exit_and_commit)
     monkeypatch.setattr(BaseDatabaseWrapper, "on_commit", on_commit)
+
+
+@pytest.fixture(autouse=True)
+def _commits_run_on_commit_callbacks(request, monkeypatch):
+    """Each test runs inside a transaction that is rolled back, so on_commit callbacks would never run.
+
+    Run them as a commit would: when the outermost atomic block of the code under test exits
+    (and at once when none is open), so that queued work (rendering a document for its signers,
+    Celery being eager here) happens on the same path as in development and production.
+    A test that captures the callbacks itself (django_capture_on_commit_callbacks) runs them when it says.
+    """
+    if "django_capture_on_commit_callbacks" in request.fixturenames:
+        yield
+        return
+    _run_on_commit_callbacks_as_a_commit_would(monkeypatch)
     yield
+
+
+class ModuleWorld:
+    """A transaction held open for a module's tests; see world_kept_for_the_module."""
+
+    def __init__(self, django_db_blocker):
+        self._blocker = django_db_blocker
+
+    def run(self, work):
+        """Do work in the module's transaction, outside any test's: what it changes stays for later tests."""
+        with self._blocker.unblock(), pytest.MonkeyPatch.context() as monkeypatch:
+            _run_on_commit_callbacks_as_a_commit_would(monkeypatch)
+            return work()
+
+
+@contextlib.contextmanager
+def module_transaction(django_db_blocker):
+    """Yield a ModuleWorld whose changes are rolled back when the block ends.
+
+    For a module-scoped fixture, the way a TestCase's setUpTestData works: the work done
+    through ModuleWorld.run happens inside a transaction opened here; each test's own
+    transaction is a savepoint inside it, rolled back after the test as usual, so tests still
+    cannot see each other's changes; and the whole is rolled back at the end of the module,
+    so other modules never see it. Each xdist worker has its own database, so a worker that
+    runs tests of the module builds its own world. on_commit callbacks run during the work as
+    they do in a test (see _commits_run_on_commit_callbacks).
+    """
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic._from_testcase = True  # the tests' own blocks nest in it, as in django.test.TestCase
+        atomic.__enter__()
+    try:
+        yield ModuleWorld(django_db_blocker)
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@contextlib.contextmanager
+def world_kept_for_the_module(django_db_blocker, build):
+    """Build an expensive world once (build()) and keep it for a module's tests; see module_transaction."""
+    with module_transaction(django_db_blocker) as world:
+        yield world.run(build)

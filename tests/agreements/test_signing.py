@@ -250,8 +250,8 @@ def test_authority_certificates(authority):
     assert list(eku.value) == [ExtendedKeyUsageOID.TIME_STAMPING]
 
 
-def test_incomplete_authority_directory_is_refused(authority_dir, tmp_path):
-    partial = tmp_path / "partial"
+def test_incomplete_authority_directory_is_refused(authority, authority_dir, tmp_path):
+    partial = tmp_path / "partial"  # a copy of the module's whole authority (the fixture makes it), less one key
     shutil.copytree(authority_dir, partial)
     (partial / "tsa-key.pem").unlink()
     with pytest.raises(AuthorityError):

@@ -7,10 +7,12 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from agreements.models import DecisionKind, Version
+from agreements.models import DecisionKind, Programme, Version
 from demo import driver
+from demo.world import COHORT_YEAR
 from workflows.models import Outcome, Stage, StageProcess
 
+from ..conftest import world_kept_for_the_module
 from .helpers import act, claim, open_task, pdf_text, task_url
 
 pytestmark = pytest.mark.django_db
@@ -18,10 +20,23 @@ pytestmark = pytest.mark.django_db
 SOLOK = "kota-solok"
 
 
+def _solok_at_the_masterplan_draft() -> int:
+    programme = Programme.objects.get(region__slug=SOLOK, year=COHORT_YEAR)
+    driver.run_programme(programme, stop_stage=Stage.MASTERPLAN, stop_step="draft")
+    return StageProcess.objects.get(programme=programme, stage=Stage.MASTERPLAN).pk
+
+
+@pytest.fixture(scope="module")
+def masterplan_pk(django_db_setup, django_db_blocker):
+    """Signing the MoU and the regulation to get there takes seconds: done once for the module's tests."""
+    with world_kept_for_the_module(django_db_blocker, _solok_at_the_masterplan_draft) as pk:
+        yield pk
+
+
 @pytest.fixture
-def masterplan(programme):
-    driver.run_programme(programme(SOLOK), stop_stage=Stage.MASTERPLAN, stop_step="draft")
-    return StageProcess.objects.get(programme=programme(SOLOK), stage=Stage.MASTERPLAN)
+def masterplan(masterplan_pk):
+    """Kota Solok's masterplan case at its draft step (each test's changes are rolled back after it)."""
+    return StageProcess.objects.get(pk=masterplan_pk)
 
 
 def masterplan_form(**overrides):
