@@ -5,7 +5,7 @@ official may do is derived from the role mapping (permissions/roles.py) and the
 seeded assignments, never written by hand; the site must allow exactly that.
 
 The world is built once for the module (tests/conftest.py: world_kept_for_the_module);
-the tests share one xdist worker (xdist_group) so it is built once per run.
+pytest.ini's --dist loadscope gives a module's tests to one xdist worker, so it is built once per run.
 
 What is requested of whom:
 - one official of each class (a seat of demo/world.py: the same agency kinds and roles,
@@ -33,7 +33,7 @@ from workflows.models import Stage, StageProcess
 
 from ..conftest import world_kept_for_the_module
 
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("permission-matrix")]
+pytestmark = pytest.mark.django_db
 
 # region -> (stage, step) it is stopped before; None: the whole programme is done.
 WORLD = {
