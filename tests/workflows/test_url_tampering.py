@@ -97,7 +97,7 @@ def test_every_object_route_answers_404_to_another_region(banjar, as_user):
     tried = walk(as_user("kota-solok.kominfo"), banjar, audit_status=(403,))
     assert tried > 60
     assert Attachment.objects.count() == 1
-    assert Delegation.objects.get(pk=delegation.pk).valid_until == timezone.localdate()  # not ended by a stranger
+    assert Delegation.objects.get(pk=delegation.pk).valid_until == delegation.valid_until  # not ended by a stranger
     mou = StageProcess.objects.get(programme=regulation.programme, stage=Stage.MOU)
     assert selectors.previous_stage_case(regulation.programme, Stage.REGULATION) == mou
 
@@ -109,4 +109,4 @@ def test_every_object_route_answers_404_to_another_regions_auditor(banjar, as_us
     tried = walk(as_user("kota-solok.auditor"), banjar)
     assert tried > 60
     assert Attachment.objects.count() == 1
-    assert Delegation.objects.get(pk=delegation.pk).valid_until == timezone.localdate()
+    assert Delegation.objects.get(pk=delegation.pk).valid_until == delegation.valid_until
