@@ -9,7 +9,10 @@ class SepakatConfig(AppConfig):
     verbose_name = "Sepakat"
 
     def ready(self):
-        from . import files, security
+        from django.core import checks
+
+        from . import base_url, files, security
 
         security.connect()
         files.connect()
+        checks.register(base_url.check_base_url)

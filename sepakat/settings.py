@@ -7,10 +7,8 @@ SECRET_KEY, ALLOWED_HOSTS and SEPAKAT_BASE_URL (https).
 
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from sepakat.files import private_directory
@@ -198,16 +196,10 @@ SIGNING = {
     "KEY_KDF_ITERATIONS": 600_000,
 }
 # Printed in every PDF's QR code: where anyone can verify the document. Production has no
-# default: a signed PDF cannot be recalled, so a wrong address must stop the start instead.
+# default: a signed PDF cannot be recalled, so a wrong address stops the server, the worker
+# and every command that runs system checks (sepakat/base_url.py); build steps such as
+# collectstatic, which print no PDF, do not need it.
 SEPAKAT_BASE_URL = env.str("SEPAKAT_BASE_URL", default="" if PRODUCTION else "http://127.0.0.1:8000").rstrip("/")
-if PRODUCTION:
-    _base_url = urlsplit(SEPAKAT_BASE_URL)
-    if _base_url.scheme != "https" or not _base_url.hostname:
-        raise ImproperlyConfigured(
-            f"SEPAKAT_BASE_URL must be the public https address of this Sepakat, e.g. "
-            f"SEPAKAT_BASE_URL=https://sepakat.example.go.id (got {SEPAKAT_BASE_URL!r}): it is printed in the "
-            "QR code of every signed PDF, where anyone verifies the document."
-        )
 
 # Celery: eager (in-process, on commit) by default; production sets a Redis broker.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")

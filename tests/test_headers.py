@@ -81,15 +81,23 @@ def test_check_deploy_stays_clean_under_production_settings():
 
 @pytest.mark.parametrize("base_url", [None, "http://sepakat.example.go.id", "https://"])
 def test_production_refuses_to_start_without_an_https_base_url(base_url):
-    """The address is printed in every signed PDF's QR code: no development default, no plain http."""
+    """The address is printed in every signed PDF's QR code: no development default, no plain http.
+
+    The system checks (runserver, migrate, check) and the WSGI application refuse; a build step
+    such as collectstatic does not need it (.ci/run runs collectstatic without it).
+    """
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "SEPAKAT"))}, **PRODUCTION_ENV}
     del env["SEPAKAT_BASE_URL"]
     if base_url is not None:
         env["SEPAKAT_BASE_URL"] = base_url
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=env, capture_output=True,
-                            text=True, timeout=120)
-    assert result.returncode != 0
-    assert "ImproperlyConfigured: SEPAKAT_BASE_URL must be the public https address" in result.stderr
+    check = subprocess.run([sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=env, capture_output=True,
+                           text=True, timeout=120)
+    assert check.returncode != 0
+    assert "(sepakat.E001) SEPAKAT_BASE_URL must be the public https address" in check.stderr
+    serve = subprocess.run([sys.executable, "-c", "import sepakat.wsgi"], cwd=BASE_DIR, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert serve.returncode != 0
+    assert "ImproperlyConfigured: SEPAKAT_BASE_URL must be the public https address" in serve.stderr
 
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)
