@@ -12,6 +12,7 @@ from agreements.models import Region
 
 from .models import Delegation, Official, RoleAssignment
 from .roles import ACTING_ROLE_KINDS, VIEW_CASES_PERMISSION, act_codename, region_permissions
+from .selectors import VISIBLE_REGIONS_CACHE
 
 REGION_CODENAMES = frozenset(codename for codename, _ in region_permissions())
 
@@ -90,7 +91,8 @@ def role_sync_all() -> SyncReport:
 
 
 def _forget_cached_permissions(user) -> None:
-    for attr in ("_perm_cache", "_user_perm_cache", "_group_perm_cache", "_viewflow_per_object_perm_cache"):
+    for attr in ("_perm_cache", "_user_perm_cache", "_group_perm_cache", "_viewflow_per_object_perm_cache",
+                 VISIBLE_REGIONS_CACHE):
         if hasattr(user, attr):
             delattr(user, attr)
 

@@ -17,14 +17,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pyhanko.keys import load_certs_from_pemder_data
-from pyhanko.keys.internal import translate_pyca_cryptography_key_to_asn1
-from pyhanko.sign import signers
-from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from ..authority import Authority, ensure_authority
 from ..signer import SigningError, WrongPassphrase
 from . import StoredCredential, UnlockedSigner
+from .held_keys import HeldKeySigner, HeldKeyTimeStamper
 
 MSG_WRONG_PASSPHRASE = "Frasa sandi salah: kunci penanda tangan tidak dapat dibuka."
 MSG_KEY_NOT_ENCRYPTED = "Kunci penanda tangan tidak terenkripsi dengan frasa sandi atau rusak."
@@ -68,7 +66,10 @@ class LocalKeyBackend:
         if not any(marker in encrypted_key_pem for marker in _ENCRYPTED_KEY_MARKERS):
             raise SigningError(MSG_KEY_NOT_ENCRYPTED)
         try:
-            key = serialization.load_pem_private_key(encrypted_key_pem, password=passphrase.encode() or None)
+            # The RSA consistency check costs ~60 ms per load; every signature made with this key is
+            # verified against its certificate before it is kept (sign_pdf), which a broken key fails.
+            key = serialization.load_pem_private_key(encrypted_key_pem, password=passphrase.encode() or None,
+                                                     unsafe_skip_rsa_key_validation=True)
         except (ValueError, TypeError) as exc:
             # cryptography: ValueError for a wrong passphrase, TypeError for an empty one.
             raise WrongPassphrase(MSG_WRONG_PASSPHRASE) from exc
@@ -90,16 +91,16 @@ class LocalKeyBackend:
         tsa = list(load_certs_from_pemder_data(self.authority.tsa_cert_pem))[0]
         (signer_cert,) = load_certs_from_pemder_data(cert_pem)
         return UnlockedSigner(
-            signer=signers.SimpleSigner(
+            signer=HeldKeySigner(
                 signing_cert=signer_cert,
-                signing_key=translate_pyca_cryptography_key_to_asn1(key),
+                private_key=key,
                 cert_registry=SimpleCertificateStore.from_certs([ca]),
                 embed_roots=True,
             ),
             # In-process TSA: signs RFC 3161 tokens with the authority's TSA key; no network.
-            timestamper=DummyTimeStamper(
+            timestamper=HeldKeyTimeStamper(
                 tsa_cert=tsa,
-                tsa_key=translate_pyca_cryptography_key_to_asn1(self.authority.tsa_key),
+                tsa_private_key=self.authority.tsa_key,
                 certs_to_embed=SimpleCertificateStore.from_certs([ca]),
             ),
         )
