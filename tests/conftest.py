@@ -10,6 +10,25 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from agreements.models import Programme
 from demo.world import COHORT_YEAR, seed_world
 
+# The longest modules (tens of seconds each: big worlds, walks over every route), started first.
+# Tests run with --dist loadscope, one module per worker at a time, in collection order: a long
+# module collected last keeps one worker busy while the other has nothing left to do.
+LONGEST_MODULES = (
+    "tests/permissions/test_matrix.py",
+    "tests/workflows/test_url_tampering.py",
+    "tests/workflows/test_signatures.py",
+    "tests/workflows/test_commands.py",
+    "tests/workflows/test_regulation_flow.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item):
+        path = item.nodeid.split("::", 1)[0]
+        return LONGEST_MODULES.index(path) if path in LONGEST_MODULES else len(LONGEST_MODULES)
+
+    items.sort(key=rank)  # stable: the order within a module, and of every other module, is kept
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):

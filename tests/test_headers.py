@@ -90,14 +90,29 @@ def test_production_refuses_to_start_without_an_https_base_url(base_url):
     del env["SEPAKAT_BASE_URL"]
     if base_url is not None:
         env["SEPAKAT_BASE_URL"] = base_url
-    check = subprocess.run([sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=env, capture_output=True,
-                           text=True, timeout=120)
-    assert check.returncode != 0
-    assert "(sepakat.E001) SEPAKAT_BASE_URL must be the public https address" in check.stderr
-    serve = subprocess.run([sys.executable, "-c", "import sepakat.wsgi"], cwd=BASE_DIR, env=env,
-                           capture_output=True, text=True, timeout=120)
-    assert serve.returncode != 0
-    assert "ImproperlyConfigured: SEPAKAT_BASE_URL must be the public https address" in serve.stderr
+    # One process does what two starts would: `manage.py check`, then the WSGI application's import.
+    started = subprocess.run([sys.executable, "-c", REFUSED_START], cwd=BASE_DIR, env=env, capture_output=True,
+                             text=True, timeout=120)
+    assert "check exit: 1" in started.stdout, started.stdout + started.stderr
+    assert "(sepakat.E001) SEPAKAT_BASE_URL must be the public https address" in started.stderr
+    assert "wsgi refused: ImproperlyConfigured: SEPAKAT_BASE_URL must be the public https address" in started.stdout
+
+
+REFUSED_START = textwrap.dedent("""
+    import sys
+    import manage
+    sys.argv = ["manage.py", "check"]
+    try:
+        manage.main()
+        print("check exit: 0")
+    except SystemExit as exited:
+        print(f"check exit: {exited.code}")
+    try:
+        import sepakat.wsgi
+        print("wsgi loaded")
+    except Exception as error:
+        print(f"wsgi refused: {type(error).__name__}: {error}")
+""")
 
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)
