@@ -446,6 +446,8 @@ class StoredPdf(models.Model):
     is_final = models.BooleanField(default=False, help_text="The stage's completed, fully signed document")
     previous_stage_sha256 = models.CharField(max_length=64, blank=True, help_text="Final PDF of the stage before")
     signature_boxes = models.JSONField(default=dict, help_text="Where each signer's stamp goes")
+    fill_fields = models.JSONField(default=list, blank=True,
+                                   help_text="The blanks (text fields isi_<step>_<what>) each signing step fills")
     software = models.CharField(max_length=200, blank=True, help_text="Template and library versions")
     created = models.DateTimeField(auto_now_add=True)
 

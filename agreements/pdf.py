@@ -23,11 +23,13 @@ import json
 import mimetypes
 import re
 from dataclasses import dataclass
+from functools import partial
 from itertools import groupby
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
+import pydyf
 import segno
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -38,6 +40,11 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
 MOU_TEMPLATE = "pdf/mou.html"
 REGULATION_TEMPLATE = "pdf/regulation.html"
 MASTERPLAN_TEMPLATE = "pdf/masterplan.html"
+# The signature fields each document places in its own signature block ("ttd_" + the signing step).
+MOU_SIGNER_STEPS = ("sign_ministry", "sign_region")
+MOU_SIGNERS = tuple(f"ttd_{step}" for step in MOU_SIGNER_STEPS)
+REGULATION_SIGNERS = ("ttd_enact", "ttd_promulgate")
+MASTERPLAN_SIGNERS = ("ttd_commitment", "ttd_accept")
 
 # Region.display_name is "<Kind> <name>"; legal headings use the bare name.
 REGION_KIND_PREFIX = {"kota": "Kota ", "kabupaten": "Kabupaten "}
@@ -50,6 +57,11 @@ DATA_ATTACHMENT_DESCRIPTION = "Data tahap dokumen (JSON kanonik, kunci terurut) 
 SLOT_ID_PREFIX = "slot-"
 # A signature field name becomes a PDF form field name (no dots) and an HTML id.
 SLOT_FIELD_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+# The blanks a signing step fills (templatetags/pdf_fields.py): "fill-" + the text field's name.
+FILL_ID_PREFIX = "fill-"
+FILL_FIELD_RE = re.compile(r"isi_[a-z0-9_]{1,60}")
+_FILL_ID_RE = re.compile(r'id="fill-(isi_[a-z0-9_]{1,60})"')
+FIELD_READ_ONLY = 1  # /Ff bit 1: a viewer never edits (nor re-draws) the field; the signing step fills it
 PT_PER_PX = 0.75  # 1 CSS px = 1/96 in, 1 pt = 1/72 in
 
 
@@ -62,10 +74,22 @@ class SignatureBox:
 
 
 @dataclass(frozen=True)
+class FillBox:
+    """Where a blank landed: it becomes an empty, read-only text field of that name."""
+
+    page_index: int
+    box: tuple[float, float, float, float]
+    centred: bool
+    bold: bool
+    font_size: int = 11  # the body text's; smaller where a long line must fit (fill--small)
+
+
+@dataclass(frozen=True)
 class RenderedPdf:
     content: bytes
     data_sha256: str  # SHA-256 hex of canonical_json(data): embedded, and printed in every footer
     signature_boxes: dict[str, SignatureBox]  # keyed by the slot's "field" name
+    fill_fields: tuple[str, ...] = ()  # the text fields the signing steps fill (isi_<step>_<what>)
 
 
 class UnsafeResourceError(Exception):
@@ -150,18 +174,25 @@ def signature_slots(data: dict) -> list[dict]:
     return slots
 
 
-def _stage_context(data: dict, draft: bool) -> dict:
-    """What every stage template reads besides its own keys: data hash, QR, signature cells."""
+def _stage_context(data: dict, draft: bool, placed: tuple[str, ...] = ()) -> dict:
+    """What every stage template reads besides its own keys: data hash, QR, signature cells.
+
+    ``placed``: the signature fields the kind's template puts in its own signature block
+    (``slots_by_field``); any other slot gets a cell on the approval sheet (``sheet_slots``).
+    """
+    slots = [{**slot, "html_id": SLOT_ID_PREFIX + slot["field"]} for slot in signature_slots(data)]
     return {
         "doc": data,
         "draft": draft,
         "data_sha256": data_sha256(data),
         "qr_svg": qr_svg(data),
-        "slots": [{**slot, "html_id": SLOT_ID_PREFIX + slot["field"]} for slot in signature_slots(data)],
+        "slots": slots,
+        "slots_by_field": {slot["field"]: slot for slot in slots if slot["field"] in placed},
+        "sheet_slots": [slot for slot in slots if slot["field"] not in placed],
     }
 
 
-def _finish_pdf_a(document, pdf) -> None:
+def _finish_pdf_a(document, pdf, fills: dict[str, FillBox] | None = None) -> None:
     """WeasyPrint finisher, run after its PDF/A step and before the file is written.
 
     * No /Info dictionary: the XMP packet alone carries the metadata. pydyf
@@ -170,39 +201,86 @@ def _finish_pdf_a(document, pdf) -> None:
       no /Producer that the XMP would have to mirror.
     * The catalog's /AF lists each attachment once: WeasyPrint 70 adds it
       twice (from the EmbeddedFiles name tree and from the Filespec objects).
+    * The blanks become empty text fields (``_add_fill_fields``).
     """
     pdf.info.clear()
     if "AF" in pdf.catalog:
         unique = list(dict.fromkeys(pdf.catalog["AF"]))
         pdf.catalog["AF"].clear()
         pdf.catalog["AF"].extend(unique)
+    if fills:
+        _add_fill_fields(pdf, fills)
 
 
-def _signature_boxes(document, fields: list[str]) -> dict[str, SignatureBox]:
-    """Find each signature cell's stamp area in the laid-out pages and convert it to PDF points."""
-    wanted = {SLOT_ID_PREFIX + field: field for field in fields}
-    found: dict[str, SignatureBox] = {}
+def _add_fill_fields(pdf, fills: dict[str, FillBox]) -> None:
+    """One read-only text field per blank, each with an empty appearance (PDF/A wants one per widget).
+
+    The signing step that owns a field sets its value and appearance in the same incremental
+    update as its signature, which pyHanko's validator classes as form filling.
+    """
+    page_numbers = pdf.pages["Kids"][::3]
+    references = []
+    for name, fill in fills.items():
+        x1, y1, x2, y2 = fill.box
+        appearance = pydyf.Stream([], extra={
+            "Type": "/XObject", "Subtype": "/Form", "BBox": pydyf.Array([0, 0, x2 - x1, y2 - y1]),
+        })
+        pdf.add_object(appearance)
+        page = pdf.objects[page_numbers[fill.page_index]]
+        widget = pydyf.Dictionary({
+            "Type": "/Annot", "Subtype": "/Widget", "FT": "/Tx", "T": pydyf.String(name),
+            "Rect": pydyf.Array([x1, y1, x2, y2]), "F": 4, "Ff": FIELD_READ_ONLY, "Q": 1 if fill.centred else 0,
+            "P": page.reference, "AP": pydyf.Dictionary({"N": appearance.reference}),
+            # The face the filled text takes (agreements/signing/formfill.py draws it with DejaVu Serif).
+            "DA": pydyf.String(f"/{'SerifBold' if fill.bold else 'Serif'} {fill.font_size} Tf 0 g"),
+        })
+        pdf.add_object(widget)
+        page.setdefault("Annots", pydyf.Array()).append(widget.reference)
+        references.append(widget.reference)
+    pdf.catalog["AcroForm"] = pydyf.Dictionary({"Fields": pydyf.Array(references)})
+
+
+def _layout_boxes(document, ids: dict[str, str]) -> dict[str, tuple[int, tuple[float, float, float, float], object]]:
+    """For each wanted HTML id, (page index, box in PDF points, element) of its first laid-out box."""
+    found = {}
     for page_index, page in enumerate(document.pages):
         page_height_pt = page.height * PT_PER_PX
         for box in page._page_box.descendants():
             element = getattr(box, "element", None)
-            if element is None or box.element_tag != "div":
+            if element is None or box.element_tag not in ("div", "span"):
                 continue
-            field = wanted.get(element.get("id"))
-            if field is None or field in found:
+            name = ids.get(element.get("id"))
+            if name is None or name in found:
                 continue
             x, y = box.content_box_x(), box.content_box_y()
             x1, x2 = x * PT_PER_PX, (x + box.width) * PT_PER_PX
             y1 = page_height_pt - (y + box.height) * PT_PER_PX
             y2 = page_height_pt - y * PT_PER_PX
-            found[field] = SignatureBox(page_index, tuple(round(v, 2) for v in (x1, y1, x2, y2)))
-    missing = [field for field in fields if field not in found]
-    if missing:
-        raise RuntimeError(f"signature cells not laid out: {missing}")
+            found[name] = (page_index, tuple(round(v, 2) for v in (x1, y1, x2, y2)), element)
     return found
 
 
-def _render(html: str, canonical: bytes, fields: list[str]) -> tuple[bytes, dict[str, SignatureBox]]:
+def _signature_boxes(document, fields: list[str]) -> dict[str, SignatureBox]:
+    """Find each signature cell's stamp area in the laid-out pages and convert it to PDF points."""
+    found = _layout_boxes(document, {SLOT_ID_PREFIX + field: field for field in fields})
+    missing = [field for field in fields if field not in found]
+    if missing:
+        raise RuntimeError(f"signature cells not laid out: {missing}")
+    return {field: SignatureBox(page, box) for field, (page, box, _element) in found.items()}
+
+
+def _fill_boxes(document, names: list[str]) -> dict[str, FillBox]:
+    found = _layout_boxes(document, {FILL_ID_PREFIX + name: name for name in names})
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise RuntimeError(f"blanks not laid out: {missing}")
+    classes = {name: (element.get("class") or "").split() for name, (_p, _b, element) in found.items()}
+    return {name: FillBox(page, box, "fill--center" in classes[name], "fill--bold" in classes[name],
+                          9 if "fill--small" in classes[name] else 11)
+            for name, (page, box, _element) in found.items()}
+
+
+def _render(html: str, canonical: bytes, fields: list[str]) -> tuple[bytes, dict[str, SignatureBox], tuple[str, ...]]:
     """The one WeasyPrint call: our stylesheet and fonts, nothing else; PDF/A-3b with the data attached."""
     # safe_url_fetcher is looked up at call time so tests can swap it.
     fetcher = safe_url_fetcher
@@ -210,6 +288,7 @@ def _render(html: str, canonical: bytes, fields: list[str]) -> tuple[bytes, dict
         pdf_variant=PDF_VARIANT
     )
     boxes = _signature_boxes(document, fields)
+    fills = _fill_boxes(document, list(dict.fromkeys(_FILL_ID_RE.findall(html))))
     now = datetime.datetime.now(datetime.UTC)
     attachment = Attachment(
         string=canonical,
@@ -220,8 +299,9 @@ def _render(html: str, canonical: bytes, fields: list[str]) -> tuple[bytes, dict
         modified=now,
         url_fetcher=fetcher,
     )
-    content = document.write_pdf(pdf_variant=PDF_VARIANT, attachments=[attachment], finisher=_finish_pdf_a)
-    return content, boxes
+    content = document.write_pdf(pdf_variant=PDF_VARIANT, attachments=[attachment],
+                                 finisher=partial(_finish_pdf_a, fills=fills))
+    return content, boxes, tuple(fills)
 
 
 def region_name_part(region: dict) -> str:
@@ -253,7 +333,14 @@ def letter(number: int) -> str:
 
 
 def render_mou_html(data: dict, *, draft: bool) -> str:
-    return render_to_string(MOU_TEMPLATE, _stage_context(data, draft))
+    context = _stage_context(data, draft, MOU_SIGNERS)
+    # PIHAK KESATU (the ministry) signs at sign_ministry, PIHAK KEDUA (the region) at sign_region.
+    numbers = (data.get("number_ministry", ""), data.get("number_region", ""))
+    context["signatories"] = [
+        {"step": step, "number": number, **signer}
+        for step, number, signer in zip(MOU_SIGNER_STEPS, numbers, data.get("signatories", []), strict=False)
+    ]
+    return render_to_string(MOU_TEMPLATE, context)
 
 
 def render_mou_pdf(data: dict, *, draft: bool) -> bytes:
@@ -262,7 +349,7 @@ def render_mou_pdf(data: dict, *, draft: bool) -> bytes:
 
 def render_regulation_html(data: dict, *, draft: bool) -> str:
     context = {
-        **_stage_context(data, draft),
+        **_stage_context(data, draft, REGULATION_SIGNERS),
         # "Peraturan Wali Kota Banjar": the title line; the Menetapkan line uses the bare kind.
         "regulation_heading": f"{data['regulation_kind']} {region_name_part(data['region'])}",
         "considerations": [
@@ -289,7 +376,7 @@ def _roadmap_groups(items: list[dict]) -> list[dict]:
 
 def render_masterplan_html(data: dict, *, draft: bool) -> str:
     context = {
-        **_stage_context(data, draft),
+        **_stage_context(data, draft, MASTERPLAN_SIGNERS),
         "place": region_name_part(data["region"]),
         "chapters": [
             {**chapter, "roman": roman(n)} for n, chapter in enumerate(data.get("chapters", []), start=1)
@@ -315,5 +402,6 @@ def render_pdf(render_html, data: dict, *, draft: bool) -> RenderedPdf:
     canonical = canonical_json(data)
     html = render_html(data, draft=draft)
     fields = [slot["field"] for slot in signature_slots(data)]
-    content, boxes = _render(html, canonical, fields)
-    return RenderedPdf(content=content, data_sha256=hashlib.sha256(canonical).hexdigest(), signature_boxes=boxes)
+    content, boxes, fills = _render(html, canonical, fields)
+    return RenderedPdf(content=content, data_sha256=hashlib.sha256(canonical).hexdigest(), signature_boxes=boxes,
+                       fill_fields=fills)

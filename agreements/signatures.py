@@ -221,6 +221,7 @@ def render_for_signing(*, version: Version, slots: list[dict], previous_stage_sh
         size=len(rendered.content),
         previous_stage_sha256=previous_stage_sha256,
         signature_boxes={name: [b.page_index, list(b.box)] for name, b in rendered.signature_boxes.items()},
+        fill_fields=list(rendered.fill_fields),
         software=software_versions(),
     )
     stored.file.save(f"{document.identifier}-v{version.number}-r0-{digest[:12]}.pdf", ContentFile(rendered.content),
@@ -235,13 +236,19 @@ def render_for_signing(*, version: Version, slots: list[dict], previous_stage_sh
 def document_sign(
     *, revision: StoredPdf, user, signer: UnlockedSigner, credential: SigningCredential, step: str,
     field_name: str, signer_name: str, signer_post: str, stamp_lines: tuple[str, ...], location: str,
+    fill_values: dict[str, str] | None = None,
 ) -> StoredPdf:
-    """Append the signer's signature, verify the result, and keep it as the next revision."""
+    """Append the signer's signature, verify the result, and keep it as the next revision.
+
+    The document's blanks that belong to ``step`` (``isi_<step>_<what>``) are filled in the same
+    update with ``fill_values[<what>]``; a blank without a value refuses the signature.
+    """
     page_index, box = revision.signature_boxes[field_name]
     with revision.file.open("rb") as stored:
         original = stored.read()
+    fills = step_fills(revision, step, fill_values or {})
     request = SignatureRequest(field_name=field_name, page_index=page_index, box=tuple(box),
-                               stamp_lines=stamp_lines, reason=step, location=location)
+                               stamp_lines=stamp_lines, reason=step, location=location, fills=fills)
     expected = [*_signer_fingerprints(revision), credential.fingerprint_sha256]
     try:
         result = sign_pdf(original, request, signer, trust_roots_pem=trust_roots(), expected_fingerprints=expected)
@@ -255,7 +262,7 @@ def document_sign(
         document=document, version=revision.version, revision=revision.revision + 1, sha256=digest,
         parent_sha256=revision.sha256, data_sha256=revision.data_sha256, size=len(signed),
         previous_stage_sha256=revision.previous_stage_sha256, signature_boxes=revision.signature_boxes,
-        software=software_versions(),
+        fill_fields=revision.fill_fields, software=software_versions(),
     )
     new.file.save(f"{document.identifier}-v{revision.version.number}-r{new.revision}-{digest[:12]}.pdf",
                   ContentFile(signed), save=False)
@@ -272,6 +279,24 @@ def document_sign(
                  details={"sha256": digest, "parent_sha256": revision.sha256, "field": field_name,
                           "certificate": mine.signer_fingerprint_sha256})
     return new
+
+
+def fill_prefix(step: str) -> str:
+    return f"isi_{step}_"
+
+
+def step_fills(revision: StoredPdf, step: str, values: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """(field, value) for every blank of the document that ``step`` fills."""
+    prefix = fill_prefix(step)
+    fills = []
+    for name in revision.fill_fields or []:
+        if not name.startswith(prefix):
+            continue
+        what = name[len(prefix):]
+        if what not in values:
+            raise SigningRefused(VERIFICATION_FAILED % {"why": f"tidak ada isian untuk {name}"})
+        fills.append((name, str(values[what])))
+    return tuple(fills)
 
 
 def _signer_fingerprints(revision: StoredPdf) -> list[str]:

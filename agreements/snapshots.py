@@ -107,15 +107,20 @@ def mou_snapshot(version: Version, *, status_label: str, previous_stage_sha256: 
                           "Direktur Jenderal Aplikasi Informatika")
     regional = _signature(_decisive(document, "sign_region", [DecisionKind.SIGNED]), region.head_title)
     signed_on = [d for d in (ministry["date"], regional["date"]) if d]
+    both_signed = len(signed_on) == 2
     return {
         **_common(version, status_label, previous_stage_sha256),
         "ministry": {**MINISTRY, "logo": logo_data_url(None)},
         "number_ministry": version.number_ministry,
         "number_region": version.number_region,
-        "place_date": f"Jakarta, {signed_on[0] if signed_on else long_date(version.created)}",
+        # The MoU is made when its last party signs (the Director-General, after the region): that date.
+        "signed_on": ministry["date"] if both_signed else "",
         "preamble": version.preamble,
         "articles": _articles(version),
-        "signatories": [{"party": "PIHAK KESATU", **ministry}, {"party": "PIHAK KEDUA", **regional}],
+        "signatories": [
+            {"party": "PIHAK KESATU", **ministry},
+            {"party": "PIHAK KEDUA", **regional},
+        ],
     }
 
 

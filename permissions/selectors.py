@@ -53,6 +53,19 @@ class ActingBasis:
             return name, f"Plt. {principal_post} (menggantikan {principal_name})"
         return name, f"{post}, a.n. {principal_post} ({principal_name})"
 
+    def capacity(self, user) -> str:
+        """The line a signature block prints above the post when the signer is not its holder:
+        "a.n. <holder's post>, <signer's post>" or "Plt. <post>"; empty for the holder."""
+        official = getattr(user, "official", None)
+        post = official.post if official else ""
+        if self.delegation is None:
+            return f"Plt. {post}" if self.assignment.acting else ""
+        principal = getattr(self.assignment.user, "official", None)
+        principal_post = principal.post if principal else ""
+        if self.delegation.kind == DelegationKind.ACTING:
+            return f"Plt. {principal_post}"
+        return f"a.n. {principal_post}, {post}"
+
 
 def _step_assignments(step_role: StepRole, region):
     scope = Q(agency__region__isnull=True) if step_role.is_central else Q(agency__region=region)

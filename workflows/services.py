@@ -19,7 +19,7 @@ from agreements import signatures
 from agreements.kinds import version_create
 from agreements.models import NEEDS_NOTE, RETURNING, SIGNING, Decision, DecisionKind, Document, SignatureRecord
 from agreements.services import letter_record, promulgation_record
-from agreements.snapshots import wib
+from agreements.snapshots import long_date, wib
 from audit.actions import AuditAction
 from audit.services import event_record
 from permissions.selectors import acting_basis, holders_of, is_head_for, user_holds_step_role
@@ -212,18 +212,37 @@ def step_sign(*, activation, user, kind: str, note: str = "", passphrase: str = 
 def _sign_and_finish(activation, user, kind, note, revision, signer, credential, promulgation) -> Decision:
     process = activation.process
     with transaction.atomic():
-        name, post = _signer_identity(activation, user)
-        stamp = [str(messages.SIGNED_BY), name, post, wib(timezone.now())]
+        basis = acting_basis(user, activation.flow_task.step_role, process.programme.region)
+        name, post = basis.identity(user)
+        now = timezone.now()
+        nip = _nip_line(user)
+        stamp = [str(messages.SIGNED_BY), name, post, *([nip] if nip else []), wib(now)]
+        values = {"date": long_date(now), "name": name, "as": basis.capacity(user), "nip": nip,
+                  "number": party_number(process.document, activation.flow_task.step_role)}
         if promulgation is not None:
             record = promulgation_record(document=process.document, user=user, **promulgation)
-            stamp[1:1] = [f"Nomor {record.number} Tahun {record.year}",
-                          f"Berita Daerah Nomor {record.berita_daerah_number}"]
+            values.update(number=str(record.number), year=str(record.year), bd_year=str(record.year),
+                          bd_number=str(record.berita_daerah_number))
         signatures.document_sign(
             revision=revision, user=user, signer=signer, credential=credential, step=activation.flow_task.name,
             field_name=signature_field(activation.flow_task.name), signer_name=name, signer_post=post,
-            stamp_lines=tuple(stamp), location=process.programme.region.display_name,
+            stamp_lines=tuple(stamp), location=process.programme.region.display_name, fill_values=values,
         )
         return _finish(activation, user, kind, note)
+
+
+def _nip_line(user) -> str:
+    nip = getattr(getattr(user, "official", None), "nip", "")
+    return f"NIP. {nip}" if nip else ""
+
+
+def party_number(document: Document, step_role) -> str:
+    """A party's number of a document it signs without one typed in the draft: unique per document and party
+    ("007/NK/DITJEN_APTIKA/2024"; a region's party also names the region)."""
+    programme = document.programme
+    kind = str(step_role.agency_kind.value).upper()
+    party = kind if step_role.is_central else f"{kind}/{programme.region.slug.upper()}"
+    return f"{document.pk:03d}/NK/{party}/{programme.year}"
 
 
 def promulgate(*, activation, user, number: int, year: int, berita_daerah_number: int, note: str = "",
@@ -308,11 +327,6 @@ def signing_prepare_queue(process: StageProcess) -> None:
 
     process_id = process.pk
     transaction.on_commit(lambda: prepare_signing.delay(process_id))
-
-
-def _signer_identity(activation, user) -> tuple[str, str]:
-    basis = acting_basis(user, activation.flow_task.step_role, activation.process.programme.region)
-    return basis.identity(user)
 
 
 def _finish(activation, user, kind: str, note: str) -> Decision:

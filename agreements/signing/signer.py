@@ -9,6 +9,7 @@ the same PDF version, and verifies it before returning it.
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -30,6 +31,7 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
 from pyhanko.stamp import TextStampStyle
 
+from .formfill import fill_fields
 from .verify import SignatureReport, VerificationReport, verify_pdf
 
 if TYPE_CHECKING:
@@ -38,7 +40,8 @@ if TYPE_CHECKING:
 # The repository's bundled font (static/fonts). Appearance-stream fonts must be embedded for PDF/A.
 DEFAULT_STAMP_FONT = Path(__file__).resolve().parents[2] / "static" / "fonts" / "DejaVuSans.ttf"
 STAMP_FONT_SIZE = 7
-STAMP_LEADING = 9
+STAMP_LEADING = 8
+STAMP_LINE_CHARS = 52  # what fits the 190 pt stamp at 7 pt
 STAMP_BORDER_WIDTH = 1
 STAMP_MARGIN = 4
 
@@ -129,6 +132,9 @@ class SignatureRequest:
     stamp_lines: tuple[str, ...]  # shown in the stamp, one per line
     reason: str = ""
     location: str = ""
+    # The document's blanks this signer fills (text field name, value), in the same update; the
+    # signature then locks them (FieldMDP), so no later revision changes them undetected.
+    fills: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -162,7 +168,9 @@ def _stamp_font(path: Path | None) -> tuple[bytes, frozenset[int]]:
 
 def _stamp_style(lines: tuple[str, ...], font_bytes: bytes, font_chars: frozenset[int]) -> TextStampStyle:
     # pyHanko interpolates stamp_text with "%"; escape it so user text is shown verbatim.
-    text = "\n".join(_clean_line(line, font_chars).replace("%", "%%") for line in lines)
+    # pyHanko does not wrap: a long line (a post "a.n." another) is broken here to fit the stamp.
+    wrapped = [part for line in lines for part in (textwrap.wrap(str(line), STAMP_LINE_CHARS) or [""])]
+    text = "\n".join(_clean_line(line, font_chars).replace("%", "%%") for line in wrapped)
     return TextStampStyle(
         stamp_text=text,
         text_box_style=TextBoxStyle(
@@ -276,6 +284,8 @@ def sign_pdf(
         sig_field_name=request.field_name,
         on_page=request.page_index,
         box=tuple(float(v) for v in request.box),
+        field_mdp_spec=(fields.FieldMDPSpec(fields.FieldMDPAction.INCLUDE, fields=[n for n, _v in request.fills])
+                        if request.fills else None),
     )
     pdf_signer = signers.PdfSigner(
         meta,
@@ -287,6 +297,12 @@ def sign_pdf(
     try:
         writer = IncrementalPdfFileWriter.from_reader(reader)
         _align_info_with_xmp(writer)
+        fill_fields(writer, dict(request.fills))
+    except KeyError as exc:
+        raise SigningError(exc.args[0]) from exc
+    except Exception as exc:
+        raise SigningError(MSG_SIGN_FAILED) from exc
+    try:
         out = pdf_signer.sign_pdf(writer).getvalue()
     except Exception as exc:
         raise SigningError(MSG_SIGN_FAILED) from exc

@@ -236,53 +236,40 @@ def test_qr_is_drawn_as_vectors_on_every_page(rendered, kind, draft):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_approval_sheet_lists_paraf_and_signature_cells(rendered, kind):
+    """The approval sheet keeps decisions and paraf; the signatures stand in the document's own blocks."""
     reader = reader_of(rendered[kind, False])
     sheet = squash("".join(p.extract_text() for p in reader.pages if "LEMBAR PERSETUJUAN" in p.extract_text()))
     assert "Paraf" in sheet
     for initial in PARAF:
         for key in ("step", "name", "post", "time"):
             assert squash(initial[key]) in sheet, initial[key]
-    assert squash("Tanda Tangan Elektronik") in sheet
-    for slot in SLOTS[kind]:
-        assert squash(slot["label"]) in sheet
-        assert squash(slot["post"]) in sheet
-        if slot["name"]:
-            assert squash(slot["name"]) in sheet
-    # Order: decisions, then paraf, then the signature cells.
-    assert sheet.index("Waktu(WIB)") < sheet.index("Paraf") < sheet.index("TandaTanganElektronik")
+    assert squash("Tanda Tangan Elektronik") not in sheet
+    assert sheet.index("Waktu(WIB)") < sheet.index("Paraf")
 
 
 @pytest.mark.parametrize(("kind", "draft"), CASES)
 def test_signature_boxes_sit_under_their_labels_on_the_approval_sheet(rendered, kind, draft):
+    """Each stamp area lies in its signer's block, on the page of the block, not on the approval sheet."""
     result = rendered[kind, draft]
     reader = reader_of(result)
-    assert list(result.signature_boxes) == [slot["field"] for slot in SLOTS[kind]]
+    assert set(result.signature_boxes) == {slot["field"] for slot in SLOTS[kind]}
     sheet_page = next(i for i, page in enumerate(reader.pages) if "LEMBAR PERSETUJUAN" in page.extract_text())
     for slot in SLOTS[kind]:
         found = result.signature_boxes[slot["field"]]
-        assert found.page_index == sheet_page  # short sheets: all on one page
+        assert found.page_index < sheet_page
         page = reader.pages[found.page_index]
-        assert "Tanda Tangan Elektronik" in page.extract_text()
         x1, y1, x2, y2 = found.box
         _, _, page_width, page_height = (float(v) for v in page.mediabox)
         assert 0 <= x1 < x2 <= page_width
         assert 0 <= y1 < y2 <= page_height
         assert x2 - x1 == pytest.approx(190, abs=0.5)
-        assert y2 - y1 == pytest.approx(75, abs=0.5)
+        assert y2 - y1 == pytest.approx(62, abs=0.5)
         # Clear of the footer (24 mm bottom margin) and of the top margin.
         assert y1 > 24 / 25.4 * 72
         assert y2 < page_height - 25 / 25.4 * 72
-
-        positions = text_positions(page)
-        label = [(x, y) for text, x, y in positions if text == slot["label"]]
-        assert len(label) == 1, slot["label"]
-        label_x, label_y = label[0]
-        assert x1 <= label_x <= x2
-        assert y2 < label_y < y2 + 40  # the label's baseline, just above the stamp area
-        if slot["name"]:
-            name = [(x, y) for text, x, y in positions if text == slot["name"]]
-            assert len(name) == 1
-            assert y1 - 25 < name[0][1] < y1  # the name just under it
+        block = {"mou": ["PIHAK KESATU", "PIHAK KEDUA"], "regulation": ["Ditetapkan di"],
+                 "masterplan": ["Diterima oleh", "Yang menyatakan"]}[kind]
+        assert all(squash(label) in squash(page.extract_text()) for label in block)  # the page of the block
 
 
 def test_many_slots_flow_onto_the_next_page_whole():

@@ -1,6 +1,7 @@
 """Delegation, reassignment, auditors and the validation of roles, through the site."""
 
 import datetime
+import subprocess
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -8,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agreements.models import Agency, Decision, DecisionKind
+from agreements.signatures import latest_revision
 from audit.models import AuditEvent
 from demo import driver
 from permissions.delegation import delegation_create
@@ -54,6 +56,13 @@ def test_the_sekda_signs_on_behalf_of_the_mayor_during_the_delegation(as_user, o
     assert f"a.n. {mayor.official.post} ({mayor.official.full_name})" in decision.actor_post
     page = as_user(f"{BANJAR}.kominfo").get(reverse("sepakat:case_detail", args=[process.pk])).content.decode()
     assert f"a.n. {mayor.official.post}" in page and sekda.official.full_name in page
+    # In the document: the block's "a.n." line and the Sekda's printed name; the stamp names both people.
+    signed = latest_revision(process.document.latest_version())
+    text = " ".join(subprocess.run(["pdftotext", signed.file.path, "-"], capture_output=True, check=True)
+                    .stdout.decode().split())
+    assert f"a.n. {mayor.official.post}, {sekda.official.post}" in text
+    assert sekda.official.full_name in text and f"NIP. {sekda.official.nip}" in text
+    assert mayor.official.full_name in text  # in the stamp: "a.n. <post> (<the mayor's name>)"
     assert AuditEvent.objects.filter(action="role.delegated", actor=mayor).exists()
 
 

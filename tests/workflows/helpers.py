@@ -54,6 +54,14 @@ def pdf_text(content: bytes) -> str:
     return "\n".join(page.extract_text() for page in reader.pages)
 
 
+def pdf_page_text(content: bytes) -> str:
+    """What pdftotext (poppler) reads, form-field appearances included, whitespace collapsed."""
+    import subprocess
+
+    result = subprocess.run(["pdftotext", "-", "-"], input=content, capture_output=True, check=True)
+    return " ".join(result.stdout.decode().split())
+
+
 def case_url(process):
     return reverse("sepakat:case_detail", kwargs={"process_pk": process.pk})
 

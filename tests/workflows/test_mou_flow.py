@@ -9,7 +9,7 @@ from agreements.signing import verify_pdf
 from workflows import messages
 from workflows.models import Outcome, StageProcess
 
-from .helpers import act, case_url, claim, decide, draft_form, open_task, pdf_text, task_url
+from .helpers import act, case_url, claim, decide, draft_form, open_task, pdf_page_text, pdf_text, task_url
 
 pytestmark = pytest.mark.django_db
 
@@ -63,8 +63,12 @@ def test_happy_path_ends_with_final_pdf_naming_every_approver(as_user, programme
     decisions = Decision.objects.filter(process=process)
     for decision in decisions.exclude(kind=DecisionKind.SIGNED):  # decided before the document was rendered
         assert decision.actor_name.split(",")[0] in text
-    for label in ("Diajukan", "Disetujui", "Diparaf", "LEMBAR PERSETUJUAN", "Tanda Tangan Elektronik"):
+    for label in ("Diajukan", "Disetujui", "Diparaf", "LEMBAR PERSETUJUAN", "Nomor PIHAK KESATU", "Nomor PIHAK KEDUA"):
         assert label in text
+    page_text = pdf_page_text(content)  # the blanks the signers filled, as pdftotext reads them
+    for decision in decisions.filter(kind=DecisionKind.SIGNED):
+        assert decision.actor_name in page_text
+    assert "Ditandatangani di Jakarta pada tanggal" in page_text and "……" not in page_text
     assert "DRAF" not in text
     # The signers are in the PDF as PAdES signatures, each verified and recorded.
     report = verify_pdf(content, trust_roots_pem=trust_roots())

@@ -18,7 +18,7 @@ from demo import driver
 from demo.driver import DEMO_SIGNING_PASSPHRASE, ensure_credential
 from workflows.models import Outcome, Stage, StageProcess
 
-from .helpers import act, case_url, claim, open_task, pdf_bytes, pdf_text, task_url
+from .helpers import act, case_url, claim, open_task, pdf_bytes, pdf_page_text, task_url
 
 pytestmark = pytest.mark.django_db
 
@@ -103,12 +103,12 @@ def test_whole_regulation_through_the_site(as_user, regulation, mou_done):
     regulation.refresh_from_db()
     assert regulation.outcome == Outcome.COMPLETED
     assert regulation.final_pdf.previous_stage_sha256 == mou_done.final_pdf.sha256
-    text = " ".join(pdf_text(regulation.final_pdf.file.read()).split())
-    # Signed at enactment with the number left blank, as in practice: the Sekda's promulgation
-    # signature carries the regulation and Berita Daerah numbers in its stamp.
-    for expected in ("PERATURAN WALI KOTA BANJAR", "NOMOR …… TAHUN ……", "Menimbang", "Mengingat",
-                     "MEMUTUSKAN", "Menetapkan", "Ketentuan Umum", "Surat harmonisasi: sesuai", "Penetapan",
-                     "Pengundangan"):
+    text = pdf_page_text(regulation.final_pdf.file.read())
+    # Enacted with the number blank; the Sekda's promulgation fills it, with the date and the Berita
+    # Daerah number, in the same update as the Sekda's signature (docs/adr/0008).
+    for expected in ("PERATURAN WALI KOTA BANJAR", f"NOMOR 7 TAHUN {year}", "Menimbang", "Mengingat",
+                     "MEMUTUSKAN", "Menetapkan", "Ketentuan Umum", "Surat harmonisasi: sesuai", "Ditetapkan di Banjar",
+                     "Diundangkan di Banjar", f"BERITA DAERAH KOTA BANJAR TAHUN {year} NOMOR 7"):
         assert expected in text, expected
     promulgation = Promulgation.objects.get(document=regulation.document)
     assert (promulgation.number, promulgation.year, promulgation.berita_daerah_number) == (7, year, 7)
