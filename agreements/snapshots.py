@@ -61,9 +61,11 @@ def _region(region) -> dict:
     }
 
 
-def _decisive(document, step: str, kinds) -> Decision | None:
+def _decisive(version: Version, step: str, kinds) -> Decision | None:
+    """The step's signing decision on this version: one made on an earlier version, before a return,
+    belongs to another text (its signer and date must not be printed on this one)."""
     return (
-        Decision.objects.filter(version__document=document, step=step, kind__in=kinds)
+        Decision.objects.filter(version=version, step=step, kind__in=kinds)
         .select_related("actor__official")
         .order_by("-created", "-pk")
         .first()
@@ -103,9 +105,9 @@ def _common(version: Version, status_label: str, previous_stage_sha256: str) -> 
 def mou_snapshot(version: Version, *, status_label: str, previous_stage_sha256: str = "") -> dict:
     document = version.document
     region = document.programme.region
-    ministry = _signature(_decisive(document, "sign_ministry", [DecisionKind.SIGNED]),
+    ministry = _signature(_decisive(version, "sign_ministry", [DecisionKind.SIGNED]),
                           "Direktur Jenderal Aplikasi Informatika")
-    regional = _signature(_decisive(document, "sign_region", [DecisionKind.SIGNED]), region.head_title)
+    regional = _signature(_decisive(version, "sign_region", [DecisionKind.SIGNED]), region.head_title)
     signed_on = [d for d in (ministry["date"], regional["date"]) if d]
     both_signed = len(signed_on) == 2
     return {
@@ -129,9 +131,9 @@ def regulation_snapshot(version: Version, *, status_label: str, previous_stage_s
     region = document.programme.region
     regulation_kind = f"Peraturan {region.head_post}"
     promulgation = Promulgation.objects.filter(document=document).first()
-    enactment = _signature(_decisive(document, "enact", [DecisionKind.SIGNED]), region.head_title)
+    enactment = _signature(_decisive(version, "enact", [DecisionKind.SIGNED]), region.head_title)
     promulgated = _signature(
-        _decisive(document, "promulgate", [DecisionKind.PROMULGATED]), f"Sekretaris Daerah {region.display_name}"
+        _decisive(version, "promulgate", [DecisionKind.PROMULGATED]), f"Sekretaris Daerah {region.display_name}"
     )
     return {
         **_common(version, status_label, previous_stage_sha256),
@@ -184,9 +186,9 @@ def masterplan_snapshot(version: Version, *, status_label: str, previous_stage_s
             for r in version.roadmap.all()
         ],
         "rpjmd_alignment": version.rpjmd_alignment,
-        "commitment": _signature(_decisive(document, "commitment", [DecisionKind.SIGNED]), region.head_title),
+        "commitment": _signature(_decisive(version, "commitment", [DecisionKind.SIGNED]), region.head_title),
         "acceptance": _signature(
-            _decisive(document, "accept", [DecisionKind.ACCEPTED]),
+            _decisive(version, "accept", [DecisionKind.ACCEPTED]),
             "Direktur Layanan Aplikasi Informatika Pemerintahan",
         ),
     }

@@ -17,7 +17,15 @@ from viewflow.workflow.models import Task
 
 from agreements import signatures
 from agreements.kinds import version_create
-from agreements.models import NEEDS_NOTE, RETURNING, SIGNING, Decision, DecisionKind, Document, SignatureRecord
+from agreements.models import (
+    NEEDS_NOTE,
+    RETURNING,
+    SIGNING,
+    Decision,
+    DecisionKind,
+    Document,
+    SignatureRecord,
+)
 from agreements.services import letter_record, promulgation_record
 from agreements.snapshots import long_date, wib
 from audit.actions import AuditAction
@@ -217,6 +225,8 @@ def _sign_and_finish(activation, user, kind, note, revision, signer, credential,
         now = timezone.now()
         nip = _nip_line(user)
         stamp = [str(messages.SIGNED_BY), name, post, *([nip] if nip else []), wib(now)]
+        # "number": a party's MoU number, when the draft left it blank; derived from the document, so the same
+        # each time it is asked for (it is in the signed PDF, and party_number gives it again).
         values = {"date": long_date(now), "name": name, "as": basis.capacity(user), "nip": nip,
                   "number": party_number(process.document, activation.flow_task.step_role)}
         if promulgation is not None:
