@@ -128,3 +128,18 @@ def test_run_programme_without_a_stage_runs_the_whole_programme():
     for case in cases:
         assert case.final_pdf.file.path in output
     assert "[Masterplan Kota Cerdas] 3.5 Penerimaan oleh Direktorat LAIP: Diterima" in output
+
+
+def test_after_a_returned_acceptance_the_new_version_is_signed_afresh(as_user, masterplan):
+    """The commitment signed on the returned version is not printed on the next one: its blanks come back."""
+    from agreements.signatures import base_revision
+
+    driver.run_programme(masterplan.programme, stop_stage=Stage.MASTERPLAN, stop_step="accept")
+    act(as_user, "laip.direktur", masterplan, "accept", DecisionKind.RETURNED, "Perbaiki peta jalan.")
+    driver.advance(masterplan)
+    masterplan.refresh_from_db()
+    assert masterplan.outcome == Outcome.COMPLETED
+    latest = masterplan.document.latest_version()
+    assert latest.number == 2
+    assert {"isi_commitment_name", "isi_commitment_date", "isi_accept_name"} <= set(base_revision(latest).fill_fields)
+    assert masterplan.final_pdf.version == latest
