@@ -274,10 +274,12 @@ def _fill_boxes(document, names: list[str]) -> dict[str, FillBox]:
     missing = [name for name in names if name not in found]
     if missing:
         raise RuntimeError(f"blanks not laid out: {missing}")
-    classes = {name: (element.get("class") or "").split() for name, (_p, _b, element) in found.items()}
-    return {name: FillBox(page, box, "fill--center" in classes[name], "fill--bold" in classes[name],
-                          9 if "fill--small" in classes[name] else 11)
-            for name, (page, box, _element) in found.items()}
+    fills = {}
+    for name, (page, box, element) in found.items():
+        classes = (element.get("class") or "").split()
+        fills[name] = FillBox(page, box, "fill--center" in classes, "fill--bold" in classes,
+                              9 if "fill--small" in classes else 11)
+    return fills
 
 
 def _render(html: str, canonical: bytes, fields: list[str]) -> tuple[bytes, dict[str, SignatureBox], tuple[str, ...]]:
@@ -337,7 +339,7 @@ def render_mou_html(data: dict, *, draft: bool) -> str:
     # PIHAK KESATU (the ministry) signs at sign_ministry, PIHAK KEDUA (the region) at sign_region.
     numbers = (data.get("number_ministry", ""), data.get("number_region", ""))
     context["signatories"] = [
-        {"step": step, "number": number, **signer}
+        {"step": step, "number": number, "slot": context["slots_by_field"].get(f"ttd_{step}"), **signer}
         for step, number, signer in zip(MOU_SIGNER_STEPS, numbers, data.get("signatories", []), strict=False)
     ]
     return render_to_string(MOU_TEMPLATE, context)

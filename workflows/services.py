@@ -17,15 +17,7 @@ from viewflow.workflow.models import Task
 
 from agreements import signatures
 from agreements.kinds import version_create
-from agreements.models import (
-    NEEDS_NOTE,
-    RETURNING,
-    SIGNING,
-    Decision,
-    DecisionKind,
-    Document,
-    SignatureRecord,
-)
+from agreements.models import NEEDS_NOTE, RETURNING, SIGNING, Decision, DecisionKind, Document, SignatureRecord
 from agreements.services import letter_record, promulgation_record
 from agreements.snapshots import long_date, wib
 from audit.actions import AuditAction

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from fractions import Fraction
-from functools import lru_cache
 from pathlib import Path
 
 from pyhanko.pdf_utils import generic
@@ -35,13 +34,6 @@ MSG_FILL_NOT_FOUND = "Kolom isian {name} tidak ada di dokumen."
 MSG_FILL_NOT_TEXT = "Kolom isian {name} bukan kolom teks."
 
 
-@lru_cache(maxsize=4)
-def _font(path: str):
-    from .signer import _stamp_font  # the same subsetting and 1000-unit rescaling as the stamp font
-
-    return _stamp_font(Path(path))
-
-
 def _fields_by_name(writer: IncrementalPdfFileWriter) -> dict[str, generic.IndirectObject]:
     try:
         fields = writer.root["/AcroForm"]["/Fields"]
@@ -56,9 +48,10 @@ def _fields_by_name(writer: IncrementalPdfFileWriter) -> dict[str, generic.Indir
 
 
 def _appearance(writer, value: str, width: float, height: float, *, bold: bool, centred: bool, size: int):
-    from .signer import _clean_line, _EmbeddedStampFont  # noqa: PLC0415 (the stamp's font machinery)
+    # The stamp's font machinery: subset, rescaled to 1000 units per em, cached per process.
+    from .signer import _clean_line, _EmbeddedStampFont, _stamp_font
 
-    font_bytes, font_chars = _font(str(FILL_FONT_BOLD if bold else FILL_FONT))
+    font_bytes, font_chars = _stamp_font(FILL_FONT_BOLD if bold else FILL_FONT)
     text = _clean_line(value, font_chars)[:MAX_FILL_LENGTH].replace("%", "%%")
     style = TextStampStyle(
         stamp_text=text,
@@ -91,14 +84,15 @@ def _blank_appearance(writer, width: float, height: float):
     return writer.add_object(init_xobject_dictionary(command_stream=b"", box_width=width, box_height=height))
 
 
-def fill_fields(writer: IncrementalPdfFileWriter, values: Mapping[str, str]) -> list[str]:
-    """Set each named text field's value and appearance; return the names filled.
+def fill_fields(writer: IncrementalPdfFileWriter, values: Mapping[str, str]) -> None:
+    """Set each named text field's value and appearance.
 
     A name the document does not have raises ``KeyError`` with a message: the step would
-    otherwise sign a document with a blank left in it.
+    otherwise sign a document with a blank left in it. An empty value (a signer in their own
+    right has no "a.n." line) gets an empty appearance, and is set all the same: a field left
+    without /V counts as changed later.
     """
     fields = _fields_by_name(writer)
-    filled = []
     for name, value in values.items():
         reference = fields.get(name)
         if reference is None:
@@ -106,25 +100,15 @@ def fill_fields(writer: IncrementalPdfFileWriter, values: Mapping[str, str]) -> 
         field = reference.get_object()
         if field.get("/FT") != "/Tx":
             raise KeyError(MSG_FILL_NOT_TEXT.format(name=name))
-        if not value.strip():
-            # Nothing to show (a signer in their own right has no "a.n." line): an empty value, the
-            # empty appearance kept. Set all the same: a field left without /V counts as changed later.
-            x1, y1, x2, y2 = (float(v) for v in field["/Rect"])
-            field["/V"] = generic.TextStringObject("")
-            blank = _blank_appearance(writer, x2 - x1, y2 - y1)
-            field["/AP"] = generic.DictionaryObject({generic.NameObject("/N"): blank})
-            writer.update_container(field)
-            filled.append(name)
-            continue
         x1, y1, x2, y2 = (float(v) for v in field["/Rect"])
-        appearance_spec = str(field.get("/DA", ""))
-        size = _DA_SIZE.search(appearance_spec)
-        appearance = _appearance(writer, value, x2 - x1, y2 - y1, bold=BOLD_MARK in appearance_spec,
-                                 centred=int(field.get("/Q", 0)) == 1,
-                                 size=min(int(size.group(1)), 24) if size else FILL_FONT_SIZE)
-        field["/V"] = generic.TextStringObject(value)
+        if value.strip():
+            appearance_spec = str(field.get("/DA", ""))
+            size = _DA_SIZE.search(appearance_spec)
+            appearance = _appearance(writer, value, x2 - x1, y2 - y1, bold=BOLD_MARK in appearance_spec,
+                                     centred=int(field.get("/Q", 0)) == 1,
+                                     size=min(int(size.group(1)), 24) if size else FILL_FONT_SIZE)
+        else:
+            appearance = _blank_appearance(writer, x2 - x1, y2 - y1)
+        field["/V"] = generic.TextStringObject(value if value.strip() else "")
         field["/AP"] = generic.DictionaryObject({generic.NameObject("/N"): appearance})
         writer.update_container(field)
-        filled.append(name)
-    return filled
-
