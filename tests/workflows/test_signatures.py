@@ -90,7 +90,15 @@ def rewrite_first_page(writer):
 
 
 def flip_byte(content: bytes) -> bytes:
-    middle = len(content) // 3
+    """Flip a byte every signature covers: the middle of the first signature's first signed range.
+
+    A fixed fraction of the file could land in a signature's unsigned /Contents padding, which
+    PAdES leaves outside the digest (it did once the documents carried form fields).
+    """
+    import re
+
+    first_range_length = int(re.search(rb"/ByteRange\s*\[\s*0\s+(\d+)", content).group(1))
+    middle = first_range_length // 2
     return content[:middle] + bytes([content[middle] ^ 0x01]) + content[middle + 1:]
 
 
