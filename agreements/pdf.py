@@ -22,6 +22,7 @@ import hashlib
 import json
 import mimetypes
 import re
+import threading
 from dataclasses import dataclass
 from functools import partial
 from itertools import groupby
@@ -34,7 +35,8 @@ import segno
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
-from weasyprint import HTML, Attachment
+from weasyprint import CSS, HTML, Attachment
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
 
 MOU_TEMPLATE = "pdf/mou.html"
@@ -282,16 +284,38 @@ def _fill_boxes(document, names: list[str]) -> dict[str, FillBox]:
     return fills
 
 
-def _render(html: str, canonical: bytes, fields: list[str]) -> tuple[bytes, dict[str, SignatureBox], tuple[str, ...]]:
-    """The one WeasyPrint call: our stylesheet and fonts, nothing else; PDF/A-3b with the data attached."""
+_STYLE = threading.local()
+
+
+def _document_style(fetcher) -> tuple[CSS, FontConfiguration]:
+    """The stylesheet and its fonts, fetched through ``fetcher`` and parsed once per thread
+    (a quarter of each rendering otherwise). Font configurations hold Pango and fontconfig
+    state, so threads do not share them; another fetcher (a test's) gets its own.
+    """
+    cached = getattr(_STYLE, "value", None)
+    if cached is None or cached[0] is not fetcher:
+        fonts = FontConfiguration()
+        css = CSS(url=path2url(static_root() / "pdf" / "document.css"), font_config=fonts, url_fetcher=fetcher)
+        cached = _STYLE.value = (fetcher, css, fonts)
+    return cached[1], cached[2]
+
+
+def _render(html: str, canonical: bytes, fields: list[str], moment: datetime.datetime | None,
+            ) -> tuple[bytes, dict[str, SignatureBox], tuple[str, ...]]:
+    """The one WeasyPrint call: our stylesheet and fonts, nothing else; PDF/A-3b with the data attached.
+
+    The attachment's dates are the only clock the output reads: with ``moment`` given, the
+    same data renders to the same bytes (a paraf is on a file identified by its hash).
+    """
     # safe_url_fetcher is looked up at call time so tests can swap it.
     fetcher = safe_url_fetcher
+    css, fonts = _document_style(fetcher)
     document = HTML(string=html, base_url=path2url(static_root()), url_fetcher=fetcher).render(
-        pdf_variant=PDF_VARIANT
+        stylesheets=[css], font_config=fonts, pdf_variant=PDF_VARIANT
     )
     boxes = _signature_boxes(document, fields)
     fills = _fill_boxes(document, list(dict.fromkeys(_FILL_ID_RE.findall(html))))
-    now = datetime.datetime.now(datetime.UTC)
+    now = moment or datetime.datetime.now(datetime.UTC)
     attachment = Attachment(
         string=canonical,
         name=DATA_ATTACHMENT_NAME,
@@ -392,7 +416,7 @@ def render_masterplan_pdf(data: dict, *, draft: bool) -> bytes:
     return render_pdf(render_masterplan_html, data, draft=draft).content
 
 
-def render_pdf(render_html, data: dict, *, draft: bool) -> RenderedPdf:
+def render_pdf(render_html, data: dict, *, draft: bool, moment: datetime.datetime | None = None) -> RenderedPdf:
     """Render one stage document as PDF/A-3b, its HTML made by its kind's ``render_html``.
 
     The data's hash is fixed before rendering: the same canonical JSON is hashed
@@ -404,6 +428,6 @@ def render_pdf(render_html, data: dict, *, draft: bool) -> RenderedPdf:
     canonical = canonical_json(data)
     html = render_html(data, draft=draft)
     fields = [slot["field"] for slot in signature_slots(data)]
-    content, boxes, fills = _render(html, canonical, fields)
+    content, boxes, fills = _render(html, canonical, fields, moment)
     return RenderedPdf(content=content, data_sha256=hashlib.sha256(canonical).hexdigest(), signature_boxes=boxes,
                        fill_fields=fills)
