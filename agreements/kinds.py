@@ -11,11 +11,12 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db.models import Max
 from django.utils import timezone
 
 from . import contents, draft_forms, pdf, services, snapshots
 from .compare import Section
-from .models import Document, DocumentKind, Version
+from .models import Decision, Document, DocumentKind, Version
 
 
 @dataclass(frozen=True)
@@ -113,11 +114,25 @@ def snapshot_for(version: Version, *, final: bool, previous_stage_sha256: str = 
     return spec.snapshot(version, status_label=status, previous_stage_sha256=previous_stage_sha256)
 
 
-def render_stage_pdf(kind: str, data: dict, *, draft: bool) -> pdf.RenderedPdf:
-    return pdf.render_pdf(kind_spec(kind).render_html, data, draft=draft)
+def render_stage_pdf(kind: str, data: dict, *, draft: bool, moment=None) -> pdf.RenderedPdf:
+    return pdf.render_pdf(kind_spec(kind).render_html, data, draft=draft, moment=moment)
 
 
 def draft_pdf(version: Version, *, previous_stage_sha256: str = "") -> bytes:
-    """Any version as a PDF marked DRAF (nothing stored)."""
+    """Any version as a PDF marked DRAF (nothing stored).
+
+    Deterministic: the same version, decisions so far and previous stage give the same bytes,
+    dated by the last of them, so the hash a paraf page shows is the hash of what is then
+    initialled.
+    """
     data = snapshot_for(version, final=False, previous_stage_sha256=previous_stage_sha256)
-    return render_stage_pdf(version.document.kind, data, draft=True).content
+    return render_stage_pdf(version.document.kind, data, draft=True, moment=draft_moment(version)).content
+
+
+def draft_moment(version: Version, *, before=None):
+    """The date a draft rendering carries: its version's or the document's last decision's, the later."""
+    decisions = Decision.objects.filter(version__document=version.document)
+    if before is not None:
+        decisions = decisions.filter(created__lt=before)
+    last_decision = decisions.aggregate(last=Max("created"))["last"]
+    return max(filter(None, [version.created, last_decision]))

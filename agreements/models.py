@@ -417,6 +417,11 @@ class Decision(models.Model):
     actor_name = models.CharField(max_length=200)
     actor_post = models.CharField(max_length=200, blank=True)
     actor_agency = models.CharField(max_length=200, blank=True)
+    document_sha256 = models.CharField(
+        max_length=64, blank=True,
+        help_text="The file decided on: at a paraf step the version's PDF (a ParafCopy), "
+                            "at a signature the revision signed (a StoredPdf)",
+    )
     created = models.DateTimeField(_("waktu"), auto_now_add=True)
 
     class Meta:
@@ -457,6 +462,28 @@ class StoredPdf(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document.identifier} r{self.revision} ({self.sha256[:12]})"
+
+
+class ParafCopy(models.Model):
+    """The version's PDF exactly as a paraf step showed it, kept write-once by its hash.
+
+    The draft rendering carries the decisions made so far, so each paraf may be on a
+    different file; the decision keeps the hash, this row keeps the file.
+    """
+
+    version = models.ForeignKey(Version, on_delete=models.PROTECT, related_name="paraf_copies")
+    sha256 = models.CharField(max_length=64, unique=True)
+    data_sha256 = models.CharField(max_length=64, db_index=True,
+                                   help_text="SHA-256 of the canonical JSON rendered: the case as it stood")
+    file = models.FileField(upload_to="paraf/%Y/")
+    size = models.PositiveIntegerField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["version", "created"]
+
+    def __str__(self) -> str:
+        return f"{self.version.document.identifier} v{self.version.number} paraf ({self.sha256[:12]})"
 
 
 class SigningCredential(models.Model):

@@ -27,8 +27,13 @@ def long_date(moment) -> str:
     return f"{local.day} {MONTHS_ID[local.month - 1]} {local.year}"
 
 
-def approvals_of(document) -> list[dict]:
-    decisions = Decision.objects.filter(version__document=document).select_related("version").order_by("created", "pk")
+def _decisions_of(document, before=None):
+    decisions = Decision.objects.filter(version__document=document)
+    return decisions.filter(created__lt=before) if before is not None else decisions
+
+
+def approvals_of(document, *, before=None) -> list[dict]:
+    decisions = _decisions_of(document, before).select_related("version").order_by("created", "pk")
     return [
         {
             "step": d.step_title,
@@ -44,11 +49,12 @@ def approvals_of(document) -> list[dict]:
     ]
 
 
-def paraf_of(document) -> list[dict]:
+def paraf_of(document, *, before=None) -> list[dict]:
     """The initials given so far, for the approval sheet's Paraf block."""
-    decisions = Decision.objects.filter(version__document=document, kind=DecisionKind.INITIALLED).order_by("created")
-    return [{"step": d.step_title, "name": d.actor_name, "post": d.actor_post, "time": wib(d.created)}
-            for d in decisions]
+    decisions = _decisions_of(document, before).filter(kind=DecisionKind.INITIALLED).order_by("created")
+    return [{"step": d.step_title, "name": d.actor_name, "post": d.actor_post, "time": wib(d.created),
+             "version": d.version.number, "sha256": d.document_sha256}
+            for d in decisions.select_related("version")]
 
 
 def _region(region) -> dict:

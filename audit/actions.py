@@ -23,6 +23,7 @@ class AuditAction(models.TextChoices):
     DOCUMENT_VERSION_CREATED = "document.version_created", _("Versi dokumen dibuat")
     DOCUMENT_ATTACHMENT_ADDED = "document.attachment_added", _("Lampiran ditambahkan")
     DOCUMENT_PDF_RENDERED = "document.pdf_rendered", _("PDF untuk ditandatangani dibuat")
+    DOCUMENT_PARAF_COPY_MADE = "document.paraf_copy_made", _("PDF untuk diparaf dibuat")
     DOCUMENT_SIGNED = "document.signed", _("Dokumen ditandatangani")
     DOCUMENT_DOWNLOADED = "document.downloaded", _("Dokumen diunduh")
     DOCUMENT_VERIFIED = "document.verified", _("Dokumen diverifikasi: asli")

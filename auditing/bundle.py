@@ -176,7 +176,7 @@ def _programme_cases(programme):
 def bundle_build(*, programme, user) -> Bundle:
     """Write the programme's audit bundle to a temporary file (the caller streams and closes it)."""
     from agreements.kinds import draft_pdf
-    from agreements.models import SignatureRecord, StoredPdf, Version
+    from agreements.models import Decision, ParafCopy, SignatureRecord, StoredPdf, Version
     from agreements.signatures import authority
     from workflows.selectors import previous_stage_case
 
@@ -199,6 +199,7 @@ def bundle_build(*, programme, user) -> Bundle:
     cases = _programme_cases(programme)
     version_entries = []
     document_entries = []
+    paraf_entries = []
     for case in cases:
         document = case.document
         if document is None:
@@ -213,6 +214,16 @@ def bundle_build(*, programme, user) -> Bundle:
                 "path": path, "identifier": document.identifier, "kind": document.kind, "case": case.pk,
                 "version": version.number, "title": version.title, "created": version.created.isoformat(),
                 "previous_stage_sha256": previous_sha, "sha256": entry["sha256"],
+            })
+        for copy in ParafCopy.objects.filter(version__document=document).select_related("version"):
+            path = f"paraf/{document.identifier}-v{copy.version.number}-{copy.sha256[:12]}.pdf"
+            archive.write_chunks(path, _file_chunks(copy.file), compress=False)
+            initialled = Decision.objects.filter(version=copy.version, document_sha256=copy.sha256).order_by("created")
+            paraf_entries.append({
+                "path": path, "identifier": document.identifier, "case": case.pk, "version": copy.version.number,
+                "expected_sha256": copy.sha256, "size": copy.size, "created": copy.created.isoformat(),
+                "decisions": [{"step": d.step, "name": d.actor_name, "post": d.actor_post, "decision": d.kind,
+                               "time": d.created.isoformat()} for d in initialled],
             })
         stored_pdfs = list(
             StoredPdf.objects.filter(document=document).select_related("version").order_by("version__number",
@@ -253,6 +264,7 @@ def bundle_build(*, programme, user) -> Bundle:
         "chain_head": {"sequence": head["pk"], "hash": head["hash"]},
         "versions": version_entries,
         "documents": document_entries,
+        "paraf": paraf_entries,
         "trust_root_sha256_fingerprint": _pem_fingerprint(authority().ca_cert_pem),
         "files": list(archive.files),
     }
@@ -306,6 +318,8 @@ Isi:
 - `documents/` — setiap revisi PDF yang tersimpan (`identifier-vN-rM.pdf`): revisi 0 adalah dokumen yang
   dibuat untuk ditandatangani, setiap tanda tangan menambah satu revisi; revisi final adalah dokumen yang
   ditandatangani lengkap.
+- `paraf/` — berkas PDF tempat paraf diberikan (satu per versi), persis seperti yang dibaca para pemaraf;
+  SHA-256-nya tercatat pada setiap keputusan paraf dan peristiwanya.
 - `trust-root.pem` — sertifikat akar Sepakat yang menerbitkan sertifikat penanda tangan dan cap waktu.
 - `manifest.json` — SHA-256 dan ukuran setiap berkas, SHA-256 setiap revisi menurut basis data, dan hash
   rantai peristiwa.
@@ -336,7 +350,9 @@ Sepakat at {timezone.now():%Y-%m-%d %H:%M:%S} UTC.
 Contents: `events.csv` and `events.json` (the programme's audit events; `created` is the exact ISO 8601 UTC
 text covered by each event's hash; `prev_hash` links each event to the one before it in Sepakat's log),
 `versions/` (every document version as a DRAF PDF), `documents/` (every stored PDF revision, named
-`identifier-vN-rM.pdf`; the final revision is the fully signed document), `trust-root.pem` (Sepakat's root
+`identifier-vN-rM.pdf`; the final revision is the fully signed document), `paraf/` (the PDF each paraf was
+given on, one per version, exactly as the officials read it; its SHA-256 is in each paraf decision and its
+event), `trust-root.pem` (Sepakat's root
 certificate), `manifest.json` (SHA-256 and size of every file, each stored revision's SHA-256 from the
 database, the event chain hashes) and `verify_bundle.py`.
 

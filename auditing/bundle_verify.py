@@ -29,6 +29,7 @@ import csv
 import hashlib
 import json
 import sys
+from collections import Counter
 from io import BytesIO
 from pathlib import Path
 
@@ -286,6 +287,37 @@ def check_documents(folder: Path, manifest: dict, actual: dict[str, str], report
                   f"{len(entries)} PDF revisions match; {signed} signed PDFs valid and trusted")
 
 
+def check_paraf(folder: Path, manifest: dict, actual: dict[str, str], report: Report) -> None:
+    """Each file a paraf was on: its bytes match the hash the decisions and their events name."""
+    print("[4] Berkas yang diparaf / Initialled files")
+    entries = manifest.get("paraf", [])
+    try:
+        rows = json.loads((folder / EVENTS_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        rows = []  # reported by [2]
+    finished = Counter(
+        (row.get("details") or {}).get("document_sha256") for row in rows
+        if isinstance(row, dict) and row.get("action") == "task.finished"
+    )
+    bad = 0
+    for entry in entries:
+        relative, expected = entry.get("path", ""), entry.get("expected_sha256")
+        digest = actual.get(relative)
+        if digest is not None and digest != expected:
+            report.problem(f"{relative}: SHA-256 tidak cocok dengan yang dicatat pada paraf",
+                           f"{relative}: SHA-256 does not match the one the paraf recorded")
+            bad += 1
+        decisions = entry.get("decisions", [])
+        if finished[expected] != len(decisions):
+            report.problem(f"{relative}: {len(decisions)} keputusan atas berkas ini, {finished[expected]} peristiwa",
+                           f"{relative}: {len(decisions)} decisions on this file, {finished[expected]} events")
+            bad += 1
+    if not bad:
+        count = sum(len(e.get("decisions", [])) for e in entries)
+        report.ok(f"{len(entries)} berkas yang diparaf cocok dengan {count} keputusan dan peristiwanya",
+                  f"{len(entries)} initialled files match their {count} decisions and events")
+
+
 def _load_roots(folder: Path, report: Report):
     try:
         from pyhanko.keys import load_certs_from_pemder
@@ -389,6 +421,7 @@ def main(argv: list[str] | None = None) -> int:
         actual = check_files(folder, manifest, report)
         check_events(folder, manifest, report)
         check_documents(folder, manifest, actual, report)
+        check_paraf(folder, manifest, actual, report)
     if report.problems:
         print(f"GAGAL / FAILED: {len(report.problems)} masalah / problems")
         return 1

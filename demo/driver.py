@@ -97,7 +97,8 @@ def submit_draft(task: Task, user, data=None):
 def decide(task: Task, user, kind: str, note: str = ""):
     with services.acting_on(task) as activation:
         services.task_begin(activation=activation, user=user)
-        return services.step_decide(activation=activation, user=user, kind=kind, note=note)
+        return services.step_decide(activation=activation, user=user, kind=kind, note=note,
+                                    document_sha256=file_shown(activation))
 
 
 def record_letter(task: Task, user, kind: str = DecisionKind.LETTER_IN_LINE, note: str = ""):
@@ -108,6 +109,17 @@ def record_letter(task: Task, user, kind: str = DecisionKind.LETTER_IN_LINE, not
             activation=activation, user=user, kind=kind, note=note, letter_number=number,
             letter_date=timezone.localdate(), checked=letter_pdf(number),
         )
+
+
+def file_shown(activation) -> str:
+    """The hash of the file the step's page shows its official (who reads it before deciding)."""
+    process, spec = activation.process, activation.flow_task.spec
+    if spec.is_paraf:
+        return services.paraf_copy_of(process).sha256
+    if spec.signer is not None:
+        revision = signatures.latest_revision(process.document.latest_version())
+        return revision.sha256 if revision else ""
+    return ""
 
 
 def ensure_credential(user) -> None:
@@ -122,7 +134,7 @@ def sign(task: Task, user, kind: str, note: str = ""):
     with services.acting_on(task) as activation:
         services.task_begin(activation=activation, user=user)
         return services.step_sign(activation=activation, user=user, kind=kind, note=note,
-                                  passphrase=DEMO_SIGNING_PASSPHRASE)
+                                  passphrase=DEMO_SIGNING_PASSPHRASE, document_sha256=file_shown(activation))
 
 
 def promulgate(task: Task, user):
@@ -133,7 +145,8 @@ def promulgate(task: Task, user):
     with services.acting_on(task) as activation:
         services.task_begin(activation=activation, user=user)
         return services.promulgate(activation=activation, user=user, number=number, year=year,
-                                   berita_daerah_number=berita_daerah, passphrase=DEMO_SIGNING_PASSPHRASE)
+                                   berita_daerah_number=berita_daerah, passphrase=DEMO_SIGNING_PASSPHRASE,
+                                   document_sha256=file_shown(activation))
 
 
 def act(task: Task, user=None, kind: str | None = None, note: str = "") -> Acted:

@@ -40,6 +40,11 @@ class StepSpec:
     deadline_days: int  # working days (Monday to Friday) the step may stay open
     signer: Signer | None = None
 
+    @property
+    def is_paraf(self) -> bool:
+        """A paraf step decides on the version's PDF, whose hash its decision keeps."""
+        return D.INITIALLED in self.decisions
+
 
 def _table(*specs: StepSpec) -> dict[str, StepSpec]:
     return {spec.name: spec for spec in specs}

@@ -12,9 +12,16 @@ from permissions.forms import official_label
 from . import messages
 
 
+def document_sha256_field():
+    """The hash of the file the page showed; the step's service decides on that file only."""
+    return forms.RegexField(regex=r"^[0-9a-f]{64}$", required=False, widget=forms.HiddenInput,
+                            error_messages={"invalid": messages.DOCUMENT_CHANGED})
+
+
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(label=_("Keputusan"), widget=forms.RadioSelect)
     note = text_field(_("Catatan"), required=False, limit_name="NOTE_MAX_LENGTH")
+    document_sha256 = document_sha256_field()
 
     def __init__(self, *args, decisions=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -59,6 +66,7 @@ class PromulgationForm(forms.Form):
     berita_daerah_number = forms.IntegerField(label=_("Nomor Berita Daerah"), min_value=1, max_value=9999)
     note = text_field(_("Catatan"), required=False, limit_name="NOTE_MAX_LENGTH")
     passphrase = passphrase_field()
+    document_sha256 = document_sha256_field()
 
 
 class AttachmentForm(forms.Form):

@@ -28,6 +28,10 @@ REASSIGN_NOT_CLAIMED = _("Hanya tugas yang sudah diambil yang dapat dialihkan.")
 REASSIGN_REASON_REQUIRED = _("Alasan pengalihan wajib diisi.")
 REASSIGN_NOT_HOLDER = _("Tugas hanya dapat dialihkan kepada pemegang lain peran tahap ini.")
 TASK_REASSIGNED = _("Tugas dialihkan kepada %(name)s.")
+DOCUMENT_NOT_READ = _("Buka dokumen pada halaman tahap ini sebelum memutuskan: keputusan dicatat atas berkas "
+                      "yang Anda baca (SHA-256 pada halaman).")
+DOCUMENT_CHANGED = _("Dokumen telah berubah sejak halaman ini dibuka. Buka kembali tahap ini dari halaman kasus, "
+                     "baca berkas yang baru, lalu putuskan lagi.")
 WRONG_STEP = _("Tindakan ini bukan tindakan tahap ini; setiap keputusan diambil melalui halaman tahapnya sendiri.")
 SIGNATURE_MISSING = _("Keputusan tanda tangan hanya tercatat bila tanda tangan elektronik benar-benar dibubuhkan "
                       "dan lolos verifikasi.")

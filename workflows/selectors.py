@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy
 from viewflow.workflow.models import Task
 
 from agreements.kinds import kind_spec
-from agreements.models import Attachment, Decision, Programme
+from agreements.models import Attachment, Decision, ParafCopy, Programme, StoredPdf
 from audit.actions import AuditAction
 from permissions.selectors import regions_visible_to, user_holds_step_role
 from permissions.steps import STEP_ROLES
@@ -84,6 +84,17 @@ def case_decisions(process: StageProcess):
 
 def case_versions(process: StageProcess):
     return process.document.versions.select_related("author__official").order_by("-number")
+
+
+def decided_file(process: StageProcess, sha256: str):
+    """(version, file, label) of the case's paraf copy or signed revision with this hash, or None."""
+    copy = ParafCopy.objects.filter(version__document=process.document, sha256=sha256).select_related("version").first()
+    if copy is not None:
+        return copy.version, copy.file, f"versi {copy.version.number} (diparaf)"
+    revision = StoredPdf.objects.filter(document=process.document, sha256=sha256).select_related("version").first()
+    if revision is not None:
+        return revision.version, revision.file, f"revisi {revision.revision}"
+    return None
 
 
 def case_attachments(process: StageProcess):

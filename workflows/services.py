@@ -18,6 +18,7 @@ from viewflow.workflow.models import Task
 from agreements import signatures
 from agreements.kinds import version_create
 from agreements.models import NEEDS_NOTE, RETURNING, SIGNING, Decision, DecisionKind, Document, SignatureRecord
+from agreements.paraf import paraf_copy
 from agreements.services import letter_record, promulgation_record
 from agreements.snapshots import long_date, wib
 from audit.actions import AuditAction
@@ -154,15 +155,35 @@ def draft_submit(*, activation, user, data) -> Decision:
     return decision
 
 
-def step_decide(*, activation, user, kind: str, note: str = "") -> Decision:
+def step_decide(*, activation, user, kind: str, note: str = "", document_sha256: str = "") -> Decision:
+    """A review or paraf decision. A paraf is on the version's PDF whose hash the page showed
+    (``document_sha256``): refused when none is given or the case would now render another file."""
     _check_step(activation, DECIDE)
     _check_actor(activation, user)
     _check_decision(activation, kind, note)
     _check_not_own_draft(activation, user)
-    process = activation.process
-    decision = _record(activation, user, kind, note=note.strip(), version=process.document.latest_version())
+    version = activation.process.document.latest_version()
+    read = ""
+    if activation.flow_task.spec.is_paraf:
+        read = _check_file_read(document_sha256, paraf_copy_of(activation.process).sha256)
+    decision = _record(activation, user, kind, note=note.strip(), version=version, document_sha256=read)
     activation.execute()
     return decision
+
+
+def paraf_copy_of(process: StageProcess):
+    """The PDF a paraf step shows and records: the latest version as the case now stands."""
+    previous = previous_stage_case(process.programme, process.stage)
+    return paraf_copy(version=process.document.latest_version(),
+                      previous_stage_sha256=previous.final_pdf.sha256 if previous and previous.final_pdf else "")
+
+
+def _check_file_read(shown: str, current: str) -> str:
+    if not shown:
+        raise StepError(messages.DOCUMENT_NOT_READ)
+    if shown != current:
+        raise StepError(messages.DOCUMENT_CHANGED)
+    return current
 
 
 def letter_submit(*, activation, user, kind: str, note: str, letter_number: str, letter_date, checked) -> Decision:
@@ -183,8 +204,11 @@ def letter_submit(*, activation, user, kind: str, note: str, letter_number: str,
 
 
 
-def step_sign(*, activation, user, kind: str, note: str = "", passphrase: str = "", promulgation=None) -> Decision:
+def step_sign(*, activation, user, kind: str, note: str = "", passphrase: str = "", promulgation=None,
+              document_sha256: str = "") -> Decision:
     """A signature step: signing decisions sign the document with the user's passphrase.
+
+    The signer signs the revision whose hash the page showed (``document_sha256``).
 
     A wrong passphrase raises SigningRefused after its failure is counted; the
     rest happens in a savepoint, so a failed signature leaves nothing behind.
@@ -199,6 +223,7 @@ def step_sign(*, activation, user, kind: str, note: str = "", passphrase: str = 
         return _finish(activation, user, kind, note)
     _check_signs_once(activation, user)
     revision = signing_revision(process)
+    _check_file_read(document_sha256, revision.sha256)
     signer, credential = signatures.unlock_signer(user=user, passphrase=passphrase)
     try:
         return _sign_and_finish(activation, user, kind, note, revision, signer, credential, promulgation)
@@ -230,7 +255,7 @@ def _sign_and_finish(activation, user, kind, note, revision, signer, credential,
             field_name=signature_field(activation.flow_task.name), signer_name=name, signer_post=post,
             stamp_lines=tuple(stamp), location=process.programme.region.display_name, fill_values=values,
         )
-        return _finish(activation, user, kind, note)
+        return _finish(activation, user, kind, note, document_sha256=revision.sha256)
 
 
 def _nip_line(user) -> str:
@@ -248,10 +273,11 @@ def party_number(document: Document, step_role) -> str:
 
 
 def promulgate(*, activation, user, number: int, year: int, berita_daerah_number: int, note: str = "",
-               passphrase: str = "") -> Decision:
+               passphrase: str = "", document_sha256: str = "") -> Decision:
     """Step 2.7: the Sekda numbers the regulation, signs and promulgates it."""
     return step_sign(
         activation=activation, user=user, kind=DecisionKind.PROMULGATED, note=note, passphrase=passphrase,
+        document_sha256=document_sha256,
         promulgation={"number": number, "year": year, "berita_daerah_number": berita_daerah_number},
     )
 
@@ -331,9 +357,9 @@ def signing_prepare_queue(process: StageProcess) -> None:
     transaction.on_commit(lambda: prepare_signing.delay(process_id))
 
 
-def _finish(activation, user, kind: str, note: str) -> Decision:
+def _finish(activation, user, kind: str, note: str, document_sha256: str = "") -> Decision:
     decision = _record(activation, user, kind, note=note.strip(),
-                       version=activation.process.document.latest_version())
+                       version=activation.process.document.latest_version(), document_sha256=document_sha256)
     activation.execute()
     return decision
 
@@ -415,7 +441,7 @@ def _check_signature_made(activation, user, version) -> None:
         raise StepError(messages.SIGNATURE_MISSING)
 
 
-def _record(activation, user, kind: str, *, note: str, version) -> Decision:
+def _record(activation, user, kind: str, *, note: str, version, document_sha256: str = "") -> Decision:
     node, process = activation.flow_task, activation.process
     if kind in SIGNING:
         _check_signature_made(activation, user, version)
@@ -433,6 +459,7 @@ def _record(activation, user, kind: str, *, note: str, version) -> Decision:
         actor_name=name,
         actor_post=post,
         actor_agency=basis.assignment.agency.name,
+        document_sha256=document_sha256,
     )
     process.last_decision = kind
     fields = ["last_decision"]
@@ -445,7 +472,8 @@ def _record(activation, user, kind: str, *, note: str, version) -> Decision:
     # decision (Task.started, set in memory by its start transition): the start is recorded here,
     # once, from that field, never by asking the log whether it was recorded before.
     _task_event(activation, user, AuditAction.TASK_STARTED, started=activation.task.started)
-    _task_event(activation, user, AuditAction.TASK_FINISHED, version=version, decision=kind, note=note)
+    read = {"document_sha256": document_sha256} if document_sha256 else {}
+    _task_event(activation, user, AuditAction.TASK_FINISHED, version=version, decision=kind, note=note, **read)
     return decision
 
 

@@ -138,6 +138,8 @@ class ProgrammeApp(Application):
     final_pdf_path = path("kasus/<int:process_pk>/final.pdf", documents.FinalPdfView.as_view(), name="final_pdf")
     signing_pdf_path = path("kasus/<int:process_pk>/untuk-ditandatangani.pdf", documents.SigningPdfView.as_view(),
                             name="signing_pdf")
+    decided_file_path = path("kasus/<int:process_pk>/berkas/<slug:sha256>.pdf", documents.DecidedFileView.as_view(),
+                             name="decided_file")
     enrol_path = path("tanda-tangan/passphrase/", EnrolView.as_view(), name="enrol")
     signing_retry_path = path("kasus/<int:process_pk>/siapkan-ulang/", cases.SigningRetryView.as_view(),
                               name="signing_retry")

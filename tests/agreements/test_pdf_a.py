@@ -277,7 +277,7 @@ def test_many_slots_flow_onto_the_next_page_whole():
     data["approvals"] = data["approvals"] * 6
     data["signature_slots"] = [
         {"field": f"ttd_{n}", "label": f"PENANDA TANGAN {n}", "post": "Jabatan", "name": f"Nama {n}"}
-        for n in range(1, 9)
+        for n in range(1, 17)  # more than a page holds, wherever the block starts
     ]
     result = kinds.render_stage_pdf("mou", data, draft=False)
     pages = reader_of(result).pages

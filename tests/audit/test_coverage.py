@@ -1,12 +1,13 @@
 """Every state change writes its event: a whole programme, driven as the seeded officials,
 leaves one event per thing done, each naming the official who acted and the objects."""
 
+import hashlib
 from collections import Counter
 
 import pytest
 from viewflow.workflow.models import Task
 
-from agreements.models import SIGNING, Attachment, Decision, DecisionKind, SignatureRecord, Version
+from agreements.models import SIGNING, Attachment, Decision, DecisionKind, ParafCopy, SignatureRecord, Version
 from audit.models import AuditEvent
 from audit.services import chain_verify
 from demo import driver
@@ -23,7 +24,7 @@ REGION = "kab-gianyar"
 RUN_ACTIONS = {
     "case.opened", "case.completed", "task.created", "task.claimed", "task.started", "task.finished",
     "document.version_created", "document.attachment_added", "document.pdf_rendered", "document.signed",
-    "signing.credential_issued",
+    "document.paraf_copy_made", "signing.credential_issued",
 }
 
 
@@ -66,6 +67,14 @@ def test_a_whole_programme_writes_one_event_per_thing_done(run):
     assert decisions.count() == human_tasks.count()
     assert counts["document.version_created"] == Version.objects.filter(document__programme=prog).count() == 3
     assert counts["document.pdf_rendered"] == 3
+    # One PDF per version for its paraf (MoU and regulation; the masterplan has none), on which every paraf is.
+    assert counts["document.paraf_copy_made"] == 2
+    paraf = decisions.filter(kind=DecisionKind.INITIALLED)
+    assert paraf.count() == 5
+    copies = {copy.sha256: copy for copy in ParafCopy.objects.filter(version__document__programme=prog)}
+    assert {d.document_sha256 for d in paraf} == set(copies)
+    for copy in copies.values():
+        assert hashlib.sha256(copy.file.read()).hexdigest() == copy.sha256
     assert counts["document.signed"] == SignatureRecord.objects.filter(pdf__document__programme=prog).count() == 6
     assert counts["document.attachment_added"] == Attachment.objects.filter(
         version__document__programme=prog).count() == 1

@@ -1,5 +1,6 @@
 """The audit bundle: what it holds, and its standalone checker catching every kind of tampering."""
 
+import hashlib
 import importlib.util
 import io
 import json
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from agreements.models import StoredPdf
+from agreements.models import Decision, DecisionKind, StoredPdf
 from audit import services
 from audit.actions import AuditAction
 from audit.models import AuditEvent
@@ -81,6 +82,9 @@ def test_the_bundle_checks_out_and_every_tampering_is_caught(completed, as_user,
     for pdf in stored:
         assert f"documents/{pdf.document.identifier}-v{pdf.version.number}-r{pdf.revision}.pdf" in names
     assert len([n for n in names if n.startswith("versions/") and n.endswith("-draf.pdf")]) == 3
+    initialled = Decision.objects.filter(version__document__programme=banjar, kind=DecisionKind.INITIALLED)
+    paraf_files = [n for n in names if n.startswith("paraf/")]
+    assert len(paraf_files) == 2 and initialled.count() == 5  # MoU and regulation: one file per version's round
     assert {"events.csv", "events.json", "manifest.json", "README.md", "trust-root.pem", "verify_bundle.py"} <= set(
         names)
     assert (folder / "verify_bundle.py").read_bytes() == SCRIPT.read_bytes()
@@ -93,6 +97,10 @@ def test_the_bundle_checks_out_and_every_tampering_is_caught(completed, as_user,
     assert {f"documents/{p.document.identifier}-v{p.version.number}-r{p.revision}.pdf": p.sha256
             for p in stored} == expected
     assert [d["is_final"] for d in manifest["documents"]].count(True) == 3
+    assert {p["expected_sha256"] for p in manifest["paraf"]} == {d.document_sha256 for d in initialled}
+    assert sorted(len(p["decisions"]) for p in manifest["paraf"]) == [2, 3]
+    for entry in manifest["paraf"]:
+        assert hashlib.sha256((folder / entry["path"]).read_bytes()).hexdigest() == entry["expected_sha256"]
     events = json.loads((folder / "events.json").read_text())
     assert events and {e["region_slug"] for e in events} == {"kota-banjar"}
     assert [e["sequence"] for e in events] == [c["sequence"] for c in manifest["events"]["chain"]]
@@ -104,7 +112,6 @@ def test_the_bundle_checks_out_and_every_tampering_is_caught(completed, as_user,
     # The download is recorded, with the manifest's and the zip's SHA-256.
     recorded = AuditEvent.objects.filter(action=AuditAction.AUDIT_BUNDLE_EXPORTED).latest("pk")
     assert recorded.actor.username == "kota-banjar.auditor" and recorded.region_id == banjar.region_id
-    import hashlib
 
     assert recorded.details["manifest_sha256"] == hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
     assert recorded.details["zip_sha256"] == hashlib.sha256(content).hexdigest()
@@ -163,12 +170,22 @@ def test_the_bundle_checks_out_and_every_tampering_is_caught(completed, as_user,
     assert result.returncode == 1
     assert "events.json" in result.stdout
 
-    # A file added that the manifest does not list.
+    # A file added that the manifest does not list; and the file a paraf was on replaced by the
+    # version's later draft, the manifest's file list edited to match (one run of the checker for both).
     added = tampered(folder, tmp_path, "added")
     shutil.copy(folder / name, added / "documents" / "extra.pdf")
+    paraf = manifest["paraf"][0]["path"]
+    draft = folder / next(n for n in names if n.startswith("versions/"))
+    (added / paraf).write_bytes(draft.read_bytes())
+    listing = json.loads((added / "manifest.json").read_text())
+    for entry in listing["files"]:
+        if entry["path"] == paraf:
+            entry.update(sha256=hashlib.sha256(draft.read_bytes()).hexdigest(), size=draft.stat().st_size)
+    (added / "manifest.json").write_text(json.dumps(listing))
     result = check(added)
     assert result.returncode == 1
     assert "documents/extra.pdf" in result.stdout
+    assert f"{paraf}: SHA-256 tidak cocok dengan yang dicatat pada paraf" in result.stdout
 
 
 def test_the_scripts_event_hash_is_sepakats(programme, official, as_user):

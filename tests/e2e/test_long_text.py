@@ -121,6 +121,13 @@ def test_long_unbroken_text_wraps_on_every_page_at_desktop_and_phone_width(clien
         "review": rendered(client, legal.flow_task.reverse("execute", args=[long_case.pk, legal.pk])),
         "case": rendered(client, reverse("sepakat:case_detail", args=[long_case.pk])),
     }
+    driver.decide(legal, verifier, "approved")
+    paraf = driver.open_tasks(long_case).get(flow_task=long_case.flow_class.paraf_laip)
+    initialler = driver.holder_of(paraf)
+    driver.claim(paraf, initialler)
+    client.force_login(initialler)
+    pages["paraf"] = rendered(client, paraf.flow_task.reverse("execute", args=[long_case.pk, paraf.pk]))
+    assert b'class="sp-hash"' in pages["paraf"]  # the file's SHA-256, 64 characters unbroken
     assert overflows(pages) == {name: {"desktop": 0, "phone": 0} for name in pages}
 
 

@@ -1,6 +1,7 @@
 """Acting through the site's own URLs, as a user's browser would."""
 
 import io
+import re
 
 from django.urls import reverse
 from pypdf import PdfReader
@@ -26,10 +27,20 @@ def decide(client, task, decision, note=""):
     from demo.driver import DEMO_SIGNING_PASSPHRASE, ensure_credential
 
     task.refresh_from_db()
-    if task.owner is not None and task.flow_task.spec.signer is not None:
+    spec = task.flow_task.spec
+    if task.owner is not None and spec.signer is not None:
         ensure_credential(task.owner)
-    return client.post(task_url(task, "execute"),
-                       {"decision": decision, "note": note, "passphrase": DEMO_SIGNING_PASSPHRASE})
+    data = {"decision": decision, "note": note, "passphrase": DEMO_SIGNING_PASSPHRASE}
+    if spec.is_paraf or spec.signer is not None:
+        data["document_sha256"] = shown_sha256(client, task)
+    return client.post(task_url(task, "execute"), data)
+
+
+def shown_sha256(client, task) -> str:
+    """The hash of the file the step's page shows (and its form sends back), as the official opens it."""
+    page = client.get(task_url(task, "execute")).content.decode()
+    found = re.search(r'name="document_sha256" value="([0-9a-f]{64})"', page)
+    return found.group(1) if found else ""
 
 
 def draft_form(title="Sinergi Kota Cerdas", articles=(("Maksud", "Isi pasal satu."), ("Penutup", "Isi penutup."))):

@@ -18,7 +18,7 @@ from demo import driver
 from demo.driver import DEMO_SIGNING_PASSPHRASE, ensure_credential
 from workflows.models import Outcome, Stage, StageProcess
 
-from .helpers import act, case_url, claim, open_task, pdf_bytes, pdf_page_text, task_url
+from .helpers import act, case_url, claim, open_task, pdf_bytes, pdf_page_text, shown_sha256, task_url
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +97,8 @@ def test_whole_regulation_through_the_site(as_user, regulation, mou_done):
     year = timezone.localdate().year
     ensure_credential(promulgate.owner if promulgate.owner else driver.holder_of(promulgate))
     response = sekda.post(task_url(promulgate, "execute"), {"number": 7, "year": year, "berita_daerah_number": 7,
-                                                            "note": "", "passphrase": DEMO_SIGNING_PASSPHRASE})
+                                                            "note": "", "passphrase": DEMO_SIGNING_PASSPHRASE,
+                                                            "document_sha256": shown_sha256(sekda, promulgate)})
     assert response.status_code == 302, response.content.decode()[:3000]
 
     regulation.refresh_from_db()
@@ -224,7 +225,8 @@ def test_promulgation_number_must_be_unique_per_region_and_year(as_user, regulat
     task = open_task(regulation, "promulgate")
     claim(sekda, task)
     ensure_credential(official(f"{BANJAR}.sekda"))
-    signed = {"year": year, "berita_daerah_number": 9, "passphrase": DEMO_SIGNING_PASSPHRASE}
+    signed = {"year": year, "berita_daerah_number": 9, "passphrase": DEMO_SIGNING_PASSPHRASE,
+              "document_sha256": shown_sha256(sekda, task)}
     response = sekda.post(task_url(task, "execute"), {"number": 3, **signed})
     assert response.status_code == 200
     assert str(DUPLICATE_NUMBER % {"number": 3, "year": year}) in response.content.decode()

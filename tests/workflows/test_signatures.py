@@ -34,7 +34,7 @@ from tests.signing_backends import MEMORY_BACKEND
 from tests.signing_backends import token as memory_token
 from workflows.models import Outcome, Stage, StageProcess
 
-from .helpers import claim, decide, open_task, pdf_text, task_url
+from .helpers import claim, decide, open_task, pdf_text, shown_sha256, task_url
 
 pytestmark = pytest.mark.django_db
 
@@ -228,9 +228,10 @@ def test_wrong_passphrase_signs_nothing_says_so_and_locks_after_repeated_failure
     client = as_user(f"{BANJAR}.kdh")
     task = open_task(process, "sign_region")
     claim(client, task)
+    shown = shown_sha256(client, task)
     for attempt in range(1, 6):
-        response = client.post(task_url(task, "execute"),
-                               {"decision": DecisionKind.SIGNED, "passphrase": "bukan-passphrase-saya"})
+        response = client.post(task_url(task, "execute"), {
+            "decision": DecisionKind.SIGNED, "passphrase": "bukan-passphrase-saya", "document_sha256": shown})
         page = response.content.decode()
         assert response.status_code == 200
         if attempt < 5:
@@ -239,8 +240,8 @@ def test_wrong_passphrase_signs_nothing_says_so_and_locks_after_repeated_failure
             assert "Penandatanganan dikunci" in page
     assert not StoredPdf.objects.filter(document=process.document, revision__gt=0).exists()
     assert AuditEvent.objects.filter(action="signing.passphrase_failed", actor=head).count() == 5
-    locked = client.post(task_url(task, "execute"),
-                         {"decision": DecisionKind.SIGNED, "passphrase": driver.DEMO_SIGNING_PASSPHRASE})
+    locked = client.post(task_url(task, "execute"), {"decision": DecisionKind.SIGNED, "document_sha256": shown,
+                                                     "passphrase": driver.DEMO_SIGNING_PASSPHRASE})
     assert "Penandatanganan dikunci" in locked.content.decode()
     task.refresh_from_db()
     assert task.status == "ASSIGNED"  # still open, nothing recorded
@@ -304,8 +305,9 @@ def test_the_document_is_prepared_off_the_request_path(as_user, programme, offic
 
     prepare_signing.apply(args=[process.pk])
     assert StoredPdf.objects.filter(document=process.document, revision=0).exists()
-    signed = client.post(task_url(task, "execute"),
-                         {"decision": DecisionKind.SIGNED, "passphrase": driver.DEMO_SIGNING_PASSPHRASE})
+    signed = client.post(task_url(task, "execute"), {"decision": DecisionKind.SIGNED, "passphrase":
+                                                     driver.DEMO_SIGNING_PASSPHRASE,
+                                                     "document_sha256": shown_sha256(client, task)})
     assert signed.status_code == 302
     assert StoredPdf.objects.filter(document=process.document, revision=1).exists()
 
@@ -378,8 +380,9 @@ def test_a_signature_that_fails_verification_records_nothing_but_the_failure(as_
     client = as_user(f"{BANJAR}.kdh")
     task = open_task(process, "sign_region")
     claim(client, task)
-    response = client.post(task_url(task, "execute"),
-                           {"decision": DecisionKind.SIGNED, "passphrase": driver.DEMO_SIGNING_PASSPHRASE})
+    response = client.post(task_url(task, "execute"), {"decision": DecisionKind.SIGNED, "passphrase":
+                                                       driver.DEMO_SIGNING_PASSPHRASE,
+                                                       "document_sha256": shown_sha256(client, task)})
     assert response.status_code == 200
     assert "gagal diverifikasi" in response.content.decode() and "uji: rusak" in response.content.decode()
     assert not StoredPdf.objects.filter(document=process.document, revision__gt=0).exists()

@@ -115,6 +115,20 @@ class SigningPdfView(generic.View):
         )
 
 
+class DecidedFileView(generic.View):
+    """A file an official decided on, by its hash: the version's PDF a paraf was on, or a revision signed."""
+
+    def get(self, request, process_pk, sha256):
+        case = case_or_404(request.user, process_pk)
+        found = selectors.decided_file(case, sha256)
+        if found is None:
+            raise Http404
+        version, file, name = found
+        _downloaded(request, case, version, name=name, sha256=sha256)
+        return FileResponse(file.open("rb"), content_type="application/pdf",
+                            filename=f"{case.document.identifier}-v{version.number}-{sha256[:12]}.pdf")
+
+
 class FinalPdfView(generic.View):
     def get(self, request, process_pk):
         case = case_or_404(request.user, process_pk)

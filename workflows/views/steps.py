@@ -1,5 +1,7 @@
 """The step pages: claim, release, draft, decide, record a letter, sign, promulgate."""
 
+from functools import cached_property
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
@@ -85,8 +87,23 @@ class DecisionView(_StepViewMixin, generic.FormView):
     template_name = "workflows/decision.html"
     form_class = forms.DecisionForm
 
+    @cached_property
+    def shown_file(self):
+        """The file this step decides on (its hash goes back with the form), or None."""
+        if self.request.activation.flow_task.spec.is_paraf:
+            return services.paraf_copy_of(self.request.activation.process)
+        return None
+
+    def get_initial(self):
+        shown = self.shown_file
+        return {**super().get_initial(), "document_sha256": shown.sha256 if shown else ""}
+
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "decisions": self.request.activation.flow_task.decisions}
+
+    def get_context_data(self, **kwargs):
+        paraf = self.request.activation.flow_task.spec.is_paraf
+        return super().get_context_data(paraf_copy=self.shown_file if paraf else None, **kwargs)
 
     def form_valid(self, form):
         try:
@@ -103,6 +120,7 @@ class DecisionView(_StepViewMixin, generic.FormView):
             user=self.request.user,
             kind=form.cleaned_data["decision"],
             note=form.cleaned_data["note"],
+            document_sha256=form.cleaned_data["document_sha256"],
         )
 
 
@@ -126,10 +144,18 @@ class LetterView(DecisionView):
 class _SigningMixin:
     """Signature steps: show whether the document is ready and whether the user can sign."""
 
+    @cached_property
+    def shown_file(self):
+        version = self.request.activation.process.document.latest_version()
+        return signatures.latest_revision(version) if version else None
+
+    def get_initial(self):
+        shown = self.shown_file
+        return {**super().get_initial(), "document_sha256": shown.sha256 if shown else ""}
+
     def get_context_data(self, **kwargs):
         process = self.request.activation.process
-        version = process.document.latest_version()
-        revision = signatures.latest_revision(version) if version else None
+        revision = self.shown_file
         return super().get_context_data(
             signing_ready=revision is not None,
             signing_revision=revision,
@@ -161,6 +187,7 @@ class SignView(_SigningMixin, DecisionView):
             kind=form.cleaned_data["decision"],
             note=form.cleaned_data["note"],
             passphrase=form.cleaned_data["passphrase"],
+            document_sha256=form.cleaned_data["document_sha256"],
         )
 
 
@@ -174,7 +201,7 @@ class PromulgationView(_SigningMixin, _StepViewMixin, generic.FormView):
         process = self.request.activation.process
         year = timezone.localdate().year
         number, berita_daerah = next_free_numbers(process.programme.region, year)
-        return {"number": number, "year": year, "berita_daerah_number": berita_daerah}
+        return {**super().get_initial(), "number": number, "year": year, "berita_daerah_number": berita_daerah}
 
     def form_valid(self, form):
         try:
