@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from pypdf import PdfReader, apply_configuration
 from pypdf.errors import LimitReachedError
 
-from . import pdfsafety
+from . import pdfsafety, provenance
 from .models import Document, SignatureRecord, StoredPdf, VerificationCount
 from .signatures import trust_roots
 from .signing import VerificationReport, verify_pdf
@@ -145,6 +145,8 @@ def verify_content(content: bytes) -> Verification:
         problems.append(str(UNKNOWN_DOCUMENT))
     elif not stored.is_final:
         problems.append(str(NOT_FINAL % {"revision": stored.revision}))
+    if stored is not None:
+        problems += provenance.signature_problems(stored, report)
     if too_large:
         problems.append(str(DATA_TOO_LARGE % {"limit": format_size(MAX_DATA_BYTES)}))
     elif data is None:
@@ -174,9 +176,12 @@ def _chain(stored: StoredPdf | None, data: bytes | None) -> list[ChainLink]:
             content = stored_file.read()
         if hashlib.sha256(content).hexdigest() != earlier.sha256:
             problems.append(str(CHAIN_FILE_MISMATCH))
-        elif not verify_pdf(content, trust_roots_pem=trust_roots(),
-                            decode_limits=pdfsafety.PYHANKO_DECODE_LIMITS).valid:
-            problems.append(str(CHAIN_INVALID))
+        else:
+            earlier_report = verify_pdf(content, trust_roots_pem=trust_roots(),
+                                        decode_limits=pdfsafety.PYHANKO_DECODE_LIMITS)
+            if not earlier_report.valid:
+                problems.append(str(CHAIN_INVALID))
+            problems += provenance.signature_problems(earlier, earlier_report)
         links.append(ChainLink(earlier.document.get_kind_display(), earlier.document.identifier, earlier.sha256,
                                not problems, problems))
         previous_sha = earlier.previous_stage_sha256

@@ -9,6 +9,8 @@ The reasons are Indonesian module constants shown by the UI and the CLI.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,6 +62,9 @@ class SignatureReport:
     trusted: bool
     modification_level: str  # "NONE", "LTA_UPDATES", "FORM_FILLING", "ANNOTATIONS", "OTHER" or "UNKNOWN"
     problems: tuple[str, ...]
+    # SHA-256 of the file as this signature left it (the bytes up to the end of its byte range):
+    # the revision Sepakat stored and named in the signature's ``document.signed`` event.
+    revision_sha256: str = ""
 
     @property
     def ok(self) -> bool:
@@ -124,6 +129,17 @@ def _field_name(embedded_sig) -> str:
         return str(embedded_sig.field_name)
     except Exception:
         return ""
+
+
+def _revision_sha256(pdf: bytes, embedded_sig) -> str:
+    try:
+        start, first, second_start, second = (int(v) for v in embedded_sig.byte_range)
+    except Exception:
+        return ""
+    end = second_start + second
+    if start != 0 or not 0 < end <= len(pdf):
+        return ""
+    return hashlib.sha256(pdf[:end]).hexdigest()
 
 
 def _check_signature(
@@ -213,13 +229,18 @@ def verify_pdf(
     roots, problems = _load_roots(trust_roots_pem)
     if not roots:
         problems.append(MSG_NO_TRUST_ROOTS)
+    pdf = bytes(pdf)
     try:
-        reader = PdfFileReader(BytesIO(bytes(pdf)), strict=False, decode_limits=decode_limits)
+        reader = PdfFileReader(BytesIO(pdf), strict=False, decode_limits=decode_limits)
         embedded = list(reader.embedded_regular_signatures)
     except Exception:  # not a PDF, truncated, encrypted, ...
         return VerificationReport(signatures=(), problems=(*problems, MSG_UNREADABLE))
 
-    reports = tuple(_check_signature(sig, roots, require_timestamp, validation_time) for sig in embedded)
+    reports = tuple(
+        dataclasses.replace(_check_signature(sig, roots, require_timestamp, validation_time),
+                            revision_sha256=_revision_sha256(pdf, sig))
+        for sig in embedded
+    )
     if not reports:
         problems.append(MSG_NO_SIGNATURES)
 

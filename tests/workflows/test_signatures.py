@@ -32,6 +32,7 @@ from audit.models import AuditEvent
 from demo import driver
 from tests.signing_backends import MEMORY_BACKEND
 from tests.signing_backends import token as memory_token
+from tests.write_once import write_once_suspended
 from workflows.models import Outcome, Stage, StageProcess
 
 from .helpers import claim, decide, open_task, pdf_text, shown_sha256, task_url
@@ -277,8 +278,10 @@ def test_the_chain_fails_when_a_stages_pdf_is_swapped_for_another_regions(progra
     driver.run_programme(programme("kota-solok"), only_stage=Stage.MOU)
     solok_mou = StageProcess.objects.get(programme=programme("kota-solok"), stage=Stage.MOU)
     banjar_mou = programme_done[Stage.MOU]
-    # Someone replaces Banjar's stored MoU with Solok's (a validly signed PDF of another region).
-    StoredPdf.objects.filter(pk=banjar_mou.final_pdf.pk).update(file=solok_mou.final_pdf.file.name)
+    # Someone who holds the database replaces Banjar's stored MoU with Solok's (a validly signed PDF
+    # of another region), behind the write-once triggers' back.
+    with write_once_suspended():
+        StoredPdf.objects.filter(pk=banjar_mou.final_pdf.pk).update(file=solok_mou.final_pdf.file.name)
     code, output = verify_command(tmp_path, final_bytes(programme_done[Stage.REGULATION]))
     assert code == 1
     assert "BERMASALAH" in output
