@@ -15,7 +15,7 @@ from pypdf import PdfReader, apply_configuration
 from pypdf.errors import LimitReachedError
 
 from . import pdfsafety, provenance
-from .models import Document, SignatureRecord, StoredPdf, VerificationCount
+from .models import Document, ParafCopy, SignatureRecord, StoredPdf, VerificationCount
 from .signatures import trust_roots
 from .signing import VerificationReport, verify_pdf
 from .uploads import TOO_LARGE, format_size, hostile_pdf_error
@@ -56,6 +56,17 @@ class ChainLink:
 
 
 @dataclass
+class PrintedHash:
+    """A value printed on the paper copy, what this page computed it from, and whether they agree."""
+
+    label: str  # as printed on the document
+    printed: str  # the value the document carries
+    computed: str  # what Sepakat computed now ("" when there was nothing to compute from)
+    source: str  # what ``computed`` was computed from
+    ok: bool
+
+
+@dataclass
 class Verification:
     sha256: str
     report: VerificationReport
@@ -63,6 +74,7 @@ class Verification:
     problems: list[str]
     chain: list[ChainLink]
     refused: bool = False  # the file was not read (a bomb, too many revisions, ...): problems say why
+    printed: list[PrintedHash] = field(default_factory=list)  # the footer's and approval sheet's values
 
     @property
     def genuine(self) -> bool:
@@ -154,7 +166,8 @@ def verify_content(content: bytes) -> Verification:
     elif stored is not None and hashlib.sha256(data).hexdigest() != stored.data_sha256:
         problems.append(str(DATA_MISMATCH))
     chain = _chain(stored, data)
-    return Verification(sha256=digest, report=report, stored=stored, problems=problems, chain=chain)
+    return Verification(sha256=digest, report=report, stored=stored, problems=problems, chain=chain,
+                        printed=printed_hashes(digest, stored, data, chain))
 
 
 def _chain(stored: StoredPdf | None, data: bytes | None) -> list[ChainLink]:
@@ -186,6 +199,61 @@ def _chain(stored: StoredPdf | None, data: bytes | None) -> list[ChainLink]:
                                not problems, problems))
         previous_sha = earlier.previous_stage_sha256
     return links
+
+
+def printed_hashes(digest: str, stored: StoredPdf | None, data: bytes | None,
+                   chain: list[ChainLink]) -> list[PrintedHash]:
+    """Every hash and code the document prints, next to what it is computed from, for a reader of the paper copy.
+
+    The footer of every page prints the verification code, the SHA-256 of the document's data and
+    (after the first stage) of the previous stage's final PDF; the approval sheet prints the
+    SHA-256 of each file initialled.
+    """
+    rows = [PrintedHash(str(_("SHA-256 berkas PDF ini")), stored.sha256 if stored else "", digest,
+                        str(_("seluruh berkas PDF yang diperiksa, byte demi byte")), stored is not None)]
+    try:
+        fields = json.loads(data) if data else {}
+    except ValueError:
+        fields = {}
+    if not isinstance(fields, dict):
+        fields = {}
+    if data is not None:
+        recorded = stored.data_sha256 if stored else ""
+        computed = hashlib.sha256(data).hexdigest()
+        rows.append(PrintedHash(str(_("SHA-256 data dokumen (kaki setiap halaman)")), recorded or computed, computed,
+                                str(_("lampiran sepakat-data.json di dalam PDF ini (%(size)s bita)")
+                                    % {"size": len(data)}), bool(recorded) and recorded == computed))
+    code = str(fields.get("verification_code") or "")
+    if code:
+        expected = stored.document.verification_token if stored else ""
+        rows.append(PrintedHash(str(_("Kode verifikasi (kaki setiap halaman, kode QR)")), code, expected,
+                                str(_("kode verifikasi yang dicatat Sepakat untuk dokumen ini")),
+                                bool(expected) and expected == code))
+    previous = str(fields.get("previous_stage_sha256") or "")
+    if previous:
+        link = chain[0] if chain else None
+        rows.append(PrintedHash(
+            str(_("SHA-256 dokumen final tahap sebelumnya (kaki setiap halaman)")), previous,
+            link.sha256 if link and link.ok else "",
+            str(_("berkas PDF final %(label)s %(identifier)s yang disimpan Sepakat")
+                % {"label": link.label, "identifier": link.identifier}) if link else str(_("tidak ada")),
+            bool(link and link.ok and link.sha256 == previous)))
+    for entry in fields.get("paraf") or []:
+        if isinstance(entry, dict) and entry.get("sha256"):
+            rows.append(_paraf_row(entry, stored))
+    return rows
+
+
+def _paraf_row(entry: dict, stored: StoredPdf | None) -> PrintedHash:
+    printed = str(entry["sha256"])
+    label = str(_("Berkas yang diparaf %(name)s (lembar persetujuan)") % {"name": entry.get("name", "")})
+    copy = ParafCopy.objects.filter(sha256=printed, version__document=stored.document).first() if stored else None
+    if copy is None:
+        return PrintedHash(label, printed, "", str(_("tidak ada berkas paraf dengan hash ini")), False)
+    with copy.file.open("rb") as fh:
+        computed = hashlib.sha256(fh.read()).hexdigest()
+    source = _("berkas PDF versi %(version)s yang diparaf, disimpan Sepakat") % {"version": copy.version.number}
+    return PrintedHash(label, printed, computed, str(source), computed == printed)
 
 
 def _previous_sha(data: bytes) -> str:

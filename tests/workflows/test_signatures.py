@@ -35,7 +35,7 @@ from tests.signing_backends import token as memory_token
 from tests.write_once import write_once_suspended
 from workflows.models import Outcome, Stage, StageProcess
 
-from .helpers import claim, decide, open_task, pdf_text, shown_sha256, task_url
+from .helpers import claim, decide, open_task, pdf_page_text, pdf_text, shown_sha256, task_url
 
 pytestmark = pytest.mark.django_db
 
@@ -469,3 +469,33 @@ def test_the_signing_file_is_scoped_like_the_case(as_user, programme):
     link = reverse("sepakat:signing_pdf", args=[process.pk])
     assert as_user("kota-solok.kdh").get(link).status_code == 404
     assert as_user(f"{BANJAR}.kominfo").get(link).status_code == 200
+
+
+HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
+
+
+def test_the_verification_page_shows_every_value_printed_on_the_paper_copy_and_what_it_came_from(
+        programme_done, client):
+    regulation = programme_done[Stage.REGULATION]
+    content = final_bytes(regulation)
+    printed_on_paper = set(HEX64.findall(pdf_page_text(content)))
+    code = regulation.document.verification_token
+    assert code in pdf_page_text(content)
+    page = client.get(reverse("verify_document", args=[code])).content.decode()
+    table = page.split("Nilai yang tercetak pada dokumen", 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr><td>(.*?)</tr>", table, re.S)
+    # The data hash, the previous stage's hash and each paraf file's hash are all printed, all shown, all matching.
+    assert printed_on_paper and printed_on_paper <= set(HEX64.findall(table))
+    assert code in table
+    assert rows and all("Tidak cocok" not in row and "Cocok" in row for row in rows)
+    assert "sepakat-data.json" in table
+    assert f"berkas PDF final Nota Kesepakatan {programme_done[Stage.MOU].document.identifier}" in table
+    assert "yang diparaf, disimpan Sepakat" in table
+    # Swap the previous stage's file behind the database's back: that row no longer matches.
+    mou = programme_done[Stage.MOU]
+    other = StoredPdf.objects.get(document=mou.document, revision=0)
+    with write_once_suspended():
+        StoredPdf.objects.filter(pk=mou.final_pdf.pk).update(file=other.file.name)
+    page = client.get(reverse("verify_document", args=[code])).content.decode()
+    table = page.split("Nilai yang tercetak pada dokumen", 1)[1].split("</table>", 1)[0]
+    assert table.count("Tidak cocok") == 1 and "Dokumen TIDAK dapat dipastikan asli" in page
