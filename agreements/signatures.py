@@ -71,6 +71,18 @@ def authority() -> Authority:
     return ensure_authority(settings.SIGNING["AUTHORITY_DIR"])
 
 
+@cache
+def _local_timestamper(directory: str):
+    from .signing.backends.local import _authority_at, local_timestamper
+
+    return local_timestamper(_authority_at(directory))
+
+
+def local_timestamper():
+    """The local authority's TSA (what answers RFC 3161 requests at Sepakat's ``/tsa/``)."""
+    return _local_timestamper(str(settings.SIGNING["AUTHORITY_DIR"]))
+
+
 def trust_roots() -> list[bytes]:
     return get_signing_backend().trust_roots_pem()
 

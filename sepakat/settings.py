@@ -194,6 +194,14 @@ SIGNING = {
     # Read when a key is issued or unlocked; a key stored with fewer is re-encrypted at its
     # next successful unlock. sepakat/test_settings.py lowers it for speed.
     "KEY_KDF_ITERATIONS": 600_000,
+    # Timestamps (RFC 3161 over HTTP). Empty: the local authority's TSA, in process (the same TSA
+    # answers at this server's /tsa/). Production names a national or commercial TSA, and the
+    # PEM file of the roots its certificates chain to (trusted for timestamps and verification).
+    "TSA_URL": env.str("SEPAKAT_TSA_URL", default=""),
+    "TSA_TRUST_ROOTS": env.str("SEPAKAT_TSA_TRUST_ROOTS", default=""),
+    "TSA_USERNAME": env.str("SEPAKAT_TSA_USERNAME", default=""),
+    "TSA_PASSWORD": env.str("SEPAKAT_TSA_PASSWORD", default=""),
+    "TSA_TIMEOUT": env.int("SEPAKAT_TSA_TIMEOUT", default=10),
 }
 # Printed in every PDF's QR code: where anyone can verify the document. Production has no
 # default: a signed PDF cannot be recalled, so a wrong address stops the server, the worker

@@ -10,7 +10,9 @@ subclasses sign with the cryptography key the backend already holds; everything 
 
 from __future__ import annotations
 
-from asn1crypto import cms, core
+import secrets
+
+from asn1crypto import cms, core, tsp
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
@@ -42,12 +44,30 @@ class HeldKeySigner(signers.SimpleSigner):
         return super().sign_raw(data, digest_algorithm)
 
 
+# The local TSA's own timestamp policy (TSTInfo.policy). An OID under the UUID arc 2.25 (ITU-T X.667,
+# ISO/IEC 9834-8) needs no registration and is unique to this project; pyHanko's DummyTimeStamper
+# claims GlobalSign's policy 1.3.6.1.4.1.4146.2.2 instead, which is not ours to claim.
+LOCAL_TSA_POLICY_OID = "2.25.139841128125741523630179022214987650081"
+
+
 class HeldKeyTimeStamper(DummyTimeStamper):
-    """pyHanko's in-process TSA (RFC 3161 tokens), signing with the TSA key already loaded."""
+    """The local TSA (RFC 3161 tokens under Sepakat's own policy), signing with the TSA key already loaded.
+
+    The same object answers timestamp requests in process (the embedded default signs with it
+    directly) and over HTTP at Sepakat's own address (``agreements.signing.tsa``).
+    """
+
+    policy_oid = LOCAL_TSA_POLICY_OID
 
     def __init__(self, *, tsa_private_key: rsa.RSAPrivateKey, **kwargs):
         super().__init__(tsa_key=translate_pyca_cryptography_key_to_asn1(tsa_private_key), **kwargs)
         self._tsa_private_key = tsa_private_key
+
+    def _build_tst_info(self, message_imprint: tsp.MessageImprint, dt, req: tsp.TimeStampReq) -> tsp.TSTInfo:
+        tst_info = super()._build_tst_info(message_imprint, dt, req)
+        tst_info["policy"] = tsp.ObjectIdentifier(self.policy_oid)
+        tst_info["serial_number"] = secrets.randbits(127)  # unique per token (RFC 3161 2.4.2), positive
+        return tst_info
 
     def _sign_tst_info(self, tst_info_data: bytes, md_algorithm: str, dt) -> tuple[bytes, cms.CMSAttributes]:
         # As DummyTimeStamper._sign_tst_info (pyHanko 0.38), without reloading the key.

@@ -3,7 +3,8 @@
 ``unlock`` decrypts the official's key with the passphrase they type (a wrong one raises
 ``WrongPassphrase`` before anything else is checked), checks that it is RSA, that it belongs
 to the certificate and that the certificate is the authority's, and pairs it with the
-authority's in-process timestamp authority.
+authority's timestamp authority: in process, or over RFC 3161 HTTP when ``SIGNING["TSA_URL"]``
+names one (a national or commercial TSA in production, or Sepakat's own ``/tsa/``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pyhanko.keys import load_certs_from_pemder_data
+from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from ..authority import Authority, ensure_authority
@@ -44,21 +46,58 @@ def _as_bytes(value: str | bytes) -> bytes:
     return value.encode() if isinstance(value, str) else bytes(value)
 
 
-class LocalKeyBackend:
-    """Signs with a key issued by ``authority``; its timestamps come from the authority's TSA, in process."""
+MSG_BAD_TSA_ROOTS = "Sertifikat akar TSA ({path}) tidak dapat dibaca."
 
-    def __init__(self, authority: Authority):
+
+def local_timestamper(authority: Authority) -> HeldKeyTimeStamper:
+    """The authority's TSA: what signs in process, and what answers at Sepakat's ``/tsa/``."""
+    ca = list(load_certs_from_pemder_data(authority.ca_cert_pem))[0]
+    tsa = list(load_certs_from_pemder_data(authority.tsa_cert_pem))[0]
+    return HeldKeyTimeStamper(tsa_cert=tsa, tsa_private_key=authority.tsa_key,
+                              certs_to_embed=SimpleCertificateStore.from_certs([ca]))
+
+
+def _read_roots(path: str) -> list[bytes]:
+    if not path:
+        return []
+    try:
+        data = Path(path).read_bytes()
+        list(load_certs_from_pemder_data(data))
+    except Exception as exc:  # missing file, not a certificate
+        raise SigningError(MSG_BAD_TSA_ROOTS.format(path=path)) from exc
+    return [data]
+
+
+class LocalKeyBackend:
+    """Signs with a key issued by ``authority``; its timestamps come from the authority's TSA, in process,
+    or from the RFC 3161 service at ``tsa_url`` (whose roots ``tsa_roots_pem`` are then trusted too)."""
+
+    def __init__(self, authority: Authority, *, tsa_url: str = "", tsa_roots_pem: list[bytes] | None = None,
+                 tsa_timeout: int = 10, tsa_auth: tuple[str, str] | None = None):
         self.authority = authority
+        self.tsa_url = tsa_url
+        self.tsa_roots_pem = list(tsa_roots_pem or [])
+        self.tsa_timeout = tsa_timeout
+        self.tsa_auth = tsa_auth
 
     @classmethod
     def from_settings(cls, signing: Mapping[str, Any]) -> LocalKeyBackend:
-        return cls(_authority_at(str(signing["AUTHORITY_DIR"])))
+        username, password = signing.get("TSA_USERNAME", ""), signing.get("TSA_PASSWORD", "")
+        return cls(_authority_at(str(signing["AUTHORITY_DIR"])), tsa_url=signing.get("TSA_URL", ""),
+                   tsa_roots_pem=_read_roots(signing.get("TSA_TRUST_ROOTS", "")),
+                   tsa_timeout=int(signing.get("TSA_TIMEOUT", 10)),
+                   tsa_auth=(username, password) if username else None)
 
     def __repr__(self) -> str:
         return f"<LocalKeyBackend {self.authority.ca_cert.subject.rfc4514_string()!r}>"
 
     def trust_roots_pem(self) -> list[bytes]:
-        return [self.authority.ca_cert_pem]
+        return [self.authority.ca_cert_pem, *self.tsa_roots_pem]
+
+    def timestamper(self) -> TimeStamper:
+        if self.tsa_url:
+            return HTTPTimeStamper(self.tsa_url, timeout=self.tsa_timeout, auth=self.tsa_auth)
+        return local_timestamper(self.authority)
 
     def unlock(self, credential: StoredCredential, passphrase: str) -> UnlockedSigner:
         cert_pem = _as_bytes(credential.cert_pem)
@@ -88,7 +127,6 @@ class LocalKeyBackend:
             raise SigningError(MSG_CERT_NOT_FROM_AUTHORITY) from exc
 
         ca = list(load_certs_from_pemder_data(self.authority.ca_cert_pem))[0]
-        tsa = list(load_certs_from_pemder_data(self.authority.tsa_cert_pem))[0]
         (signer_cert,) = load_certs_from_pemder_data(cert_pem)
         return UnlockedSigner(
             signer=HeldKeySigner(
@@ -97,10 +135,5 @@ class LocalKeyBackend:
                 cert_registry=SimpleCertificateStore.from_certs([ca]),
                 embed_roots=True,
             ),
-            # In-process TSA: signs RFC 3161 tokens with the authority's TSA key; no network.
-            timestamper=HeldKeyTimeStamper(
-                tsa_cert=tsa,
-                tsa_private_key=self.authority.tsa_key,
-                certs_to_embed=SimpleCertificateStore.from_certs([ca]),
-            ),
+            timestamper=self.timestamper(),
         )
