@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class AgreementsConfig(AppConfig):
     name = "agreements"
     verbose_name = _("Dokumen Kesepakatan")
+
+    def ready(self):
+        from . import checks  # noqa: F401 - registers the signing authority's deploy checks

@@ -10,8 +10,8 @@ signature.
 
 import datetime
 import hashlib
+import logging
 from dataclasses import asdict
-from functools import cache
 from importlib import metadata
 
 import weasyprint
@@ -25,15 +25,16 @@ from django.utils.translation import gettext_lazy
 from audit.actions import AuditAction
 from audit.services import event_record
 
+from . import pki
 from .kinds import render_stage_pdf, snapshot_for
 from .models import SignatureRecord, SigningCredential, StoredPdf, Version
 from .signing import (
     Authority,
+    AuthorityError,
     SignatureRequest,
     SigningError,
     UnlockedSigner,
     WrongPassphrase,
-    ensure_authority,
     get_signing_backend,
     issue_signer,
     key_encryption,
@@ -41,6 +42,8 @@ from .signing import (
     sign_pdf,
 )
 from .snapshots import wib
+
+logger = logging.getLogger(__name__)
 
 PASSPHRASE_TOO_SHORT = gettext_lazy("Passphrase paling sedikit %(min)d karakter.")
 PASSPHRASE_MISMATCH = gettext_lazy("Konfirmasi passphrase tidak sama.")
@@ -66,25 +69,42 @@ class SigningRefused(Exception):
     """Nothing was signed; the message says why."""
 
 
-@cache
+AUTHORITY_UNAVAILABLE = gettext_lazy("Penandatanganan tidak tersedia: %(why)s")
+
+
 def authority() -> Authority:
-    return ensure_authority(settings.SIGNING["AUTHORITY_DIR"])
-
-
-@cache
-def _local_timestamper(directory: str):
-    from .signing.backends.local import _authority_at, local_timestamper
-
-    return local_timestamper(_authority_at(directory))
+    """The local authority, checked against the audit log's record (AuthorityError saying why not)."""
+    return pki.authority()
 
 
 def local_timestamper():
     """The local authority's TSA (what answers RFC 3161 requests at Sepakat's ``/tsa/``)."""
-    return _local_timestamper(str(settings.SIGNING["AUTHORITY_DIR"]))
+    return pki.timestamper()
+
+
+def signing_backend():
+    """The configured backend, refusing (SigningRefused) when its authority is missing or not Sepakat's."""
+    try:
+        backend = get_signing_backend()
+        if isinstance(getattr(backend, "authority", None), Authority):
+            pki.check_recorded(backend.authority.ca_fingerprint_sha256())
+    except AuthorityError as error:
+        raise SigningRefused(AUTHORITY_UNAVAILABLE % {"why": error}) from error
+    return backend
 
 
 def trust_roots() -> list[bytes]:
-    return get_signing_backend().trust_roots_pem()
+    """The backend's roots and every CA Sepakat recorded making: a lost authority folder stops signing,
+    not verifying."""
+    try:
+        roots = list(get_signing_backend().trust_roots_pem())
+    except AuthorityError as error:
+        logger.error("signing authority unavailable, verifying with the recorded CA certificates: %s", error)
+        roots = []
+    for recorded in pki.recorded_ca_certificates():
+        if recorded not in roots:
+            roots.append(recorded)
+    return roots
 
 
 def software_versions() -> str:
@@ -130,8 +150,13 @@ def credential_enrol(*, user, passphrase: str, confirmation: str) -> SigningCred
         raise ValidationError(PASSPHRASE_MISMATCH)
     official = user.official
     agency = user.role_assignments.select_related("agency").first()
+    try:
+        loaded = authority()
+    except AuthorityError as error:
+        raise ValidationError(AUTHORITY_UNAVAILABLE % {"why": error}) from error
     issued = issue_signer(
-        authority(),
+        loaded,
+        ca_secret=pki.secret(),
         common_name=official.full_name,
         organisation=agency.agency.name if agency else "Sepakat",
         unit=official.post,
@@ -165,7 +190,7 @@ def unlock_signer(*, user, passphrase: str) -> tuple[UnlockedSigner, SigningCred
     if credential.locked_until and credential.locked_until > now:
         raise SigningRefused(SIGNING_LOCKED % {"until": wib(credential.locked_until)})
     try:
-        signer = get_signing_backend().unlock(credential, passphrase)
+        signer = signing_backend().unlock(credential, passphrase)
     except WrongPassphrase:
         limit = settings.SIGNING["MAX_FAILED_ATTEMPTS"]
         credential.failed_attempts += 1

@@ -29,6 +29,11 @@ class AuditAction(models.TextChoices):
     DOCUMENT_VERIFIED = "document.verified", _("Dokumen diverifikasi: asli")
     DOCUMENT_VERIFICATION_FAILED = "document.verification_failed", _("Verifikasi dokumen gagal")
     SIGNING_CREDENTIAL_ISSUED = "signing.credential_issued", _("Sertifikat tanda tangan diterbitkan")
+    SIGNING_AUTHORITY_CREATED = "signing.authority_created", _("Otoritas penandatanganan lokal dibuat dan dicatat")
+    SIGNING_AUTHORITY_KEYS_ENCRYPTED = (
+        "signing.authority_keys_encrypted",
+        _("Kunci otoritas penandatanganan dienkripsi dengan rahasia operator"),
+    )
     SIGNING_PASSPHRASE_FAILED = "signing.passphrase_failed", _("Passphrase tanda tangan salah")
     SIGNING_KEY_REENCRYPTED = (
         "signing.key_reencrypted",

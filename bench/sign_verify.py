@@ -30,6 +30,8 @@ from agreements.signing import (  # noqa: E402
 from agreements.signing.backends.local import LocalKeyBackend  # noqa: E402
 from bench.samples import SAMPLES  # noqa: E402
 
+AUTHORITY_SECRET = "rahasia-operator-bench"  # the operator's secret of the throwaway authority made here
+
 PASSPHRASE = "passphrase-bench-123"
 
 
@@ -68,10 +70,11 @@ def sign_all(rendered, signers, roots):
 
 
 def main(runs: int) -> None:
-    authority = ensure_authority(Path(tempfile.mkdtemp(prefix="sepakat-bench-pki-")))
+    authority = ensure_authority(Path(tempfile.mkdtemp(prefix="sepakat-bench-pki-")), secret=AUTHORITY_SECRET)
     credentials = [
         issue_signer(
             authority,
+            ca_secret=AUTHORITY_SECRET,
             common_name=f"Penanda tangan {i}",
             organisation="Bench",
             unit="Bench",

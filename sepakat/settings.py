@@ -187,6 +187,13 @@ SIGNING = {
     # agreements.signing.backends.SigningBackend; read each time a signer is unlocked.
     "BACKEND": "agreements.signing.backends.local.LocalKeyBackend",
     "AUTHORITY_DIR": env.path("SIGNING_AUTHORITY_DIR", default=VAR_DIR / "pki"),
+    # The operator's secret that unlocks the CA and TSA keys (encrypted at rest): the value, or a
+    # file holding it (a mounted secret). Development: var/authority-secret, made by init_pki.
+    # Production has no default; keep it apart from the authority folder and its backups.
+    "AUTHORITY_SECRET": env.str("SEPAKAT_AUTHORITY_SECRET", default=""),
+    "AUTHORITY_SECRET_FILE": env.str("SEPAKAT_AUTHORITY_SECRET_FILE",
+                                     default="" if PRODUCTION else str(VAR_DIR / "authority-secret")),
+    "AUTHORITY_KDF_ITERATIONS": 600_000,
     "PASSPHRASE_MIN_LENGTH": 10,
     "MAX_FAILED_ATTEMPTS": 5,
     "LOCK_MINUTES": 15,

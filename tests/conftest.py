@@ -33,6 +33,9 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
+        from agreements import pki
+
+        pki.authority_init()  # as make run's init_pki: the authority, made and recorded
         seed_world()
 
 

@@ -17,6 +17,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "tests-only-" + "k" * 60,
     "ALLOWED_HOSTS": "sepakat.example.go.id",
     "SEPAKAT_BASE_URL": "https://sepakat.example.go.id",
+    "SEPAKAT_AUTHORITY_SECRET": "tests-only-operator-secret",
     "DATABASE_URL": "sqlite:////tmp/sepakat-headers-test-unused.sqlite3",
 }
 

@@ -10,13 +10,16 @@
 """
 
 from .authority import (
+    AUTHORITY_KDF_ITERATIONS,
     KEY_KDF_ITERATIONS,
     Authority,
     AuthorityError,
     IssuedCredential,
     KeyEncryption,
+    encrypt_plain_keys,
     encrypt_private_key,
     ensure_authority,
+    ensure_seal,
     fingerprint_sha256,
     issue_signer,
     key_encryption,
@@ -28,6 +31,7 @@ from .signer import SignatureNotVerified, SignatureRequest, SignedPdf, SigningEr
 from .verify import SignatureReport, VerificationReport, normalise_fingerprint, verify_pdf
 
 __all__ = [
+    "AUTHORITY_KDF_ITERATIONS",
     "KEY_KDF_ITERATIONS",
     "Authority",
     "AuthorityError",
@@ -43,8 +47,10 @@ __all__ = [
     "UnlockedSigner",
     "VerificationReport",
     "WrongPassphrase",
+    "encrypt_plain_keys",
     "encrypt_private_key",
     "ensure_authority",
+    "ensure_seal",
     "fingerprint_sha256",
     "get_signing_backend",
     "issue_signer",

@@ -1,8 +1,15 @@
 """The embedded default's local signing authority: a CA, a timestamp authority and signer credentials.
 
 Everything here is plain files and keys, no database and no settings: the caller passes the
-directory. ``ensure_authority`` makes the CA and the TSA once and loads them afterwards;
-``issue_signer`` issues one official's certificate with a passphrase-encrypted key.
+directory and the operator's secret. ``ensure_authority`` makes the CA and the TSA once
+(``manage.py init_pki``) and ``load_authority`` loads them; ``issue_signer`` issues one
+official's certificate with a passphrase-encrypted key.
+
+Both private keys are kept encrypted with the operator's secret (PKCS#8 PBES2, as signer keys).
+A loaded ``Authority`` holds the TSA key unlocked (every signature needs a timestamp) but never
+the CA key: ``issue_signer`` unlocks it with the secret for one issuance and lets it go. A
+missing or incomplete directory is an error, never a reason to make a new CA: documents signed
+under the old one would then read "not genuine".
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 DEFAULT_AUTHORITY_NAME = "Sepakat Otoritas Sertifikat Lokal"
 TSA_NAME = "Sepakat Otoritas Cap Waktu Lokal"
+SEAL_NAME = "Sepakat Segel Sistem"
 COUNTRY = "ID"
 
 CA_CERT_FILE = "ca.pem"
@@ -32,6 +40,10 @@ CA_KEY_FILE = "ca-key.pem"
 TSA_CERT_FILE = "tsa.pem"
 TSA_KEY_FILE = "tsa-key.pem"
 AUTHORITY_FILES = (CA_CERT_FILE, CA_KEY_FILE, TSA_CERT_FILE, TSA_KEY_FILE)
+# The system's seal (signs the audit log's checkpoints): made with a new authority, and added to an
+# older one by init_pki (ensure_seal).
+SEAL_CERT_FILE = "seal.pem"
+SEAL_KEY_FILE = "seal-key.pem"
 
 CA_KEY_BITS = 3072
 TSA_KEY_BITS = 2048
@@ -50,8 +62,29 @@ DIRECTORY_MODE = 0o700
 BACKDATE = timedelta(minutes=5)
 
 
+# The operator's secret protects the CA and TSA keys: the same envelope as signer keys.
+AUTHORITY_KDF_ITERATIONS = KEY_KDF_ITERATIONS
+
+MSG_MISSING = (
+    "Folder otoritas penandatanganan {directory} tidak ada atau kosong. Penandatanganan ditolak: pulihkan "
+    "folder itu dari cadangan (membuat CA baru membuat dokumen yang sudah ditandatangani tidak dapat "
+    "diverifikasi). Pemasangan baru: jalankan manage.py init_pki sekali."
+)
+MSG_INCOMPLETE = "Direktori otoritas {directory} tidak lengkap: {missing} tidak ada."
+MSG_NO_SECRET = (
+    "Rahasia operator otoritas penandatanganan tidak diatur (SEPAKAT_AUTHORITY_SECRET atau "
+    "SEPAKAT_AUTHORITY_SECRET_FILE): kunci CA dan TSA tidak dapat dibuka."
+)
+MSG_WRONG_SECRET = "Rahasia operator tidak membuka kunci {file} di {directory}."
+MSG_PLAIN_KEY = (
+    "Kunci {file} di {directory} tersimpan tanpa enkripsi. Jalankan manage.py init_pki untuk "
+    "mengenkripsinya dengan rahasia operator."
+)
+
+
 class AuthorityError(Exception):
-    """The authority directory is incomplete or its files do not belong together."""
+    """The authority directory is missing, incomplete, locked with another secret, or its files do not
+    belong together. The message says which, in words an operator can act on."""
 
 
 # End-entity certificates (signers and the timestamp authority) sign, and nothing else.
@@ -75,12 +108,23 @@ def fingerprint_sha256(cert: x509.Certificate) -> str:
 
 @dataclass(frozen=True)
 class Authority:
-    """A loaded local CA and TSA. The private keys are kept out of ``repr`` and comparisons."""
+    """A loaded local CA and TSA: the TSA key unlocked, the CA key still encrypted (``unlock_ca_key``)."""
 
     ca_cert_pem: bytes
     tsa_cert_pem: bytes
-    ca_key: rsa.RSAPrivateKey = field(repr=False, compare=False)
+    encrypted_ca_key_pem: bytes = field(repr=False, compare=False)
     tsa_key: rsa.RSAPrivateKey = field(repr=False, compare=False)
+    directory: str = ""
+    seal_cert_pem: bytes = b""  # empty for an authority made before the seal, until init_pki adds it
+    seal_key: rsa.RSAPrivateKey | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def seal_cert(self) -> x509.Certificate | None:
+        return x509.load_pem_x509_certificate(self.seal_cert_pem) if self.seal_cert_pem else None
+
+    def unlock_ca_key(self, secret: str) -> rsa.RSAPrivateKey:
+        """The CA key, for one issuance: the caller drops it when done. AuthorityError if ``secret`` is wrong."""
+        return _decrypt_key(self.encrypted_ca_key_pem, secret, CA_KEY_FILE, self.directory)
 
     @property
     def ca_cert(self) -> x509.Certificate:
@@ -268,12 +312,45 @@ def _make_tsa(ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateKey) -> tuple[x50
     return builder.sign(ca_key, hashes.SHA256()), key
 
 
-def _pem_key(key: rsa.RSAPrivateKey, encryption=None) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        encryption or serialization.NoEncryption(),
+def _make_seal(ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateKey) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    """The system's seal: an organisation certificate that signs what Sepakat itself attests (checkpoints)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=TSA_KEY_BITS)
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, COUNTRY),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Sepakat"),
+            x509.NameAttribute(NameOID.COMMON_NAME, SEAL_NAME),
+        ]
     )
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(_now() - BACKDATE)
+        .not_valid_after(ca_cert.not_valid_after_utc)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(SIGNING_KEY_USAGE, critical=True)
+    )
+    builder = _key_identifiers(builder, key.public_key(), ca_key.public_key())
+    return builder.sign(ca_key, hashes.SHA256()), key
+
+
+def ensure_seal(directory: Path, *, secret: str, kdf_iterations: int = AUTHORITY_KDF_ITERATIONS) -> bool:
+    """Add the system's seal to the authority in ``directory`` if it has none; whether one was made."""
+    directory = Path(directory)
+    if (directory / SEAL_CERT_FILE).exists() and (directory / SEAL_KEY_FILE).exists():
+        return False
+    loaded = load_authority(directory, secret=secret)
+    ca_key = loaded.unlock_ca_key(secret)
+    try:
+        seal_cert, seal_key = _make_seal(loaded.ca_cert, ca_key)
+    finally:
+        del ca_key
+    _write_new(directory / SEAL_KEY_FILE, encrypt_private_key(seal_key, secret, iterations=kdf_iterations), FILE_MODE)
+    _write_new(directory / SEAL_CERT_FILE, seal_cert.public_bytes(serialization.Encoding.PEM), FILE_MODE)
+    return True
 
 
 def _write_new(path: Path, data: bytes, mode: int) -> None:
@@ -292,10 +369,21 @@ def _write_new(path: Path, data: bytes, mode: int) -> None:
         raise
 
 
-def _load_rsa_key(path: Path) -> rsa.RSAPrivateKey:
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+def _is_encrypted(pem: bytes) -> bool:
+    return b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in pem
+
+
+def _decrypt_key(pem: bytes, secret: str, name: str, directory) -> rsa.RSAPrivateKey:
+    if not secret:
+        raise AuthorityError(MSG_NO_SECRET)
+    if not _is_encrypted(pem):
+        raise AuthorityError(MSG_PLAIN_KEY.format(file=name, directory=directory))
+    try:
+        key = serialization.load_pem_private_key(pem, password=secret.encode())
+    except (ValueError, TypeError) as exc:
+        raise AuthorityError(MSG_WRONG_SECRET.format(file=name, directory=directory)) from exc
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise AuthorityError(f"{path} bukan kunci RSA.")
+        raise AuthorityError(f"{directory / name if isinstance(directory, Path) else name} bukan kunci RSA.")
     return key
 
 
@@ -313,12 +401,25 @@ def _tighten_modes(directory: Path) -> None:
             pass
 
 
-def load_authority(directory: Path) -> Authority:
+def _check_complete(directory: Path) -> None:
+    present = [f for f in AUTHORITY_FILES if (directory / f).exists()]
+    if not present:
+        raise AuthorityError(MSG_MISSING.format(directory=directory))
+    if len(present) != len(AUTHORITY_FILES):
+        missing = sorted(set(AUTHORITY_FILES) - set(present))
+        raise AuthorityError(MSG_INCOMPLETE.format(directory=directory, missing=", ".join(missing)))
+
+
+def load_authority(directory: Path, *, secret: str) -> Authority:
+    """The authority in ``directory``, its keys opened with the operator's ``secret`` (the CA key only to
+    check it, then let go). AuthorityError, saying why, when anything is missing or wrong."""
     directory = Path(directory)
+    _check_complete(directory)
     ca_pem = (directory / CA_CERT_FILE).read_bytes()
     tsa_pem = (directory / TSA_CERT_FILE).read_bytes()
-    ca_key = _load_rsa_key(directory / CA_KEY_FILE)
-    tsa_key = _load_rsa_key(directory / TSA_KEY_FILE)
+    encrypted_ca_key = (directory / CA_KEY_FILE).read_bytes()
+    ca_key = _decrypt_key(encrypted_ca_key, secret, CA_KEY_FILE, directory)
+    tsa_key = _decrypt_key((directory / TSA_KEY_FILE).read_bytes(), secret, TSA_KEY_FILE, directory)
     ca_cert = x509.load_pem_x509_certificate(ca_pem)
     tsa_cert = x509.load_pem_x509_certificate(tsa_pem)
     if not _same_public_key(ca_cert, ca_key) or not _same_public_key(tsa_cert, tsa_key):
@@ -327,22 +428,58 @@ def load_authority(directory: Path) -> Authority:
         tsa_cert.verify_directly_issued_by(ca_cert)
     except (InvalidSignature, ValueError, TypeError) as exc:
         raise AuthorityError(f"Sertifikat TSA di {directory} tidak diterbitkan oleh CA ini.") from exc
-    return Authority(ca_cert_pem=ca_pem, tsa_cert_pem=tsa_pem, ca_key=ca_key, tsa_key=tsa_key)
+    del ca_key  # checked against its certificate; not kept
+    seal_pem, seal_key = b"", None
+    if (directory / SEAL_CERT_FILE).exists() and (directory / SEAL_KEY_FILE).exists():
+        seal_pem = (directory / SEAL_CERT_FILE).read_bytes()
+        seal_key = _decrypt_key((directory / SEAL_KEY_FILE).read_bytes(), secret, SEAL_KEY_FILE, directory)
+        seal_cert = x509.load_pem_x509_certificate(seal_pem)
+        if not _same_public_key(seal_cert, seal_key):
+            raise AuthorityError(f"Sertifikat dan kunci segel di {directory} tidak cocok.")
+        try:
+            seal_cert.verify_directly_issued_by(ca_cert)
+        except (InvalidSignature, ValueError, TypeError) as exc:
+            raise AuthorityError(f"Sertifikat segel di {directory} tidak diterbitkan oleh CA ini.") from exc
+    return Authority(ca_cert_pem=ca_pem, tsa_cert_pem=tsa_pem, encrypted_ca_key_pem=encrypted_ca_key,
+                     tsa_key=tsa_key, directory=str(directory), seal_cert_pem=seal_pem, seal_key=seal_key)
 
 
-def ensure_authority(directory: Path, *, name: str = DEFAULT_AUTHORITY_NAME) -> Authority:
+def encrypt_plain_keys(directory: Path, *, secret: str, kdf_iterations: int = AUTHORITY_KDF_ITERATIONS) -> list[str]:
+    """Encrypt, in place, the keys of an authority made before keys were encrypted; the names of those done."""
+    directory = Path(directory)
+    if not secret:
+        raise AuthorityError(MSG_NO_SECRET)
+    done = []
+    for name in (CA_KEY_FILE, TSA_KEY_FILE, SEAL_KEY_FILE):
+        path = directory / name
+        if not path.exists():
+            continue
+        pem = path.read_bytes()
+        if _is_encrypted(pem):
+            continue
+        key = serialization.load_pem_private_key(pem, password=None)
+        _write_new(path, encrypt_private_key(key, secret, iterations=kdf_iterations), FILE_MODE)
+        done.append(name)
+    return done
+
+
+def ensure_authority(directory: Path, *, secret: str, name: str = DEFAULT_AUTHORITY_NAME,
+                     kdf_iterations: int = AUTHORITY_KDF_ITERATIONS) -> Authority:
     """Load the authority from ``directory``; create it there first if the directory holds none of its files.
 
-    A directory holding only some of the four files is an error (never overwrite half an authority).
+    For installing (``manage.py init_pki``) and tests; the running application only loads
+    (``load_authority``). A directory holding only some of the four files is an error (never
+    overwrite half an authority).
     """
     directory = Path(directory)
+    if not secret:
+        raise AuthorityError(MSG_NO_SECRET)
     present = [f for f in AUTHORITY_FILES if (directory / f).exists()]
     if len(present) == len(AUTHORITY_FILES):
         _tighten_modes(directory)
-        return load_authority(directory)
+        return load_authority(directory, secret=secret)
     if present:
-        missing = sorted(set(AUTHORITY_FILES) - set(present))
-        raise AuthorityError(f"Direktori otoritas {directory} tidak lengkap: {', '.join(missing)} tidak ada.")
+        _check_complete(directory)
 
     directory.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
     os.chmod(directory, DIRECTORY_MODE)  # mkdir's mode is filtered by the umask, and the directory may exist
@@ -350,16 +487,20 @@ def ensure_authority(directory: Path, *, name: str = DEFAULT_AUTHORITY_NAME) -> 
     tsa_cert, tsa_key = _make_tsa(ca_cert, ca_key)
     # Keys first, certificates last: a crash leaves an incomplete directory, which is refused above.
     # Everything 0600 in a 0700 directory: the certificates are public, but nobody needs them from the disk.
-    _write_new(directory / CA_KEY_FILE, _pem_key(ca_key), FILE_MODE)
-    _write_new(directory / TSA_KEY_FILE, _pem_key(tsa_key), FILE_MODE)
+    _write_new(directory / CA_KEY_FILE, encrypt_private_key(ca_key, secret, iterations=kdf_iterations), FILE_MODE)
+    _write_new(directory / TSA_KEY_FILE, encrypt_private_key(tsa_key, secret, iterations=kdf_iterations), FILE_MODE)
     _write_new(directory / TSA_CERT_FILE, tsa_cert.public_bytes(serialization.Encoding.PEM), FILE_MODE)
+    seal_cert, seal_key = _make_seal(ca_cert, ca_key)
+    _write_new(directory / SEAL_KEY_FILE, encrypt_private_key(seal_key, secret, iterations=kdf_iterations), FILE_MODE)
+    _write_new(directory / SEAL_CERT_FILE, seal_cert.public_bytes(serialization.Encoding.PEM), FILE_MODE)
     _write_new(directory / CA_CERT_FILE, ca_cert.public_bytes(serialization.Encoding.PEM), FILE_MODE)
-    return load_authority(directory)
+    return load_authority(directory, secret=secret)
 
 
 def issue_signer(
     authority: Authority,
     *,
+    ca_secret: str,
     common_name: str,
     organisation: str,
     unit: str,
@@ -369,6 +510,8 @@ def issue_signer(
     kdf_iterations: int = KEY_KDF_ITERATIONS,
 ) -> IssuedCredential:
     """Issue one signer's certificate and key; the key comes back encrypted with ``passphrase``.
+
+    ``ca_secret`` (the operator's secret) unlocks the CA key for this issuance only.
 
     ``kdf_iterations``: PBKDF2-HMAC-SHA256 iterations of the key's encryption (see KEY_KDF_ITERATIONS).
     """
@@ -398,8 +541,12 @@ def issue_signer(
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(SIGNING_KEY_USAGE, critical=True)
     )
-    builder = _key_identifiers(builder, key.public_key(), authority.ca_key.public_key())
-    cert = builder.sign(authority.ca_key, hashes.SHA256())
+    builder = _key_identifiers(builder, key.public_key(), ca_cert.public_key())
+    ca_key = authority.unlock_ca_key(ca_secret)
+    try:
+        cert = builder.sign(ca_key, hashes.SHA256())
+    finally:
+        del ca_key
     return IssuedCredential(
         cert_pem=cert.public_bytes(serialization.Encoding.PEM),
         encrypted_key_pem=encrypt_private_key(key, passphrase, iterations=kdf_iterations),

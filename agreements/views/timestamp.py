@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .. import ratelimit, signatures
+from .. import pki, ratelimit
 from ..signing import tsa
 
 RATE = ratelimit.Rate(requests=600, seconds=60)
@@ -37,4 +37,4 @@ def timestamp(request):
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
     if declared > tsa.MAX_REQUEST_BYTES:
         return _reply(tsa.rejection("bad_request", "request too large"), status=413)
-    return _reply(tsa.respond(signatures.local_timestamper(), request.read(tsa.MAX_REQUEST_BYTES + 1)))
+    return _reply(tsa.respond(pki.timestamper(), request.read(tsa.MAX_REQUEST_BYTES + 1)))

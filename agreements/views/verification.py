@@ -17,7 +17,7 @@ from django.views import generic
 from audit.actions import AuditAction
 from audit.services import event_record
 
-from .. import ratelimit
+from .. import pki, ratelimit
 from ..models import VerificationChannel, VerificationOutcome
 from ..uploads import TOO_LARGE, PdfUploadField, format_size
 from ..verification import (
@@ -138,8 +138,6 @@ class VerifyDocumentView(generic.View):
 def trust_root(request):
     from django.http import HttpResponse
 
-    from ..signatures import authority
-
-    response = HttpResponse(authority().ca_cert_pem, content_type="application/x-pem-file")
+    response = HttpResponse(pki.published_root(), content_type="application/x-pem-file")
     response["Content-Disposition"] = 'attachment; filename="sepakat-ca.pem"'
     return response

@@ -22,6 +22,8 @@ from agreements.signing import key_encryption
 from audit.models import AuditEvent
 from demo import driver
 
+AUTHORITY_SECRET = "rahasia-operator-uji"  # the operator's secret of the authorities made here (as test_settings)
+
 OWASP_PBKDF2_SHA256_MINIMUM = 600_000
 
 
@@ -73,8 +75,9 @@ def test_the_test_settings_lower_the_cost_only_for_speed():
 
 
 def test_a_key_issued_with_the_library_default_meets_the_cost(tmp_path):
-    authority = pki.ensure_authority(tmp_path / "pki")
-    issued = pki.issue_signer(authority, common_name="Uji", organisation="", unit="", nip="1", passphrase="rahasia-123")
+    authority = pki.ensure_authority(tmp_path / "pki", secret=AUTHORITY_SECRET, kdf_iterations=1000)
+    issued = pki.issue_signer(authority, ca_secret=AUTHORITY_SECRET, common_name="Uji", organisation="", unit="",
+                              nip="1", passphrase="rahasia-123")
     params = pbes2_parameters(issued.encrypted_key_pem)
     assert (params["prf"], params["cipher"]) == ("sha256", "aes256_cbc")
     assert params["iterations"] >= OWASP_PBKDF2_SHA256_MINIMUM
@@ -130,7 +133,7 @@ def test_a_wrong_passphrase_reencrypts_nothing(official):
 
 def test_the_authority_directory_is_0700_and_its_files_0600(tmp_path):
     directory = tmp_path / "pki"
-    pki.ensure_authority(directory)
+    pki.ensure_authority(directory, secret=AUTHORITY_SECRET, kdf_iterations=1000)
     assert mode(directory) == 0o700
     for name in pki.AUTHORITY_FILES:
         assert mode(directory / name) == 0o600, name
@@ -138,11 +141,11 @@ def test_the_authority_directory_is_0700_and_its_files_0600(tmp_path):
 
 def test_an_existing_authority_with_loose_modes_is_tightened_when_loaded(tmp_path):
     directory = tmp_path / "pki"
-    pki.ensure_authority(directory)
+    pki.ensure_authority(directory, secret=AUTHORITY_SECRET, kdf_iterations=1000)
     os.chmod(directory, 0o755)
     for name in pki.AUTHORITY_FILES:
         os.chmod(directory / name, 0o644)
-    pki.ensure_authority(directory)
+    pki.ensure_authority(directory, secret=AUTHORITY_SECRET, kdf_iterations=1000)
     assert mode(directory) == 0o700
     assert {mode(directory / name) for name in pki.AUTHORITY_FILES} == {0o600}
 

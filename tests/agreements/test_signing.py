@@ -50,6 +50,8 @@ from agreements.signing.backends.local import LocalKeyBackend
 from tests.signing_backends import MEMORY_BACKEND, MemoryTokenBackend
 from tests.signing_backends import token as memory_token
 
+AUTHORITY_SECRET = "rahasia-operator-uji"  # the operator's secret of the authorities made here (as test_settings)
+
 LOCAL_BACKEND = "agreements.signing.backends.local.LocalKeyBackend"
 
 HTML_DOC = """<!doctype html><html lang="id"><head><meta charset="utf-8"><title>Nota Kesepakatan</title></head>
@@ -109,10 +111,12 @@ class World:
 
 
 def local_world(authority_dir, name="local") -> World:
+    authority = ensure_authority(authority_dir, secret=AUTHORITY_SECRET, kdf_iterations=1000)  # as init_pki
     return World(
         name=name,
-        signing={**settings.SIGNING, "BACKEND": LOCAL_BACKEND, "AUTHORITY_DIR": authority_dir},
-        enrol=lambda **s: issue_signer(ensure_authority(authority_dir), **s),
+        signing={**settings.SIGNING, "BACKEND": LOCAL_BACKEND, "AUTHORITY_DIR": authority_dir,
+                 "AUTHORITY_SECRET": AUTHORITY_SECRET},
+        enrol=lambda **s: issue_signer(authority, ca_secret=AUTHORITY_SECRET, **s),
     )
 
 
@@ -148,12 +152,13 @@ def authority_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def authority(authority_dir):
-    return ensure_authority(authority_dir)  # the RSA 3072 keygen, once per module
+    # the RSA 3072 keygen, once per module
+    return ensure_authority(authority_dir, secret=AUTHORITY_SECRET, kdf_iterations=1000)
 
 
 @pytest.fixture(scope="module")
 def local_creds(authority):
-    return [issue_signer(authority, **s) for s in SIGNERS]
+    return [issue_signer(authority, ca_secret=AUTHORITY_SECRET, **s) for s in SIGNERS]
 
 
 @pytest.fixture(scope="module", params=["local", "memory"])
@@ -201,7 +206,8 @@ def roots(world):
 
 @pytest.fixture(scope="module")
 def other_authority(tmp_path_factory):
-    return ensure_authority(tmp_path_factory.mktemp("another-pki"), name="Otoritas Lain")
+    return ensure_authority(tmp_path_factory.mktemp("another-pki"), name="Otoritas Lain", secret=AUTHORITY_SECRET,
+                            kdf_iterations=1000)
 
 
 def actual_texts(content: bytes) -> list[str]:
@@ -222,7 +228,7 @@ def append_update(pdf, change):
 
 
 def test_ensure_authority_is_idempotent(authority, authority_dir):
-    again = ensure_authority(authority_dir)
+    again = ensure_authority(authority_dir, secret=AUTHORITY_SECRET, kdf_iterations=1000)
     assert again.ca_fingerprint_sha256() == authority.ca_fingerprint_sha256()
     assert again == authority
     assert again.tsa_cert_pem == authority.tsa_cert_pem
@@ -255,7 +261,7 @@ def test_incomplete_authority_directory_is_refused(authority, authority_dir, tmp
     shutil.copytree(authority_dir, partial)
     (partial / "tsa-key.pem").unlink()
     with pytest.raises(AuthorityError):
-        ensure_authority(partial)
+        ensure_authority(partial, secret=AUTHORITY_SECRET, kdf_iterations=1000)
     assert not (partial / "tsa-key.pem").exists()  # nothing regenerated over half an authority
 
 
@@ -281,7 +287,8 @@ def test_issue_signer(authority, local_creds):
     assert cred.encrypted_key_pem.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
     assert b"sandi" not in cred.encrypted_key_pem and "ENCRYPTED" not in repr(cred)
     with pytest.raises(ValueError):
-        issue_signer(authority, common_name="X", organisation="", unit="", nip="", passphrase="")
+        issue_signer(authority, ca_secret=AUTHORITY_SECRET, common_name="X", organisation="", unit="", nip="",
+                     passphrase="")
 
 
 # --- signing -----------------------------------------------------------------------------------

@@ -85,7 +85,7 @@ def test_the_tsa_answers_rfc_3161_over_http_with_our_policy_and_the_nonce(sepaka
     (query(hashlib.md5(b"x").digest(), "md5"), "bad_alg"),
     (query(b"short", "sha256"), "bad_data_format"),
     (query(hashlib.sha256(b"x").digest(), req_policy="1.3.6.1.4.1.4146.2.2"), "unaccepted_policy"),
-])
+], ids=["garbage", "md5", "short-imprint", "other-policy"])
 def test_bad_requests_get_an_rfc_3161_rejection_that_says_why(sepakat_server, body, fail_info):
     status, content_type, answer = post(f"{sepakat_server}/tsa/", body)
     assert status == 200 and content_type == tsa.REPLY_CONTENT_TYPE

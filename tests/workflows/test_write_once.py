@@ -32,6 +32,8 @@ from workflows.models import Stage, StageProcess
 
 from .helpers import pdf_text
 
+AUTHORITY_SECRET = "rahasia-operator-uji"  # the operator's secret of the authorities made here (as test_settings)
+
 pytestmark = pytest.mark.django_db
 
 BANJAR = "kota-banjar"
@@ -122,8 +124,9 @@ def forge(mou) -> bytes:
     tsa = list(load_certs_from_pemder_data(authority.tsa_cert_pem))[0]
     records = SignatureRecord.objects.filter(pdf__document=mou.document).order_by("pdf__revision")
     for record in records:
-        issued = issue_signer(authority, common_name=record.signer_name, organisation="", unit=record.signer_post,
-                              nip="", passphrase="curian-kunci", kdf_iterations=1)
+        issued = issue_signer(authority, ca_secret=AUTHORITY_SECRET, common_name=record.signer_name,
+                              organisation="", unit=record.signer_post, nip="", passphrase="curian-kunci",
+                              kdf_iterations=1)
         key = serialization.load_pem_private_key(issued.encrypted_key_pem, password=b"curian-kunci")
         (cert,) = load_certs_from_pemder_data(issued.cert_pem)
         unlocked = UnlockedSigner(

@@ -21,7 +21,7 @@ from pyhanko.keys import load_certs_from_pemder_data
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from ..authority import Authority, ensure_authority
+from ..authority import Authority, load_authority
 from ..signer import SigningError, WrongPassphrase
 from . import StoredCredential, UnlockedSigner
 from .held_keys import HeldKeySigner, HeldKeyTimeStamper
@@ -36,10 +36,28 @@ MSG_CERT_NOT_FROM_AUTHORITY = "Sertifikat penanda tangan tidak diterbitkan oleh 
 _ENCRYPTED_KEY_MARKERS = (b"-----BEGIN ENCRYPTED PRIVATE KEY-----", b"Proc-Type: 4,ENCRYPTED")
 
 
+def authority_secret(signing: Mapping[str, Any]) -> str:
+    """The operator's secret that unlocks the authority's keys: ``AUTHORITY_SECRET``, else the first line of
+    the file ``AUTHORITY_SECRET_FILE`` (read at each use: it is not kept by Sepakat). "" when neither is set."""
+    secret = str(signing.get("AUTHORITY_SECRET") or "")
+    path = signing.get("AUTHORITY_SECRET_FILE")
+    if secret or not path:
+        return secret
+    try:
+        return Path(path).read_text().strip()
+    except OSError:
+        return ""
+
+
 @cache
-def _authority_at(directory: str) -> Authority:
-    """Made on first use, then loaded once per process (as ``agreements.signatures.authority``)."""
-    return ensure_authority(Path(directory))
+def _authority_at(directory: str, secret: str) -> Authority:
+    """Loaded once per process; never made here (``manage.py init_pki`` makes it)."""
+    return load_authority(Path(directory), secret=secret)
+
+
+def authority_from_settings(signing: Mapping[str, Any]) -> Authority:
+    """The configured authority, or AuthorityError saying why there is none to sign with."""
+    return _authority_at(str(signing["AUTHORITY_DIR"]), authority_secret(signing))
 
 
 def _as_bytes(value: str | bytes) -> bytes:
@@ -83,7 +101,7 @@ class LocalKeyBackend:
     @classmethod
     def from_settings(cls, signing: Mapping[str, Any]) -> LocalKeyBackend:
         username, password = signing.get("TSA_USERNAME", ""), signing.get("TSA_PASSWORD", "")
-        return cls(_authority_at(str(signing["AUTHORITY_DIR"])), tsa_url=signing.get("TSA_URL", ""),
+        return cls(authority_from_settings(signing), tsa_url=signing.get("TSA_URL", ""),
                    tsa_roots_pem=_read_roots(signing.get("TSA_TRUST_ROOTS", "")),
                    tsa_timeout=int(signing.get("TSA_TIMEOUT", 10)),
                    tsa_auth=(username, password) if username else None)

@@ -1,0 +1,183 @@
+"""The local signing authority as the application sees it: the folder, the operator's secret, and
+the audit log's record of which CA Sepakat made.
+
+``manage.py init_pki`` (``authority_init``) makes the authority once and records its CA (the
+certificate itself, and its fingerprint) in the audit log. From then on the application only
+loads it, and refuses to sign when the folder is missing, locked with another secret, or holds a
+CA other than the one recorded: a silently made new CA would make every genuine document read
+"not genuine". Verification trusts the recorded CA certificates too, so a lost folder stops
+signing, not verifying.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from functools import cache
+from pathlib import Path
+
+from cryptography import x509
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from audit.actions import AuditAction
+from audit.models import AuditEvent
+from audit.services import event_record
+
+from .signing import (
+    Authority,
+    AuthorityError,
+    encrypt_plain_keys,
+    ensure_authority,
+    ensure_seal,
+    fingerprint_sha256,
+)
+from .signing.backends.local import authority_from_settings, local_timestamper
+from .signing.backends.local import authority_secret as _secret_of
+
+logger = logging.getLogger(__name__)
+
+OTHER_AUTHORITY = _(
+    "Folder otoritas penandatanganan berisi CA lain (sidik jari %(found)s) daripada CA yang dibuat Sepakat "
+    "(%(recorded)s). Penandatanganan ditolak: pulihkan folder yang benar dari cadangan."
+)
+ALREADY_MADE = _(
+    "Sepakat sudah pernah membuat otoritas penandatanganan (CA %(recorded)s), tetapi folder %(directory)s "
+    "tidak memuatnya: %(why)s Pulihkan folder itu dari cadangan; init_pki tidak membuat CA baru diam-diam."
+)
+DEV_SECRET_MADE = _("Rahasia operator untuk pengembangan dibuat di %(path)s (produksi: SEPAKAT_AUTHORITY_SECRET).")
+
+
+def secret() -> str:
+    """The operator's secret, read now from settings (the file is read each time, not kept)."""
+    return _secret_of(settings.SIGNING)
+
+
+def recorded_ca_certificates() -> list[bytes]:
+    """Every CA certificate Sepakat recorded making (PEM), oldest first."""
+    return [
+        details["ca_cert_pem"].encode()
+        for details in AuditEvent.objects.filter(action=AuditAction.SIGNING_AUTHORITY_CREATED)
+        .order_by("pk").values_list("details", flat=True)
+        if isinstance(details, dict) and details.get("ca_cert_pem")
+    ]
+
+
+def recorded_fingerprint() -> str:
+    """The fingerprint of the CA Sepakat made last, or "" when no authority was ever recorded."""
+    certificates = recorded_ca_certificates()
+    return fingerprint_sha256(x509.load_pem_x509_certificate(certificates[-1])) if certificates else ""
+
+
+def check_recorded(found_fingerprint: str) -> None:
+    """AuthorityError when the folder's CA is not the one Sepakat recorded making."""
+    recorded = recorded_fingerprint()
+    if not recorded:
+        logger.warning("no signing authority is recorded in the audit log: run manage.py init_pki")
+        return
+    if found_fingerprint != recorded:
+        raise AuthorityError(str(OTHER_AUTHORITY % {"found": found_fingerprint[:16], "recorded": recorded[:16]}))
+
+
+def authority() -> Authority:
+    """The configured authority, checked against the audit log's record; AuthorityError saying why not."""
+    loaded = authority_from_settings(settings.SIGNING)
+    _checked(loaded.ca_fingerprint_sha256())
+    return loaded
+
+
+@cache
+def _checked_once(fingerprint: str, database: str) -> None:
+    check_recorded(fingerprint)
+
+
+def _checked(fingerprint: str) -> None:
+    # Once per process and CA; the database name keeps test databases apart.
+    _checked_once(fingerprint, str(settings.DATABASES["default"]["NAME"]))
+
+
+def published_root() -> bytes:
+    """The CA certificate to publish (PEM): the one recorded last, else the folder's."""
+    recorded = recorded_ca_certificates()
+    return recorded[-1] if recorded else authority().ca_cert_pem
+
+
+def timestamper():
+    """The local authority's TSA (what answers RFC 3161 requests at Sepakat's ``/tsa/``)."""
+    return _timestamper_of(authority())
+
+
+@cache
+def _timestamper_of(loaded: Authority):
+    return local_timestamper(loaded)
+
+
+def _dev_secret_file() -> Path | None:
+    """Outside production, the secret file named by settings is made on first init."""
+    path = settings.SIGNING.get("AUTHORITY_SECRET_FILE")
+    if getattr(settings, "PRODUCTION", False) or settings.SIGNING.get("AUTHORITY_SECRET") or not path:
+        return None
+    path = Path(path)
+    if path.exists():
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(secrets.token_urlsafe(32) + "\n")
+    path.chmod(0o600)
+    return path
+
+
+def _with_seal(loaded: Authority, directory: Path, operator_secret: str, iterations: int, done: list) -> Authority:
+    """An authority made before the system's seal gets one (it signs the audit log's checkpoints)."""
+    if loaded.seal_cert_pem:
+        return loaded
+    ensure_seal(directory, secret=operator_secret, kdf_iterations=iterations)
+    _authority_cache_clear()
+    done.append("Segel sistem dibuat (menandatangani titik periksa log audit).")
+    return authority_from_settings(settings.SIGNING)
+
+
+def _authority_cache_clear() -> None:
+    from .signing.backends import local
+
+    local._authority_at.cache_clear()
+    _timestamper_of.cache_clear()
+
+
+@transaction.atomic
+def authority_init() -> tuple[Authority, list[str]]:
+    """Make the authority if this installation never had one; encrypt keys left unencrypted; record it.
+
+    Returns the authority and what was done, one line each. Refuses (AuthorityError) to make a new
+    CA where the audit log says Sepakat already made one.
+    """
+    done: list[str] = []
+    made = _dev_secret_file()
+    if made:
+        done.append(str(DEV_SECRET_MADE % {"path": made}))
+    directory = Path(settings.SIGNING["AUTHORITY_DIR"])
+    operator_secret = secret()
+    recorded = recorded_fingerprint()
+    iterations = settings.SIGNING.get("AUTHORITY_KDF_ITERATIONS", 600_000)
+    if directory.exists():
+        encrypted = encrypt_plain_keys(directory, secret=operator_secret, kdf_iterations=iterations)
+        if encrypted:
+            done.append(f"Dienkripsi dengan rahasia operator: {', '.join(encrypted)}")
+            event_record(actor=None, action=AuditAction.SIGNING_AUTHORITY_KEYS_ENCRYPTED,
+                         details={"files": encrypted})
+    if recorded:
+        try:
+            loaded = authority_from_settings(settings.SIGNING)
+        except AuthorityError as error:
+            raise AuthorityError(str(ALREADY_MADE % {"recorded": recorded[:16], "directory": directory,
+                                                     "why": error})) from error
+        check_recorded(loaded.ca_fingerprint_sha256())
+        return _with_seal(loaded, directory, operator_secret, iterations, done), done
+    loaded = ensure_authority(directory, secret=operator_secret, kdf_iterations=iterations)
+    loaded = _with_seal(loaded, directory, operator_secret, iterations, done)
+    event_record(actor=None, action=AuditAction.SIGNING_AUTHORITY_CREATED,
+                 details={"ca_fingerprint": loaded.ca_fingerprint_sha256(),
+                          "ca_cert_pem": loaded.ca_cert_pem.decode(),
+                          "tsa_fingerprint": fingerprint_sha256(loaded.tsa_cert)})
+    done.append("Otoritas dicatat di log audit.")
+    return loaded, done
