@@ -7,4 +7,6 @@ class AgreementsConfig(AppConfig):
     verbose_name = _("Dokumen Kesepakatan")
 
     def ready(self):
-        from . import checks  # noqa: F401 - registers the signing authority's deploy checks
+        from . import checkpoints, checks  # noqa: F401 - checks registers the signing authority's deploy checks
+
+        checkpoints.register()

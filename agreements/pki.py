@@ -127,14 +127,29 @@ def _dev_secret_file() -> Path | None:
     return path
 
 
+def recorded_seal_fingerprints() -> set[str]:
+    """Every system seal Sepakat recorded (the only certificates that may sign a checkpoint)."""
+    return {
+        details["seal_fingerprint"]
+        for details in AuditEvent.objects.filter(action=AuditAction.SIGNING_SEAL_RECORDED)
+        .values_list("details", flat=True)
+        if isinstance(details, dict) and details.get("seal_fingerprint")
+    }
+
+
 def _with_seal(loaded: Authority, directory: Path, operator_secret: str, iterations: int, done: list) -> Authority:
-    """An authority made before the system's seal gets one (it signs the audit log's checkpoints)."""
-    if loaded.seal_cert_pem:
-        return loaded
-    ensure_seal(directory, secret=operator_secret, kdf_iterations=iterations)
-    _authority_cache_clear()
-    done.append("Segel sistem dibuat (menandatangani titik periksa log audit).")
-    return authority_from_settings(settings.SIGNING)
+    """An authority made before the system's seal gets one (it signs the audit log's checkpoints); the seal
+    is recorded in the audit log once."""
+    if not loaded.seal_cert_pem:
+        ensure_seal(directory, secret=operator_secret, kdf_iterations=iterations)
+        _authority_cache_clear()
+        done.append("Segel sistem dibuat (menandatangani titik periksa log audit).")
+        loaded = authority_from_settings(settings.SIGNING)
+    seal = fingerprint_sha256(loaded.seal_cert)
+    if seal not in recorded_seal_fingerprints():
+        event_record(actor=None, action=AuditAction.SIGNING_SEAL_RECORDED,
+                     details={"seal_fingerprint": seal, "seal_cert_pem": loaded.seal_cert_pem.decode()})
+    return loaded
 
 
 def _authority_cache_clear() -> None:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from audit.actions import AuditAction
 from audit.services import event_record
 
-from . import pki
+from . import checkpoints, pki
 from .kinds import render_stage_pdf, snapshot_for
 from .models import SignatureRecord, SigningCredential, StoredPdf, Version
 from .signing import (
@@ -247,6 +247,11 @@ def render_for_signing(*, version: Version, slots: list[dict], previous_stage_sh
     data["signature_slots"] = slots
     data["verification_url"] = document.verification_url  # the unguessable code, never the identifier
     data["verification_code"] = document.verification_token
+    # The audit history up to this rendering, sealed: the signed document then carries it (its data
+    # cannot change after the first signature, so the close's own checkpoint is in the public list).
+    made = checkpoints.checkpoint_make(reason="dokumen disiapkan untuk ditandatangani")
+    data["audit_checkpoint"] = {"seq": made.seq, "head_hash": made.head_hash, "count": made.count,
+                                "time": made.created.isoformat()} if made else None
     rendered = render_stage_pdf(document.kind, data, draft=False)
     digest = hashlib.sha256(rendered.content).hexdigest()
     stored = StoredPdf(

@@ -30,6 +30,7 @@ class AuditAction(models.TextChoices):
     DOCUMENT_VERIFICATION_FAILED = "document.verification_failed", _("Verifikasi dokumen gagal")
     SIGNING_CREDENTIAL_ISSUED = "signing.credential_issued", _("Sertifikat tanda tangan diterbitkan")
     SIGNING_AUTHORITY_CREATED = "signing.authority_created", _("Otoritas penandatanganan lokal dibuat dan dicatat")
+    SIGNING_SEAL_RECORDED = "signing.seal_recorded", _("Segel sistem (penanda tangan titik periksa) dicatat")
     SIGNING_AUTHORITY_KEYS_ENCRYPTED = (
         "signing.authority_keys_encrypted",
         _("Kunci otoritas penandatanganan dienkripsi dengan rahasia operator"),

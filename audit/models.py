@@ -72,3 +72,31 @@ class RefusalCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user or self.ip or '?'} {self.route} {self.hour:%Y-%m-%d %H}:00 ×{self.count}"
+
+
+class Checkpoint(models.Model):
+    """The head of the audit chain at a moment, signed with the system's seal and timestamped (RFC 3161).
+
+    ``payload`` is the canonical JSON that was signed (sequence, head hash, count, time);
+    ``signature`` the detached CMS over it, with the TSA's token as an unsigned attribute.
+    Whoever rewrites events before ``seq`` cannot make the chain reach ``head_hash`` again, and
+    cannot sign a new checkpoint without the seal's key. Kept write-once (migration 0005).
+    """
+
+    seq = models.BigIntegerField(_("nomor peristiwa"), unique=True)
+    head_hash = models.CharField(_("hash kepala rantai"), max_length=64)
+    count = models.BigIntegerField(_("jumlah peristiwa"))
+    created = models.DateTimeField(_("waktu"))
+    reason = models.CharField(_("alasan"), max_length=40)
+    payload = models.TextField()
+    signature = models.BinaryField()
+    timestamp_time = models.DateTimeField(_("cap waktu"), null=True)
+    seal_fingerprint = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("titik periksa audit")
+        verbose_name_plural = _("titik periksa audit")
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.head_hash[:16]}"

@@ -20,13 +20,26 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
 from .actions import AuditAction
-from .models import AuditEvent
+from .models import AuditEvent, Checkpoint
 
 GENESIS_HASH = "0" * 64
 
 # What verify_audit says about the first broken link (N is the event's sequence number).
 LINK_BROKEN = "Rantai terputus: ada peristiwa yang diubah, dihapus, atau urutannya ditukar sebelum peristiwa #%(seq)s."
 CONTENT_CHANGED = "Rantai terputus: isi peristiwa #%(seq)s diubah."
+CHECKPOINT_MISMATCH = (
+    "Rantai tidak cocok dengan titik periksa bertanda tangan %(when)s: peristiwa #%(seq)s kini ber-hash "
+    "%(found)s, titik periksa mencatat %(recorded)s. Peristiwa sampai #%(seq)s telah ditulis ulang."
+)
+CHECKPOINT_COUNT = (
+    "Rantai tidak cocok dengan titik periksa %(when)s: sampai peristiwa #%(seq)s ada %(found)s peristiwa, "
+    "titik periksa mencatat %(recorded)s."
+)
+CHECKPOINT_EVENT_MISSING = (
+    "Titik periksa %(when)s mencatat peristiwa #%(seq)s, yang tidak ada lagi di rantai: peristiwa telah dihapus."
+)
+CHECKPOINT_INVALID = "Titik periksa #%(seq)s (%(when)s) tidak sah: %(why)s"
+CHECKPOINT_UNVERIFIABLE = "tanda tangan segelnya tidak dapat diperiksa (tidak ada pemeriksa terdaftar)"
 EXPECTED_HASH_MISSING = (
     "Hash %(hash)s tidak ada di rantai: peristiwa yang tercatat sebelumnya telah dihapus atau diubah."
 )
@@ -163,12 +176,25 @@ class ChainReport:
     problem: str = ""
 
 
-def chain_check(*, chunk_size: int = 2000, expect_hash: str = "") -> ChainReport:
+@dataclass(frozen=True)
+class Anchor:
+    """What a checkpoint says the chain was: the hash of event ``seq`` and how many events led to it."""
+
+    seq: int
+    head_hash: str
+    count: int
+    when: str  # for messages: the checkpoint's time
+
+
+def chain_check(*, chunk_size: int = 2000, expect_hash: str = "", anchors: list[Anchor] = ()) -> ChainReport:
     """Walk the chain in sequence order, streaming, and report the first broken link.
 
     `expect_hash`, a last hash noted down earlier, must still be in the chain: this
-    catches events deleted from the end, which leave no broken link behind.
+    catches events deleted from the end, which leave no broken link behind. Each of
+    `anchors` (signed checkpoints) must match the event it names: a chain rewritten with
+    every hash recomputed is intact link by link, but no longer reaches a checkpoint's head.
     """
+    by_seq = {anchor.seq: anchor for anchor in anchors}
     prev_hash, last_seq, checked, seen_expected = GENESIS_HASH, None, 0, not expect_hash
     rows = AuditEvent.objects.order_by("pk").values_list(*_CHAIN_COLUMNS).iterator(chunk_size=chunk_size)
     for row in rows:
@@ -180,11 +206,52 @@ def chain_check(*, chunk_size: int = 2000, expect_hash: str = "") -> ChainReport
             problem = CONTENT_CHANGED
         if problem:
             return ChainReport(False, checked, last_seq, prev_hash, broken_at=seq, problem=problem % {"seq": seq})
+        anchor = by_seq.get(seq)
+        if anchor is not None and anchor.head_hash != stored_hash:
+            return ChainReport(False, checked, last_seq, prev_hash, broken_at=seq, problem=CHECKPOINT_MISMATCH % {
+                "when": anchor.when, "seq": seq, "found": stored_hash[:16], "recorded": anchor.head_hash[:16]})
+        if anchor is not None and anchor.count != checked + 1:
+            return ChainReport(False, checked, last_seq, prev_hash, broken_at=seq, problem=CHECKPOINT_COUNT % {
+                "when": anchor.when, "seq": seq, "found": checked + 1, "recorded": anchor.count})
         prev_hash, last_seq, checked = stored_hash, seq, checked + 1
         seen_expected = seen_expected or stored_hash == expect_hash
+    beyond = [anchor for anchor in anchors if last_seq is None or anchor.seq > last_seq]
+    if beyond:
+        anchor = min(beyond, key=lambda a: a.seq)
+        return ChainReport(False, checked, last_seq, prev_hash,
+                           problem=CHECKPOINT_EVENT_MISSING % {"when": anchor.when, "seq": anchor.seq})
     if not seen_expected:
         return ChainReport(False, checked, last_seq, prev_hash, problem=EXPECTED_HASH_MISSING % {"hash": expect_hash})
     return ChainReport(True, checked, last_seq, prev_hash)
+
+
+# Checking a checkpoint's seal needs the signing authority, which lives above this app:
+# agreements registers its verifier when it starts. verifier(checkpoint) -> "" or what is wrong.
+_checkpoint_verifiers: list = []
+
+
+def checkpoint_verifier_register(verifier) -> None:
+    if verifier not in _checkpoint_verifiers:
+        _checkpoint_verifiers.append(verifier)
+
+
+def checkpoint_anchors() -> tuple[list[Anchor], list[str]]:
+    """The stored checkpoints whose seal verifies, as anchors, and a message for each that does not."""
+    return anchors_of(Checkpoint.objects.order_by("seq").iterator(chunk_size=500))
+
+
+def anchors_of(checkpoints) -> tuple[list[Anchor], list[str]]:
+    """As ``checkpoint_anchors``, for any checkpoints (stored ones, or a copy kept outside)."""
+    anchors, problems = [], []
+    for checkpoint in checkpoints:
+        when = timezone.localtime(checkpoint.created).strftime("%d-%m-%Y %H:%M")
+        why = "; ".join(filter(None, (verify(checkpoint) for verify in _checkpoint_verifiers))) \
+            if _checkpoint_verifiers else CHECKPOINT_UNVERIFIABLE
+        if why:
+            problems.append(CHECKPOINT_INVALID % {"seq": checkpoint.seq, "when": when, "why": why})
+        else:
+            anchors.append(Anchor(checkpoint.seq, checkpoint.head_hash, checkpoint.count, when))
+    return anchors, problems
 
 
 def chain_verify() -> tuple[bool, str]:

@@ -220,6 +220,12 @@ SEPAKAT_BASE_URL = env.str("SEPAKAT_BASE_URL", default="" if PRODUCTION else "ht
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not PRODUCTION)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Production runs `celery -A sepakat beat` beside the worker: the audit log is sealed every hour
+# (agreements.tasks.audit_checkpoint; also at every stage close, and by manage.py audit_checkpoint).
+CELERY_BEAT_SCHEDULE = {
+    "audit-checkpoint-hourly": {"task": "agreements.tasks.audit_checkpoint", "schedule": 3600.0,
+                                "args": ("jadwal",)},
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Site
 
+from agreements.views.checkpoints import checkpoint_json, checkpoint_list
 from agreements.views.timestamp import timestamp
 from agreements.views.verification import VerifyDocumentView, VerifyUploadView, trust_root
 from auditing.viewsets import AuditApp
@@ -37,6 +38,8 @@ urlpatterns = [
     path("verifikasi/", VerifyUploadView.as_view(), name="verify"),
     path("verifikasi/akar.pem", trust_root, name="trust_root"),
     path("tsa/", timestamp, name="tsa"),
+    path("verifikasi/log-audit/", checkpoint_list, name="checkpoints"),
+    path("verifikasi/log-audit.json", checkpoint_json, name="checkpoints_json"),
     path("verifikasi/<str:identifier>/", VerifyDocumentView.as_view(), name="verify_document"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", site.urls),

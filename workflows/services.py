@@ -21,6 +21,7 @@ from agreements.models import NEEDS_NOTE, RETURNING, SIGNING, Decision, Decision
 from agreements.paraf import paraf_copy
 from agreements.services import letter_record, promulgation_record
 from agreements.snapshots import long_date, wib
+from agreements.tasks import audit_checkpoint
 from audit.actions import AuditAction
 from audit.services import event_record
 from permissions.selectors import acting_basis, holders_of, is_head_for, user_holds_step_role
@@ -382,6 +383,8 @@ def case_close(*, process: StageProcess) -> None:
         actor=None, action=AuditAction.CASE_COMPLETED, region=process.programme.region, process=process,
         details={"final_pdf_sha256": stored.sha256},
     )
+    # The history up to this close, sealed and timestamped once it is committed.
+    transaction.on_commit(lambda: audit_checkpoint.delay("tahap selesai"))
     following = stage_after(process.stage)
     if following and stage_blocker(programme=process.programme, stage=following) is None:
         stage_open(programme=process.programme, stage=following)

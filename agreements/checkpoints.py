@@ -1,0 +1,124 @@
+"""Signed checkpoints of the audit chain: its head, sealed by the system and timestamped over RFC 3161.
+
+A checkpoint is the canonical JSON ``{"log", "seq", "head_hash", "count", "time"}`` with a
+detached CMS signature by the system's seal (a certificate of the local CA) carrying an RFC 3161
+timestamp token from the configured TSA. ``verify_audit`` checks the chain against every
+checkpoint (``audit.services.chain_check``), so whoever rewrites events before a checkpoint, even
+recomputing every hash, is found; the public list (``/verifikasi/log-audit/``) lets outsiders
+keep copies, so deleting a checkpoint is found too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import datetime
+
+from asn1crypto import cms
+from django.db import transaction
+from django.utils import timezone
+from pyhanko.keys import load_certs_from_pemder_data
+from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from audit.models import AuditEvent, Checkpoint
+from audit.services import checkpoint_verifier_register
+
+from . import pki
+from .signing import fingerprint_sha256, get_signing_backend
+from .signing.backends.held_keys import HeldKeySigner
+
+logger = logging.getLogger(__name__)
+
+LOG_NAME = "sepakat-audit"
+NO_SEAL = "otoritas tidak memiliki segel sistem (jalankan manage.py init_pki)"
+BAD_PAYLOAD = "isi titik periksa tidak sesuai dengan kolomnya"
+BAD_SIGNATURE = "tanda tangan segel tidak sah atau tidak dipercaya"
+NO_TIMESTAMP = "tidak ada cap waktu yang sah"
+NOT_THE_SEAL = "ditandatangani oleh sertifikat selain segel sistem"
+
+
+def payload_of(*, seq: int, head_hash: str, count: int, time: datetime) -> str:
+    return json.dumps({"log": LOG_NAME, "seq": seq, "head_hash": head_hash, "count": count,
+                       "time": time.isoformat()}, sort_keys=True, separators=(",", ":"))
+
+
+def _timestamper():
+    backend = get_signing_backend()
+    make = getattr(backend, "timestamper", None)
+    return make() if callable(make) else pki.timestamper()
+
+
+def checkpoint_make(*, reason: str) -> Checkpoint | None:
+    """Seal the chain's current head (one checkpoint per head: none is made twice for the same event).
+
+    None when the log is empty or the authority has no seal (logged: the operator runs init_pki).
+    """
+    authority = pki.authority()
+    if authority.seal_key is None:
+        logger.error("audit checkpoint not made: %s", NO_SEAL)
+        return None
+    with transaction.atomic():
+        head = AuditEvent.objects.order_by("-pk").values_list("pk", "hash").first()
+        if head is None:
+            return None
+        seq, head_hash = head
+        existing = Checkpoint.objects.filter(seq=seq).first()
+        if existing is not None:
+            return existing
+        count = AuditEvent.objects.filter(pk__lte=seq).count()
+        now = timezone.now().replace(microsecond=0)
+        payload = payload_of(seq=seq, head_hash=head_hash, count=count, time=now)
+        ca = list(load_certs_from_pemder_data(authority.ca_cert_pem))[0]
+        (seal,) = load_certs_from_pemder_data(authority.seal_cert_pem)
+        signer = HeldKeySigner(signing_cert=seal, private_key=authority.seal_key,
+                               cert_registry=SimpleCertificateStore.from_certs([ca]), embed_roots=True)
+        signed = asyncio.run(signer.async_sign_general_data(payload.encode(), "sha256", detached=True,
+                                                            timestamper=_timestamper()))
+        status = _status(payload, signed)
+        return Checkpoint.objects.create(
+            seq=seq, head_hash=head_hash, count=count, created=now, reason=reason, payload=payload,
+            signature=signed.dump(), timestamp_time=status.timestamp_validity.timestamp,
+            seal_fingerprint=fingerprint_sha256(authority.seal_cert),
+        )
+
+
+def _status(payload: str, signed: cms.ContentInfo):
+    context = ValidationContext(trust_roots=[c for pem in _roots() for c in load_certs_from_pemder_data(pem)],
+                                allow_fetching=False, revocation_mode="soft-fail")
+    return asyncio.run(async_validate_detached_cms(payload.encode(), signed["content"],
+                                                   signer_validation_context=context,
+                                                   ts_validation_context=context))
+
+
+def _roots() -> list[bytes]:
+    from .signatures import trust_roots
+
+    return trust_roots()
+
+
+def checkpoint_problem(checkpoint: Checkpoint) -> str:
+    """"" when ``checkpoint`` is sealed by the system's seal, timestamped, and says what its columns say."""
+    expected = payload_of(seq=checkpoint.seq, head_hash=checkpoint.head_hash, count=checkpoint.count,
+                          time=checkpoint.created)
+    if checkpoint.payload != expected:
+        return BAD_PAYLOAD
+    try:
+        signed = cms.ContentInfo.load(bytes(checkpoint.signature))
+        status = _status(checkpoint.payload, signed)
+    except Exception:  # garbage raises many kinds of errors
+        return BAD_SIGNATURE
+    if not (status.intact and status.valid and status.trusted):
+        return BAD_SIGNATURE
+    timestamp = status.timestamp_validity
+    if timestamp is None or not (timestamp.intact and timestamp.valid and timestamp.trusted):
+        return NO_TIMESTAMP
+    if status.signing_cert.sha256.hex() not in pki.recorded_seal_fingerprints():
+        return NOT_THE_SEAL
+    return ""
+
+
+def register() -> None:
+    checkpoint_verifier_register(checkpoint_problem)
