@@ -23,6 +23,7 @@ from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from audit import merkle
 from audit.models import AuditEvent, Checkpoint
 from audit.services import checkpoint_verifier_register
 
@@ -40,9 +41,9 @@ NO_TIMESTAMP = "tidak ada cap waktu yang sah"
 NOT_THE_SEAL = "ditandatangani oleh sertifikat selain segel sistem"
 
 
-def payload_of(*, seq: int, head_hash: str, count: int, time: datetime) -> str:
+def payload_of(*, seq: int, head_hash: str, count: int, merkle_root: str, time: datetime) -> str:
     return json.dumps({"log": LOG_NAME, "seq": seq, "head_hash": head_hash, "count": count,
-                       "time": time.isoformat()}, sort_keys=True, separators=(",", ":"))
+                       "merkle_root": merkle_root, "time": time.isoformat()}, sort_keys=True, separators=(",", ":"))
 
 
 def _timestamper():
@@ -68,9 +69,11 @@ def checkpoint_make(*, reason: str) -> Checkpoint | None:
         existing = Checkpoint.objects.filter(seq=seq).first()
         if existing is not None:
             return existing
-        count = AuditEvent.objects.filter(pk__lte=seq).count()
+        root, count = merkle.root_of(
+            AuditEvent.objects.filter(pk__lte=seq).order_by("pk").values_list("hash", flat=True).iterator(
+                chunk_size=5000))
         now = timezone.now().replace(microsecond=0)
-        payload = payload_of(seq=seq, head_hash=head_hash, count=count, time=now)
+        payload = payload_of(seq=seq, head_hash=head_hash, count=count, merkle_root=root, time=now)
         ca = list(load_certs_from_pemder_data(authority.ca_cert_pem))[0]
         (seal,) = load_certs_from_pemder_data(authority.seal_cert_pem)
         signer = HeldKeySigner(signing_cert=seal, private_key=authority.seal_key,
@@ -79,7 +82,7 @@ def checkpoint_make(*, reason: str) -> Checkpoint | None:
                                                             timestamper=_timestamper()))
         status = _status(payload, signed)
         return Checkpoint.objects.create(
-            seq=seq, head_hash=head_hash, count=count, created=now, reason=reason, payload=payload,
+            seq=seq, head_hash=head_hash, count=count, merkle_root=root, created=now, reason=reason, payload=payload,
             signature=signed.dump(), timestamp_time=status.timestamp_validity.timestamp,
             seal_fingerprint=fingerprint_sha256(authority.seal_cert),
         )
@@ -102,7 +105,7 @@ def _roots() -> list[bytes]:
 def checkpoint_problem(checkpoint: Checkpoint) -> str:
     """"" when ``checkpoint`` is sealed by the system's seal, timestamped, and says what its columns say."""
     expected = payload_of(seq=checkpoint.seq, head_hash=checkpoint.head_hash, count=checkpoint.count,
-                          time=checkpoint.created)
+                          merkle_root=checkpoint.merkle_root, time=checkpoint.created)
     if checkpoint.payload != expected:
         return BAD_PAYLOAD
     try:

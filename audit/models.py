@@ -86,6 +86,8 @@ class Checkpoint(models.Model):
     seq = models.BigIntegerField(_("nomor peristiwa"), unique=True)
     head_hash = models.CharField(_("hash kepala rantai"), max_length=64)
     count = models.BigIntegerField(_("jumlah peristiwa"))
+    # RFC 9162 Merkle tree head over the first ``count`` events (audit.merkle): inclusion proofs.
+    merkle_root = models.CharField(_("akar Merkle"), max_length=64, default="")
     created = models.DateTimeField(_("waktu"))
     reason = models.CharField(_("alasan"), max_length=40)
     payload = models.TextField()

@@ -19,6 +19,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
+from . import merkle
 from .actions import AuditAction
 from .models import AuditEvent, Checkpoint
 
@@ -34,6 +35,9 @@ CHECKPOINT_MISMATCH = (
 CHECKPOINT_COUNT = (
     "Rantai tidak cocok dengan titik periksa %(when)s: sampai peristiwa #%(seq)s ada %(found)s peristiwa, "
     "titik periksa mencatat %(recorded)s."
+)
+CHECKPOINT_MERKLE = (
+    "Akar Merkle peristiwa sampai #%(seq)s tidak cocok dengan titik periksa bertanda tangan %(when)s."
 )
 CHECKPOINT_EVENT_MISSING = (
     "Titik periksa %(when)s mencatat peristiwa #%(seq)s, yang tidak ada lagi di rantai: peristiwa telah dihapus."
@@ -184,6 +188,7 @@ class Anchor:
     head_hash: str
     count: int
     when: str  # for messages: the checkpoint's time
+    merkle_root: str = ""
 
 
 def chain_check(*, chunk_size: int = 2000, expect_hash: str = "", anchors: list[Anchor] = ()) -> ChainReport:
@@ -195,6 +200,7 @@ def chain_check(*, chunk_size: int = 2000, expect_hash: str = "", anchors: list[
     every hash recomputed is intact link by link, but no longer reaches a checkpoint's head.
     """
     by_seq = {anchor.seq: anchor for anchor in anchors}
+    tree = merkle.Accumulator()
     prev_hash, last_seq, checked, seen_expected = GENESIS_HASH, None, 0, not expect_hash
     rows = AuditEvent.objects.order_by("pk").values_list(*_CHAIN_COLUMNS).iterator(chunk_size=chunk_size)
     for row in rows:
@@ -213,6 +219,10 @@ def chain_check(*, chunk_size: int = 2000, expect_hash: str = "", anchors: list[
         if anchor is not None and anchor.count != checked + 1:
             return ChainReport(False, checked, last_seq, prev_hash, broken_at=seq, problem=CHECKPOINT_COUNT % {
                 "when": anchor.when, "seq": seq, "found": checked + 1, "recorded": anchor.count})
+        tree.add(stored_hash)
+        if anchor is not None and anchor.merkle_root and anchor.merkle_root != tree.root():
+            return ChainReport(False, checked, last_seq, prev_hash, broken_at=seq, problem=CHECKPOINT_MERKLE % {
+                "when": anchor.when, "seq": seq})
         prev_hash, last_seq, checked = stored_hash, seq, checked + 1
         seen_expected = seen_expected or stored_hash == expect_hash
     beyond = [anchor for anchor in anchors if last_seq is None or anchor.seq > last_seq]
@@ -250,7 +260,8 @@ def anchors_of(checkpoints) -> tuple[list[Anchor], list[str]]:
         if why:
             problems.append(CHECKPOINT_INVALID % {"seq": checkpoint.seq, "when": when, "why": why})
         else:
-            anchors.append(Anchor(checkpoint.seq, checkpoint.head_hash, checkpoint.count, when))
+            anchors.append(Anchor(checkpoint.seq, checkpoint.head_hash, checkpoint.count, when,
+                                  checkpoint.merkle_root))
     return anchors, problems
 
 

@@ -45,7 +45,8 @@ def checkpoint_json(request):
         "about": "Titik periksa log audit Sepakat: payload ditandatangani segel sistem (CMS terpisah, DER, "
                  "base64) dengan cap waktu RFC 3161. Periksa: manage.py verify_audit --checkpoints BERKAS.",
         "checkpoints": [
-            {"seq": c.seq, "head_hash": c.head_hash, "count": c.count, "time": c.created.isoformat(),
+            {"seq": c.seq, "head_hash": c.head_hash, "count": c.count, "merkle_root": c.merkle_root,
+             "time": c.created.isoformat(),
              "timestamp_time": c.timestamp_time.isoformat() if c.timestamp_time else None, "reason": c.reason,
              "payload": c.payload, "signature": base64.b64encode(bytes(c.signature)).decode()}
             for c in rows

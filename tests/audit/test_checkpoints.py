@@ -17,6 +17,7 @@ from pypdf import PdfReader
 
 from agreements.checkpoints import LOG_NAME, checkpoint_make, checkpoint_problem, payload_of
 from agreements.signing.backends.held_keys import LOCAL_TSA_POLICY_OID
+from audit import merkle
 from audit.actions import AuditAction
 from audit.models import AuditEvent, Checkpoint
 from audit.services import GENESIS_HASH, event_hash, event_payload, event_record
@@ -72,6 +73,8 @@ def test_a_stage_close_and_its_rendering_are_sealed_timestamped_and_carried_by_t
         head = AuditEvent.objects.get(pk=checkpoint.seq)
         assert checkpoint.head_hash == head.hash
         assert checkpoint.count == AuditEvent.objects.filter(pk__lte=checkpoint.seq).count()
+        hashes = AuditEvent.objects.filter(pk__lte=checkpoint.seq).order_by("pk").values_list("hash", flat=True)
+        assert checkpoint.merkle_root == merkle.root_of(hashes)[0]
         assert checkpoint.timestamp_time is not None
         token = cms.ContentInfo.load(bytes(checkpoint.signature))["content"]["signer_infos"][0]["unsigned_attrs"][0]
         tst_info = token["values"][0]["content"]["encap_content_info"]["content"].parsed
@@ -112,7 +115,8 @@ def test_a_forged_or_altered_checkpoint_is_reported_not_trusted(mou):
             else "DROP TRIGGER audit_checkpoint_no_update")
         forged_head = "f" * 64
         sql("UPDATE audit_checkpoint SET head_hash = %s, payload = %s WHERE id = %s", forged_head,
-            payload_of(seq=latest.seq, head_hash=forged_head, count=latest.count, time=latest.created), latest.pk)
+            payload_of(seq=latest.seq, head_hash=forged_head, count=latest.count,
+                       merkle_root=latest.merkle_root, time=latest.created), latest.pk)
         code, output = verify()
         assert code == 1
         assert f"Titik periksa #{latest.seq}" in output and "tanda tangan segel tidak sah" in output

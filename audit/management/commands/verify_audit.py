@@ -65,6 +65,7 @@ def _copied(path: Path) -> list[Checkpoint]:
         rows = data["checkpoints"] if isinstance(data, dict) else data
         return [
             Checkpoint(seq=int(row["seq"]), head_hash=str(row["head_hash"]), count=int(row["count"]),
+                       merkle_root=str(row.get("merkle_root", "")),
                        created=datetime.fromisoformat(row["time"]), reason=str(row.get("reason", "")),
                        payload=str(row["payload"]), signature=base64.b64decode(row["signature"]))
             for row in rows
