@@ -28,7 +28,7 @@ from audit.models import AuditEvent, Checkpoint
 from audit.services import checkpoint_verifier_register
 
 from . import pki
-from .signing import fingerprint_sha256, get_signing_backend
+from .signing import AuthorityError, fingerprint_sha256, get_signing_backend
 from .signing.backends.held_keys import HeldKeySigner
 
 logger = logging.getLogger(__name__)
@@ -50,6 +50,29 @@ def _timestamper():
     backend = get_signing_backend()
     make = getattr(backend, "timestamper", None)
     return make() if callable(make) else pki.timestamper()
+
+
+def seal_sign(data: bytes, authority=None) -> cms.ContentInfo:
+    """A detached CMS over ``data`` by the system's seal, with an RFC 3161 timestamp (AuthorityError without a seal)."""
+    authority = authority or pki.authority()
+    if authority.seal_key is None:
+        raise AuthorityError(NO_SEAL)
+    ca = list(load_certs_from_pemder_data(authority.ca_cert_pem))[0]
+    (seal,) = load_certs_from_pemder_data(authority.seal_cert_pem)
+    signer = HeldKeySigner(signing_cert=seal, private_key=authority.seal_key,
+                           cert_registry=SimpleCertificateStore.from_certs([ca]), embed_roots=True)
+    return asyncio.run(signer.async_sign_general_data(data, "sha256", detached=True, timestamper=_timestamper()))
+
+
+def checkpoint_as_dict(checkpoint: Checkpoint) -> dict:
+    """As the public JSON list and the audit bundle show it."""
+    import base64
+
+    return {"seq": checkpoint.seq, "head_hash": checkpoint.head_hash, "count": checkpoint.count,
+            "merkle_root": checkpoint.merkle_root, "time": checkpoint.created.isoformat(),
+            "timestamp_time": checkpoint.timestamp_time.isoformat() if checkpoint.timestamp_time else None,
+            "reason": checkpoint.reason, "payload": checkpoint.payload,
+            "signature": base64.b64encode(bytes(checkpoint.signature)).decode()}
 
 
 def checkpoint_make(*, reason: str) -> Checkpoint | None:
@@ -74,12 +97,7 @@ def checkpoint_make(*, reason: str) -> Checkpoint | None:
                 chunk_size=5000))
         now = timezone.now().replace(microsecond=0)
         payload = payload_of(seq=seq, head_hash=head_hash, count=count, merkle_root=root, time=now)
-        ca = list(load_certs_from_pemder_data(authority.ca_cert_pem))[0]
-        (seal,) = load_certs_from_pemder_data(authority.seal_cert_pem)
-        signer = HeldKeySigner(signing_cert=seal, private_key=authority.seal_key,
-                               cert_registry=SimpleCertificateStore.from_certs([ca]), embed_roots=True)
-        signed = asyncio.run(signer.async_sign_general_data(payload.encode(), "sha256", detached=True,
-                                                            timestamper=_timestamper()))
+        signed = seal_sign(payload.encode(), authority)
         status = _status(payload, signed)
         return Checkpoint.objects.create(
             seq=seq, head_hash=head_hash, count=count, merkle_root=root, created=now, reason=reason, payload=payload,

@@ -175,12 +175,18 @@ def _programme_cases(programme):
 
 def bundle_build(*, programme, user) -> Bundle:
     """Write the programme's audit bundle to a temporary file (the caller streams and closes it)."""
+    from agreements.checkpoints import checkpoint_as_dict, checkpoint_make, seal_sign
     from agreements.kinds import draft_pdf
     from agreements.models import Decision, ParafCopy, SignatureRecord, StoredPdf, Version
+    from agreements.pki import recorded_seal_fingerprints
     from agreements.signatures import authority
+    from audit.models import Checkpoint
     from workflows.selectors import previous_stage_case
 
-    head = AuditEvent.objects.order_by("-pk").values("pk", "hash").first() or {"pk": 0, "hash": ""}
+    # The history up to now, sealed: the bundle's events are proven against this checkpoint.
+    sealed = checkpoint_make(reason="bundel audit")
+    head = ({"pk": sealed.seq, "hash": sealed.head_hash} if sealed else
+            AuditEvent.objects.order_by("-pk").values("pk", "hash").first() or {"pk": 0, "hash": ""})
     events = selectors.programme_events(selectors.events_visible_to(user), programme).filter(pk__lte=head["pk"])
     region = programme.region
     root = f"bundel-audit-{region.slug}-{programme.year}"
@@ -247,6 +253,9 @@ def bundle_build(*, programme, user) -> Bundle:
                 "created": stored.created.isoformat(),
             })
 
+    checkpoints = [checkpoint_as_dict(c) for c in Checkpoint.objects.filter(seq__lte=head["pk"]).order_by("seq")]
+    archive.write("checkpoints.json", json.dumps({"checkpoints": checkpoints}, ensure_ascii=False, indent=1) + "\n")
+    archive.write("proofs.json", json.dumps(_inclusion_proofs(sealed, [e["sequence"] for e in chain])) + "\n")
     archive.write("trust-root.pem", authority().ca_cert_pem)
     archive.write("verify_bundle.py", VERIFY_SCRIPT_SOURCE.read_bytes())
     archive.write("README.md", readme(programme, root))
@@ -266,10 +275,16 @@ def bundle_build(*, programme, user) -> Bundle:
         "documents": document_entries,
         "paraf": paraf_entries,
         "trust_root_sha256_fingerprint": _pem_fingerprint(authority().ca_cert_pem),
+        "seal_sha256_fingerprints": sorted(recorded_seal_fingerprints()),
+        "checkpoint": ({"seq": sealed.seq, "head_hash": sealed.head_hash, "count": sealed.count,
+                        "merkle_root": sealed.merkle_root} if sealed else None),
         "files": list(archive.files),
     }
     manifest_bytes = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode()
     archive.write("manifest.json", manifest_bytes)
+    # Signed last, over the manifest's exact bytes: whoever edits anything must recompute the manifest,
+    # and cannot sign it again without the system's seal.
+    archive.write("manifest.json.p7s", seal_sign(manifest_bytes).dump())
     archive.close()
     size = target.tell()
     target.seek(0)
@@ -280,6 +295,26 @@ def bundle_build(*, programme, user) -> Bundle:
     return Bundle(file=target, filename=f"{root}.zip", manifest=manifest,
                   manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(), zip_sha256=zip_digest.hexdigest(),
                   size=size)
+
+
+def _inclusion_proofs(sealed, sequences: list[int]) -> dict:
+    """An RFC 9162 inclusion proof for each exported event, against the checkpoint the bundle was sealed at."""
+    from audit.merkle import Tree
+
+    if sealed is None:
+        return {"checkpoint_seq": None, "proofs": {}}
+    hashes = AuditEvent.objects.filter(pk__lte=sealed.seq).order_by("pk").values_list("pk", "hash")
+    index_of, ordered = {}, []
+    for pk, hash_ in hashes.iterator(chunk_size=5000):
+        index_of[pk] = len(ordered)
+        ordered.append(hash_)
+    tree = Tree(ordered)
+    return {
+        "checkpoint_seq": sealed.seq, "tree_size": tree.size, "merkle_root": tree.root,
+        "leaf": "SHA-256(0x00 || event hash); node: SHA-256(0x01 || left || right) (RFC 9162)",
+        "proofs": {str(seq): {"index": index_of[seq], "path": tree.inclusion_proof(index_of[seq])}
+                   for seq in sequences},
+    }
 
 
 def _signature_entry(record) -> dict:
@@ -321,8 +356,11 @@ Isi:
 - `paraf/` — berkas PDF tempat paraf diberikan (satu per versi), persis seperti yang dibaca para pemaraf;
   SHA-256-nya tercatat pada setiap keputusan paraf dan peristiwanya.
 - `trust-root.pem` — sertifikat akar Sepakat yang menerbitkan sertifikat penanda tangan dan cap waktu.
+- `checkpoints.json` — titik periksa log audit yang ditandatangani segel sistem dan diberi cap waktu.
+- `proofs.json` — bukti inklusi Merkle (RFC 9162) setiap peristiwa terhadap titik periksa saat bundel dibuat.
 - `manifest.json` — SHA-256 dan ukuran setiap berkas, SHA-256 setiap revisi menurut basis data, dan hash
   rantai peristiwa.
+- `manifest.json.p7s` — tanda tangan segel sistem (CMS terpisah, dengan cap waktu RFC 3161) atas manifest.
 - `verify_bundle.py` — skrip pemeriksa yang berdiri sendiri.
 
 Cara memeriksa (Python 3.11 dan pyHanko):
@@ -330,17 +368,19 @@ Cara memeriksa (Python 3.11 dan pyHanko):
 ```
 pip install pyhanko==0.38.0
 cd {root}
-python verify_bundle.py
+python verify_bundle.py --root-sha256 SIDIK_JARI_AKAR
 ```
+
+`SIDIK_JARI_AKAR` adalah SHA-256 sertifikat akar Sepakat yang diterbitkan di luar bundel ini (halaman
+verifikasi Sepakat, `/verifikasi/akar.pem`); atau `--trust akar.pem`. Tanpa itu skrip tidak menyatakan
+"SEMUA SESUAI": siapa pun dapat membuat bundel yang konsisten dengan akarnya sendiri.
 
 Skrip memeriksa: hash setiap peristiwa (dihitung ulang), keterkaitan rantai, SHA-256 setiap berkas terhadap
 manifest, dan setiap tanda tangan PDF dengan pyHanko terhadap `trust-root.pem` (utuh, sah, tepercaya, tidak
-ada perubahan selain pengisian formulir/tanda tangan berikutnya). Kode keluar 0 berarti semua sesuai;
-1 berarti ada masalah, dan alasannya dicetak.
-
-Manifest sendiri tidak ditandatangani. SHA-256 `manifest.json` dan berkas zip dicatat di jejak audit Sepakat
-(peristiwa "Bundel audit diunduh"); cocokkan dengan server, dan cocokkan sidik jari `trust-root.pem` dengan
-sertifikat akar yang diterbitkan di halaman verifikasi Sepakat.
+ada perubahan selain pengisian formulir/tanda tangan berikutnya, bercap waktu, sertifikat sesuai manifest),
+tanda tangan segel atas manifest, titik periksa dan bukti inklusi setiap peristiwa, dan rantai tahap Nota
+Kesepakatan → Peraturan → Masterplan. Kode keluar 0 berarti semua sesuai; 1 berarti ada masalah, dan
+alasannya dicetak; 2 berarti semua cocok dengan akar di dalam bundel, tetapi akar itu belum dikonfirmasi.
 
 ## English
 
@@ -353,22 +393,28 @@ text covered by each event's hash; `prev_hash` links each event to the one befor
 `identifier-vN-rM.pdf`; the final revision is the fully signed document), `paraf/` (the PDF each paraf was
 given on, one per version, exactly as the officials read it; its SHA-256 is in each paraf decision and its
 event), `trust-root.pem` (Sepakat's root
-certificate), `manifest.json` (SHA-256 and size of every file, each stored revision's SHA-256 from the
-database, the event chain hashes) and `verify_bundle.py`.
+certificate), `checkpoints.json` (the audit log's checkpoints, signed by the system seal and timestamped),
+`proofs.json` (an RFC 9162 Merkle inclusion proof of every event against the checkpoint the bundle was sealed
+at), `manifest.json` (SHA-256 and size of every file, each stored revision's SHA-256 from the
+database, the event chain hashes), `manifest.json.p7s` (the system seal's timestamped CMS signature over the
+manifest) and `verify_bundle.py`.
 
 To check it (Python 3.11 and pyHanko):
 
 ```
 pip install pyhanko==0.38.0
 cd {root}
-python verify_bundle.py
+python verify_bundle.py --root-sha256 ROOT_FINGERPRINT
 ```
+
+`ROOT_FINGERPRINT` is the SHA-256 of Sepakat's root certificate as published outside this bundle (Sepakat's
+verification page, `/verifikasi/akar.pem`); or `--trust root.pem`. Without it the script never says "ALL
+GOOD": anyone can make a bundle consistent with a root of their own.
 
 The script recomputes every event's hash, checks the chain links, every file's SHA-256 against the manifest
 and every PDF signature with pyHanko against `trust-root.pem` (intact, valid, trusted, no modification beyond
-form filling). Exit code 0: all good; 1: problems, with the reasons printed.
-
-The manifest itself is not signed: the SHA-256 of `manifest.json` and of the zip are recorded in Sepakat's
-audit trail (event "audit.bundle_exported"); compare them with the server, and compare the fingerprint of
-`trust-root.pem` with the root certificate published on Sepakat's verification page.
+form filling, timestamped, certificates as the manifest lists), the seal's signature over the manifest, the
+checkpoints and each event's inclusion proof, and the MoU → regulation → masterplan chain. Exit code 0: all
+good; 1: problems, with the reasons printed; 2: everything matches the root inside the bundle, which was
+not confirmed.
 """

@@ -4,20 +4,32 @@
 Needs only Python 3.11 and pyHanko (pip install pyhanko==0.38.0). Run it inside the
 unzipped bundle folder (or give the folder as the argument):
 
-    python verify_bundle.py [folder]
+    python verify_bundle.py [folder] --root-sha256 FINGERPRINT   (or --trust root.pem)
+
+FINGERPRINT is the SHA-256 of Sepakat's root certificate as published outside the bundle: a
+bundle is only as good as the root it is checked against, and anyone can make a bundle that is
+consistent with a root of their own. Without it the best answer is exit code 2.
 
 It checks:
+  0. the trust root against the one given from outside, and manifest.json.p7s: the system seal's
+     signature over the manifest's exact bytes, with a valid RFC 3161 timestamp;
   1. every file's SHA-256 and size against manifest.json;
   2. the event chain: each event's hash is recomputed from its content and the hash of the
      event before it, exactly as Sepakat computes it; consecutive events must link; the events
      must be the ones the manifest lists; events.csv must match events.json;
   3. every stored PDF revision against the SHA-256 the database recorded, and each revision's
      parent hash against the revision before it;
-  4. every signature of every signed PDF with pyHanko against trust-root.pem: intact,
-     cryptographically valid, trusted, and nothing changed after it but form filling (the
-     signatures that follow).
+     every signature of every signed PDF with pyHanko against the trust root, validated at the
+     time of its timestamp: intact, cryptographically valid, trusted, timestamped, its
+     certificate the one the manifest lists, and nothing changed after it but form filling;
+  4. each initialled file against the decisions and events naming it;
+  5. the checkpoints (sealed, timestamped) and each event's Merkle inclusion proof (RFC 9162)
+     against the checkpoint the bundle was sealed at, so no event is left unproven where
+     sequence numbers jump (the bundle holds one programme's events, not the whole log);
+  6. the stage chain: the regulation names the MoU's final PDF, the masterplan the regulation's.
 
-Exit code 0: all good. Exit code 1: something is wrong; the reasons are printed.
+Exit code 0: all good. 1: something is wrong; the reasons are printed. 2: everything matches
+the root inside the bundle, but that root was not confirmed from outside.
 
 This file is shipped in every bundle as verify_bundle.py; it imports nothing from Sepakat.
 """
@@ -25,6 +37,7 @@ This file is shipped in every bundle as verify_bundle.py; it imports nothing fro
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import hashlib
 import json
@@ -38,6 +51,11 @@ MANIFEST = "manifest.json"
 EVENTS_JSON = "events.json"
 EVENTS_CSV = "events.csv"
 TRUST_ROOT = "trust-root.pem"
+SIGNATURE = "manifest.json.p7s"
+CHECKPOINTS = "checkpoints.json"
+PROOFS = "proofs.json"
+SEAL_NAME = "Sepakat Segel Sistem"
+STAGE_ORDER = ("mou", "regulation", "masterplan")
 IGNORED_DIRECTORIES = {"__pycache__"}
 
 
@@ -134,7 +152,7 @@ def check_files(folder: Path, manifest: dict, report: Report) -> dict[str, str]:
         if not path.is_file() or IGNORED_DIRECTORIES & set(path.relative_to(folder).parts):
             continue
         relative = path.relative_to(folder).as_posix()
-        if relative != MANIFEST and relative not in listed:
+        if relative not in (MANIFEST, SIGNATURE) and relative not in listed:
             report.problem(f"{relative}: berkas tidak tercantum di manifest", f"{relative}: file not in the manifest")
             bad += 1
     if not bad:
@@ -243,12 +261,11 @@ def _check_csv(folder: Path, events: dict[int, dict], report: Report) -> int:
     return bad
 
 
-def check_documents(folder: Path, manifest: dict, actual: dict[str, str], report: Report) -> None:
+def check_documents(folder: Path, manifest: dict, actual: dict[str, str], report: Report, roots) -> None:
     print("[3] Revisi PDF dan tanda tangan / PDF revisions and signatures")
     entries = manifest.get("documents", [])
     bad = 0
     expected_by_revision = {(e.get("identifier"), e.get("version"), e.get("revision")): e for e in entries}
-    roots = None
     signed = 0
     for entry in entries:
         relative = entry.get("path", "")
@@ -270,11 +287,16 @@ def check_documents(folder: Path, manifest: dict, actual: dict[str, str], report
         if expected == 0 and not entry.get("is_final"):
             continue
         if roots is None:
-            roots = _load_roots(folder, report)
-            if roots is None:
-                return
+            return
         path = inside(folder, relative)
-        count, problems = check_signatures(path.read_bytes(), roots)
+        certificates = [
+            signature.get("certificate_sha256")
+            for e in sorted((e for e in entries if e.get("identifier") == entry.get("identifier")
+                             and e.get("version") == entry.get("version")
+                             and (e.get("revision") or 0) <= revision), key=lambda e: e.get("revision") or 0)
+            for signature in e.get("signed_here") or []
+        ]
+        count, problems = check_signatures(path.read_bytes(), roots, certificates)
         if count != expected:
             problems.append((f"{count} tanda tangan, seharusnya {expected}",
                              f"{count} signatures, expected {expected}"))
@@ -346,8 +368,8 @@ def _validate(embedded, roots, moment=None):
     return validate_pdf_signature(embedded, signer_validation_context=context)
 
 
-def check_signatures(data: bytes, roots) -> tuple[int, list[tuple[str, str]]]:
-    """(number of signatures, problems) for one PDF."""
+def check_signatures(data: bytes, roots, certificates: list | None = None) -> tuple[int, list[tuple[str, str]]]:
+    """(number of signatures, problems) for one PDF; ``certificates``: the SHA-256 the manifest lists per signature."""
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.diff_analysis import ModificationLevel
     from pyhanko.sign.validation.status import SignatureCoverageLevel
@@ -369,8 +391,8 @@ def check_signatures(data: bytes, roots) -> tuple[int, list[tuple[str, str]]]:
         try:
             status = _validate(signature, roots)
             stamp = status.timestamp_validity
-            if not status.trusted and stamp is not None and stamp.intact and stamp.valid and stamp.trusted:
-                # The signer's certificate may have expired since: judge it at the time the TSA vouched for.
+            if stamp is not None and stamp.intact and stamp.valid and stamp.trusted:
+                # Judged at the time the TSA vouched for: the certificate may have expired since.
                 status = _validate(signature, roots, moment=stamp.timestamp)
         except Exception as error:  # noqa: BLE001 - malformed signatures raise many kinds of errors
             problems.append((f"{label[0]}: tidak dapat diperiksa ({error})",
@@ -385,9 +407,16 @@ def check_signatures(data: bytes, roots) -> tuple[int, list[tuple[str, str]]]:
             problems.append((f"{label[0]}: sertifikat tidak berantai ke {TRUST_ROOT}",
                              f"{label[1]}: certificate does not chain to {TRUST_ROOT}"))
         stamp = status.timestamp_validity
-        if stamp is not None and not (stamp.intact and stamp.valid and stamp.trusted):
+        if stamp is None:
+            problems.append((f"{label[0]}: tanpa cap waktu", f"{label[1]}: no timestamp"))
+        elif not (stamp.intact and stamp.valid and stamp.trusted):
             problems.append((f"{label[0]}: cap waktu tidak sah atau tidak tepercaya",
                              f"{label[1]}: timestamp invalid or untrusted"))
+        if certificates is not None:
+            want = certificates[position - 1] if position <= len(certificates) else None
+            if status.signing_cert is None or status.signing_cert.sha256.hex() != want:
+                problems.append((f"{label[0]}: sertifikat bukan yang tercantum di manifest",
+                                 f"{label[1]}: the certificate is not the one the manifest lists"))
         if status.coverage not in (SignatureCoverageLevel.ENTIRE_REVISION, SignatureCoverageLevel.ENTIRE_FILE):
             problems.append((f"{label[0]}: tidak mencakup seluruh revisinya",
                              f"{label[1]}: does not cover its whole revision"))
@@ -401,11 +430,238 @@ def check_signatures(data: bytes, roots) -> tuple[int, list[tuple[str, str]]]:
     return len(embedded), problems
 
 
+# --------------------------------------------------------------------------------------------------------------
+# The Merkle tree of RFC 9162, as audit.merkle (tests/audit/test_bundle.py checks both agree).
+
+
+def _leaf(event_hash: str) -> bytes:
+    return hashlib.sha256(b"\x00" + bytes.fromhex(event_hash)).digest()
+
+
+def _node(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def verify_inclusion(*, index: int, size: int, event_hash: str, proof: list, root: str) -> bool:
+    if not 0 <= index < size:
+        return False
+    fn, sn, r = index, size - 1, _leaf(event_hash)
+    for hex_value in proof:
+        p = bytes.fromhex(hex_value)
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = _node(p, r)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = _node(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r.hex() == root
+
+
+# --------------------------------------------------------------------------------------------------------------
+
+
+def trust_roots(folder: Path, trust: str, root_sha256: str, report: Report):
+    """(roots, confirmed): the roots to check against, and whether they were confirmed from outside the bundle."""
+    print("[0] Akar tepercaya dan tanda tangan manifest / Trust root and manifest signature")
+    bundled = _load_roots(folder, report)
+    if trust:
+        try:
+            from pyhanko.keys import load_certs_from_pemder
+
+            roots = list(load_certs_from_pemder([trust]))
+        except Exception as error:  # noqa: BLE001
+            report.problem(f"{trust} tidak dapat dibaca ({error})", f"{trust} cannot be read ({error})")
+            return None, False
+        if bundled and {r.sha256 for r in roots} != {r.sha256 for r in bundled}:
+            report.problem(f"{TRUST_ROOT} bukan akar yang diberikan", f"{TRUST_ROOT} is not the root given")
+        return roots, True
+    if bundled is None:
+        return None, False
+    if root_sha256:
+        want = root_sha256.replace(":", "").strip().lower()
+        if bundled[0].sha256.hex() != want:
+            report.problem(f"sidik jari {TRUST_ROOT} ({bundled[0].sha256.hex()}) bukan akar yang diterbitkan ({want})",
+                           f"the fingerprint of {TRUST_ROOT} ({bundled[0].sha256.hex()}) is not the published "
+                           f"root's ({want})")
+            return bundled, False
+        return bundled, True
+    print(f"  PERHATIAN / NOTE: akar tidak dikonfirmasi dari luar bundel (--root-sha256) / root not confirmed "
+          f"from outside the bundle: {bundled[0].sha256.hex()}")
+    return bundled, False
+
+
+def _cms_status(data: bytes, signature: bytes, roots):
+    import asyncio
+
+    from asn1crypto import cms
+    from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
+    from pyhanko_certvalidator import ValidationContext
+
+    signed = cms.ContentInfo.load(signature)["content"]
+    context = ValidationContext(trust_roots=list(roots), allow_fetching=False, revocation_mode="soft-fail")
+    status = asyncio.run(async_validate_detached_cms(data, signed, signer_validation_context=context,
+                                                     ts_validation_context=context))
+    stamp = status.timestamp_validity
+    if stamp is not None and stamp.intact and stamp.valid and stamp.trusted and not status.trusted:
+        # The seal's certificate may have expired since: judge it at the time the TSA vouched for.
+        context = ValidationContext(trust_roots=list(roots), moment=stamp.timestamp, allow_fetching=False,
+                                    revocation_mode="soft-fail")
+        status = asyncio.run(async_validate_detached_cms(data, signed, signer_validation_context=context,
+                                                         ts_validation_context=context))
+    return status
+
+
+def seal_problem(data: bytes, signature: bytes, roots, seals: set[str]) -> tuple[str, str] | None:
+    """Why ``signature`` is not the system seal's timestamped signature over ``data``, or None."""
+    try:
+        status = _cms_status(data, signature, roots)
+    except Exception as error:  # noqa: BLE001 - garbage raises many kinds of errors
+        return f"tanda tangan tidak dapat diperiksa ({error})", f"signature cannot be checked ({error})"
+    if not (status.intact and status.valid):
+        return "tanda tangan tidak sah (isi diubah)", "signature invalid (content altered)"
+    if not status.trusted:
+        return "penanda tangan tidak berantai ke akar tepercaya", "signer does not chain to the trust root"
+    stamp = status.timestamp_validity
+    if stamp is None or not (stamp.intact and stamp.valid and stamp.trusted):
+        return "tidak ada cap waktu yang sah", "no valid timestamp"
+    cert = status.signing_cert
+    if cert.subject.native.get("common_name") != SEAL_NAME or cert.sha256.hex() not in seals:
+        return "bukan segel sistem Sepakat", "not Sepakat's system seal"
+    return None
+
+
+def check_manifest_signature(folder: Path, manifest: dict, roots, report: Report) -> None:
+    seals = set(manifest.get("seal_sha256_fingerprints") or [])
+    try:
+        data = (folder / MANIFEST).read_bytes()
+        signature = (folder / SIGNATURE).read_bytes()
+    except OSError:
+        report.problem(f"{SIGNATURE} tidak ada: manifest tidak ditandatangani",
+                       f"{SIGNATURE} is missing: the manifest is not signed")
+        return
+    problem = seal_problem(data, signature, roots, seals)
+    if problem:
+        report.problem(f"{SIGNATURE}: {problem[0]}", f"{SIGNATURE}: {problem[1]}")
+    else:
+        report.ok("manifest ditandatangani segel sistem, bercap waktu",
+                  "the manifest is signed by the system seal, timestamped")
+
+
+def check_checkpoints(folder: Path, manifest: dict, roots, report: Report) -> None:
+    print("[5] Titik periksa dan bukti inklusi / Checkpoints and inclusion proofs")
+    seals = set(manifest.get("seal_sha256_fingerprints") or [])
+    bad = 0
+    try:
+        checkpoints = json.loads((folder / CHECKPOINTS).read_text(encoding="utf-8"))["checkpoints"]
+        proofs = json.loads((folder / PROOFS).read_text(encoding="utf-8"))
+        rows = json.loads((folder / EVENTS_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        report.problem(f"titik periksa atau bukti tidak dapat dibaca ({error})",
+                       f"checkpoints or proofs cannot be read ({error})")
+        return
+    verified = {}
+    for checkpoint in checkpoints:
+        seq = checkpoint.get("seq")
+        try:
+            payload = json.loads(checkpoint["payload"])
+            same = all(payload.get(k) == checkpoint.get(k) for k in ("seq", "head_hash", "count", "merkle_root"))
+            problem = None if same else ("isi tidak sesuai dengan kolomnya", "payload differs from its fields")
+            problem = problem or seal_problem(checkpoint["payload"].encode(), base64.b64decode(checkpoint["signature"]),
+                                              roots, seals)
+        except (KeyError, TypeError, ValueError) as error:
+            problem = (f"tidak dapat dibaca ({error})", f"cannot be read ({error})")
+        if problem:
+            report.problem(f"titik periksa #{seq}: {problem[0]}", f"checkpoint #{seq}: {problem[1]}")
+            bad += 1
+        else:
+            verified[int(seq)] = checkpoint
+    events = {int(row["sequence"]): row for row in rows if isinstance(row, dict) and "sequence" in row}
+    for seq, checkpoint in verified.items():
+        row = events.get(seq)
+        if row is not None and row.get("hash") != checkpoint["head_hash"]:
+            report.problem(f"peristiwa #{seq} tidak cocok dengan titik periksanya",
+                           f"event #{seq} does not match its checkpoint")
+            bad += 1
+    sealed = manifest.get("checkpoint") or {}
+    anchor = verified.get(int(sealed.get("seq") or 0))
+    if anchor is None or anchor.get("merkle_root") != sealed.get("merkle_root"):
+        report.problem("bundel tidak disegel pada titik periksa yang sah",
+                       "the bundle is not sealed at a valid checkpoint")
+        return
+    if proofs.get("checkpoint_seq") != anchor["seq"] or proofs.get("merkle_root") != anchor["merkle_root"]:
+        report.problem(f"{PROOFS} bukan untuk titik periksa #{anchor['seq']}", f"{PROOFS} is not for checkpoint "
+                       f"#{anchor['seq']}")
+        return
+    size = int(anchor["count"])
+    for seq, row in sorted(events.items()):
+        proof = (proofs.get("proofs") or {}).get(str(seq))
+        try:
+            computed = event_hash(row["prev_hash"], event_payload(row))
+            ok = proof is not None and verify_inclusion(index=int(proof["index"]), size=size, event_hash=computed,
+                                                        proof=list(proof["path"]), root=anchor["merkle_root"])
+            ok = ok and int(proof["index"]) == seq - 1
+        except (KeyError, TypeError, ValueError):
+            ok = False
+        if not ok:
+            report.problem(f"peristiwa #{seq} tidak terbukti termasuk dalam log pada titik periksa #{anchor['seq']}",
+                           f"event #{seq} is not proven to be in the log at checkpoint #{anchor['seq']}")
+            bad += 1
+    if not bad:
+        report.ok(f"{len(verified)} titik periksa sah; {len(events)} peristiwa terbukti termasuk dalam log "
+                  f"pada titik periksa #{anchor['seq']} ({size} peristiwa)",
+                  f"{len(verified)} checkpoints valid; {len(events)} events proven in the log at checkpoint "
+                  f"#{anchor['seq']} ({size} events)")
+
+
+def check_stage_chain(manifest: dict, actual: dict[str, str], report: Report) -> None:
+    print("[6] Rantai tahap / Stage chain")
+    finals = {}
+    kinds = {}
+    for entry in manifest.get("documents", []):
+        if entry.get("is_final"):
+            finals[entry.get("kind")] = entry
+    bad = 0
+    previous = None
+    for kind in STAGE_ORDER:
+        entry = finals.get(kind)
+        if entry is None:
+            break
+        kinds[kind] = entry
+        named = entry.get("previous_stage_sha256") or ""
+        wanted = actual.get(previous.get("path", "")) if previous else ""
+        if previous is None and named:
+            report.problem(f"{entry.get('path')}: tahap pertama menyebut dokumen tahap sebelumnya",
+                           f"{entry.get('path')}: the first stage names a previous stage document")
+            bad += 1
+        elif previous is not None and named != wanted:
+            report.problem(f"{entry.get('path')}: tidak menyebut dokumen final tahap sebelumnya di bundel ini",
+                           f"{entry.get('path')}: does not name the previous stage's final document in this bundle")
+            bad += 1
+        previous = entry
+    missing = [k for k in STAGE_ORDER[len(kinds):] if k in finals]
+    if missing:
+        report.problem(f"dokumen final {', '.join(missing)} tanpa tahap sebelumnya",
+                       f"final {', '.join(missing)} without the stage before")
+        bad += 1
+    if not bad:
+        report.ok(f"{len(kinds)} tahap berantai: {' -> '.join(kinds) or '-'}",
+                  f"{len(kinds)} stages chained: {' -> '.join(kinds) or '-'}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Periksa bundel audit Sepakat / Check a Sepakat audit bundle")
     parser.add_argument("folder", nargs="?", default=str(Path(__file__).resolve().parent),
                         help="folder bundel yang sudah diekstrak (bawaan: folder skrip ini)")
-    folder = Path(parser.parse_args(argv).folder)
+    parser.add_argument("--root-sha256", default="", help="SHA-256 sertifikat akar yang diterbitkan Sepakat")
+    parser.add_argument("--trust", default="", help="berkas PEM sertifikat akar dari luar bundel")
+    arguments = parser.parse_args(argv)
+    folder = Path(arguments.folder)
     report = Report()
     print(f"Bundel audit Sepakat / Sepakat audit bundle: {folder.resolve()}")
     try:
@@ -418,13 +674,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Program / Programme: {programme.get('title', '?')}")
         head = manifest.get("chain_head", {})
         print(f"Ujung rantai saat ekspor / Chain head at export: #{head.get('sequence')} {head.get('hash')}")
+        roots, confirmed = trust_roots(folder, arguments.trust, arguments.root_sha256, report)
+        if roots is not None:
+            check_manifest_signature(folder, manifest, roots, report)
         actual = check_files(folder, manifest, report)
         check_events(folder, manifest, report)
-        check_documents(folder, manifest, actual, report)
+        check_documents(folder, manifest, actual, report, roots)
         check_paraf(folder, manifest, actual, report)
+        if roots is not None:
+            check_checkpoints(folder, manifest, roots, report)
+        check_stage_chain(manifest, actual, report)
     if report.problems:
         print(f"GAGAL / FAILED: {len(report.problems)} masalah / problems")
         return 1
+    if not confirmed:
+        print("SESUAI DENGAN AKAR DI DALAM BUNDEL, AKAR BELUM DIKONFIRMASI / CONSISTENT WITH THE BUNDLED ROOT, "
+              "ROOT NOT CONFIRMED (--root-sha256)")
+        return 2
     print("SEMUA SESUAI / ALL GOOD")
     return 0
 

@@ -5,8 +5,6 @@ then finds a rewritten history even if the database's own checkpoints were remov
 holds hashes and counts only, nothing of the events themselves.
 """
 
-import base64
-
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import JsonResponse
@@ -44,13 +42,7 @@ def checkpoint_json(request):
         "log": checkpoints.LOG_NAME,
         "about": "Titik periksa log audit Sepakat: payload ditandatangani segel sistem (CMS terpisah, DER, "
                  "base64) dengan cap waktu RFC 3161. Periksa: manage.py verify_audit --checkpoints BERKAS.",
-        "checkpoints": [
-            {"seq": c.seq, "head_hash": c.head_hash, "count": c.count, "merkle_root": c.merkle_root,
-             "time": c.created.isoformat(),
-             "timestamp_time": c.timestamp_time.isoformat() if c.timestamp_time else None, "reason": c.reason,
-             "payload": c.payload, "signature": base64.b64encode(bytes(c.signature)).decode()}
-            for c in rows
-        ],
+        "checkpoints": [checkpoints.checkpoint_as_dict(c) for c in rows],
         "next": f"{request.path}?setelah={rows[-1].seq}" if more else None,
     }
     return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
