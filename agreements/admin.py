@@ -5,7 +5,17 @@ from django.db.models import ProtectedError
 from django.utils.translation import gettext_lazy as _
 
 from .logos import MAX_LOGO_BYTES, checked_logo, logo_remove, logo_set
-from .models import Agency, Decision, Document, Logo, Programme, Promulgation, Region
+from .models import (
+    Agency,
+    Decision,
+    Document,
+    Logo,
+    Programme,
+    Promulgation,
+    Region,
+    RevokedCertificate,
+    SigningCredential,
+)
 from .regions import agency_delete, agency_save, programme_save, region_add, region_save
 
 AGENCY_IN_USE = _("%(agency)s tidak dapat dihapus karena masih dipakai (penugasan peran atau dokumen). "
@@ -127,3 +137,32 @@ class LogoAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for logo in queryset:
             logo_remove(logo=logo, actor=request.user)
+
+
+@admin.register(SigningCredential)
+class SigningCredentialAdmin(ReadOnlyAdmin):
+    """Officials' certificates: seen, never edited; revoking one is the admin's only action (audited)."""
+
+    list_display = ("user", "serial", "not_after", "revoked_at", "created")
+    list_filter = ("revoked_at",)
+    search_fields = ("user__username", "serial", "fingerprint_sha256")
+    exclude = ("encrypted_key_pem",)
+    actions = ["revoke_for_passphrase_reset"]
+
+    @admin.action(description=_("Cabut sertifikat (atur ulang passphrase): pejabat mengatur passphrase baru "
+                                "dan menerima sertifikat baru"))
+    def revoke_for_passphrase_reset(self, request, queryset):
+        from .revocation import REASON_PASSPHRASE_RESET, credential_revoke
+
+        done = sum(1 for credential in queryset
+                   if credential_revoke(credential=credential, actor=request.user, reason=REASON_PASSPHRASE_RESET))
+        self.message_user(request, _("%(count)d sertifikat dicabut.") % {"count": done}, messages.SUCCESS)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RevokedCertificate)
+class RevokedCertificateAdmin(ReadOnlyAdmin):
+    list_display = ("serial", "user", "revoked_at", "reason")
+    search_fields = ("serial", "user__username", "fingerprint_sha256")

@@ -497,6 +497,7 @@ class SigningCredential(models.Model):
     not_after = models.DateTimeField()
     failed_attempts = models.PositiveSmallIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(_("dicabut pada"), null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -505,6 +506,27 @@ class SigningCredential(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.fingerprint_sha256[:16]})"
+
+
+class RevokedCertificate(models.Model):
+    """A signer certificate the local CA revoked: listed in its CRL and answered "revoked" by its OCSP responder.
+
+    Kept write-once (migration 0008), also after the official is issued a new certificate.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    serial = models.CharField(max_length=64, unique=True)
+    fingerprint_sha256 = models.CharField(max_length=64, unique=True)
+    revoked_at = models.DateTimeField(_("dicabut pada"))
+    reason = models.CharField(_("alasan"), max_length=200)
+
+    class Meta:
+        verbose_name = _("sertifikat dicabut")
+        verbose_name_plural = _("sertifikat dicabut")
+        ordering = ["revoked_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.serial} ({self.reason})"
 
 
 class SignatureRecord(models.Model):

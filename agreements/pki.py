@@ -30,6 +30,7 @@ from .signing import (
     AuthorityError,
     encrypt_plain_keys,
     ensure_authority,
+    ensure_ocsp_responder,
     ensure_seal,
     fingerprint_sha256,
 )
@@ -144,6 +145,11 @@ def _with_seal(loaded: Authority, directory: Path, operator_secret: str, iterati
         ensure_seal(directory, secret=operator_secret, kdf_iterations=iterations)
         _authority_cache_clear()
         done.append("Segel sistem dibuat (menandatangani titik periksa log audit).")
+        loaded = authority_from_settings(settings.SIGNING)
+    if not loaded.ocsp_cert_pem:
+        ensure_ocsp_responder(directory, secret=operator_secret, kdf_iterations=iterations)
+        _authority_cache_clear()
+        done.append("Penjawab OCSP dibuat (status pencabutan sertifikat).")
         loaded = authority_from_settings(settings.SIGNING)
     seal = fingerprint_sha256(loaded.seal_cert)
     if seal not in recorded_seal_fingerprints():

@@ -9,7 +9,8 @@ the official's certificate and when the official signed. So every signature must
 - a ``document.signed`` event of the stored version naming the exact revision the signature
   made (the file up to the end of its byte range) and the signer's certificate fingerprint;
 - a ``signing.credential_issued`` event issuing that fingerprint to the same official;
-- a timestamp taken when the event was written, and a claimed signing time not after it.
+- a timestamp taken when the event was written, and a claimed signing time not after it;
+- no revocation of the certificate before the signature's timestamp.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from django.utils.translation import gettext_lazy as _
 from audit.actions import AuditAction
 from audit.models import AuditEvent
 
+from .models import RevokedCertificate
 from .signing import VerificationReport
+from .snapshots import wib
 
 # The signature is made, timestamped and recorded in one request: seconds apart. An external
 # TSA's clock may differ from ours by a little; a back-dated timestamp differs by much more.
@@ -35,6 +38,9 @@ CERT_NOT_ISSUED = _("Sertifikat tanda tangan ke-%(position)d bukan sertifikat ya
                     "penanda tangannya.")
 SIGNED_AFTER_TIMESTAMP = _(
     "Waktu penandatanganan yang diklaim tanda tangan ke-%(position)d lebih lambat dari cap waktunya."
+)
+SIGNED_AFTER_REVOCATION = _(
+    "Tanda tangan ke-%(position)d dibuat setelah sertifikatnya dicabut (%(when)s)."
 )
 TIMESTAMP_NOT_EVENT_TIME = _(
     "Cap waktu tanda tangan ke-%(position)d tidak sesuai dengan waktu penandatanganan yang tercatat di log audit."
@@ -56,6 +62,9 @@ def signature_problems(stored, report: VerificationReport) -> list[str]:
         for event in AuditEvent.objects.filter(action=AuditAction.SIGNING_CREDENTIAL_ISSUED, actor_id__in=actors)
         .only("actor_id", "details")
     }
+    revocations = dict(RevokedCertificate.objects.filter(
+        fingerprint_sha256__in=[s.signer_fingerprint_sha256 for s in report.signatures])
+        .values_list("fingerprint_sha256", "revoked_at"))
     problems: list[str] = []
     for position, signature in enumerate(report.signatures, start=1):
         values = {"position": position}
@@ -71,6 +80,9 @@ def signature_problems(stored, report: VerificationReport) -> list[str]:
         if stamped is not None and signature.signing_time is not None \
                 and signature.signing_time > stamped + CLOCK_TOLERANCE:
             problems.append(str(SIGNED_AFTER_TIMESTAMP % values))
+        revoked = revocations.get(fingerprint)
+        if revoked is not None and (stamped is None or stamped >= revoked):
+            problems.append(str(SIGNED_AFTER_REVOCATION % {**values, "when": wib(revoked)}))
         if stamped is not None and event is not None and abs(event.created - stamped) > CLOCK_TOLERANCE:
             problems.append(str(TIMESTAMP_NOT_EVENT_TIME % values))
     return problems

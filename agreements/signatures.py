@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -59,6 +60,10 @@ SIGNING_LOCKED = gettext_lazy(
 )
 VERIFICATION_FAILED = gettext_lazy(
     "Tanda tangan gagal diverifikasi; dokumen tidak dicatat sebagai ditandatangani: %(why)s"
+)
+CERTIFICATE_REVOKED = gettext_lazy(
+    "Sertifikat tanda tangan Anda dicabut pada %(when)s. Dokumen tidak ditandatangani. Atur passphrase baru "
+    "untuk menerima sertifikat baru."
 )
 NOT_PREPARED = gettext_lazy("Dokumen untuk ditandatangani sedang disiapkan. Coba beberapa saat lagi.")
 
@@ -141,7 +146,8 @@ def credential_enrol(*, user, passphrase: str, confirmation: str) -> SigningCred
     """
     if not may_enrol(user):
         raise ValidationError(NOT_ELIGIBLE)
-    if SigningCredential.objects.filter(user=user).exists():
+    existing = SigningCredential.objects.filter(user=user).first()
+    if existing is not None and existing.revoked_at is None:
         raise ValidationError(ALREADY_ENROLLED)
     minimum = settings.SIGNING["PASSPHRASE_MIN_LENGTH"]
     if len(passphrase) < minimum:
@@ -163,15 +169,18 @@ def credential_enrol(*, user, passphrase: str, confirmation: str) -> SigningCred
         nip=official.nip or user.username,
         passphrase=passphrase,
         kdf_iterations=kdf_iterations(),
+        crl_url=f"{settings.SEPAKAT_BASE_URL}{reverse('crl')}",
+        ocsp_url=f"{settings.SEPAKAT_BASE_URL}{reverse('ocsp')}",
     )
-    credential = SigningCredential.objects.create(
-        user=user,
-        cert_pem=issued.cert_pem.decode(),
-        encrypted_key_pem=issued.encrypted_key_pem.decode(),
-        serial=str(issued.serial),
-        fingerprint_sha256=issued.fingerprint_sha256,
-        not_after=issued.not_after,
-    )
+    # A revoked certificate's row is taken over by the new one; the revocation itself stays (RevokedCertificate).
+    credential = existing or SigningCredential(user=user)
+    credential.cert_pem = issued.cert_pem.decode()
+    credential.encrypted_key_pem = issued.encrypted_key_pem.decode()
+    credential.serial = str(issued.serial)
+    credential.fingerprint_sha256 = issued.fingerprint_sha256
+    credential.not_after = issued.not_after
+    credential.failed_attempts, credential.locked_until, credential.revoked_at = 0, None, None
+    credential.save()
     event_record(actor=user, action=AuditAction.SIGNING_CREDENTIAL_ISSUED,
                  details={"serial": credential.serial, "fingerprint": credential.fingerprint_sha256})
     return credential
@@ -187,6 +196,8 @@ def unlock_signer(*, user, passphrase: str) -> tuple[UnlockedSigner, SigningCred
     if credential is None:
         raise SigningRefused(NO_CREDENTIAL)
     now = timezone.now()
+    if credential.revoked_at is not None:
+        raise SigningRefused(CERTIFICATE_REVOKED % {"when": wib(credential.revoked_at)})
     if credential.locked_until and credential.locked_until > now:
         raise SigningRefused(SIGNING_LOCKED % {"until": wib(credential.locked_until)})
     try:

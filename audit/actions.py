@@ -35,6 +35,7 @@ class AuditAction(models.TextChoices):
         "signing.authority_keys_encrypted",
         _("Kunci otoritas penandatanganan dienkripsi dengan rahasia operator"),
     )
+    SIGNING_CREDENTIAL_REVOKED = "signing.credential_revoked", _("Sertifikat tanda tangan dicabut")
     SIGNING_PASSPHRASE_FAILED = "signing.passphrase_failed", _("Passphrase tanda tangan salah")
     SIGNING_KEY_REENCRYPTED = (
         "signing.key_reencrypted",

@@ -10,6 +10,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from agreements.revocation import revoke_if_no_longer_eligible
 from audit.actions import AuditAction
 from audit.services import event_record
 
@@ -123,6 +124,7 @@ def assignment_end(*, assignment: RoleAssignment, actor, on: datetime.date | Non
     report = _sync(users)
     event_record(actor=actor, action=AuditAction.ROLE_ENDED, region=region,
                  details={**details, "permissions": _permissions(report)})
+    revoke_if_no_longer_eligible(users, actor=actor)
     return True
 
 
@@ -136,3 +138,4 @@ def assignment_delete(*, assignment: RoleAssignment, actor) -> None:
     report = _sync(users)
     event_record(actor=actor, action=AuditAction.ROLE_REMOVED, region=region,
                  details={"assignment": pk, "old": old, "permissions": _permissions(report)})
+    revoke_if_no_longer_eligible(users, actor=actor)

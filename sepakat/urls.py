@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Site
 
+from agreements.views import revocation as revocation_views
 from agreements.views.checkpoints import checkpoint_json, checkpoint_list
 from agreements.views.timestamp import timestamp
 from agreements.views.verification import VerifyDocumentView, VerifyUploadView, trust_root
@@ -38,6 +39,9 @@ urlpatterns = [
     path("verifikasi/", VerifyUploadView.as_view(), name="verify"),
     path("verifikasi/akar.pem", trust_root, name="trust_root"),
     path("tsa/", timestamp, name="tsa"),
+    path("pki/crl.der", revocation_views.crl, name="crl"),
+    path("pki/ocsp/", revocation_views.ocsp, name="ocsp"),
+    path("pki/ocsp/<path:encoded>", revocation_views.ocsp, name="ocsp_get"),
     path("verifikasi/log-audit/", checkpoint_list, name="checkpoints"),
     path("verifikasi/log-audit.json", checkpoint_json, name="checkpoints_json"),
     path("verifikasi/<str:identifier>/", VerifyDocumentView.as_view(), name="verify_document"),

@@ -44,6 +44,11 @@ AUTHORITY_FILES = (CA_CERT_FILE, CA_KEY_FILE, TSA_CERT_FILE, TSA_KEY_FILE)
 # older one by init_pki (ensure_seal).
 SEAL_CERT_FILE = "seal.pem"
 SEAL_KEY_FILE = "seal-key.pem"
+# The OCSP responder (delegated by the CA, RFC 6960 4.2.2.2): answers revocation queries without the CA key.
+OCSP_CERT_FILE = "ocsp.pem"
+OCSP_KEY_FILE = "ocsp-key.pem"
+OCSP_NAME = "Sepakat Penjawab OCSP"
+CRL_VALID_DAYS = 7
 
 CA_KEY_BITS = 3072
 TSA_KEY_BITS = 2048
@@ -117,6 +122,8 @@ class Authority:
     directory: str = ""
     seal_cert_pem: bytes = b""  # empty for an authority made before the seal, until init_pki adds it
     seal_key: rsa.RSAPrivateKey | None = field(default=None, repr=False, compare=False)
+    ocsp_cert_pem: bytes = b""  # the delegated OCSP responder; empty until init_pki adds it
+    ocsp_key: rsa.RSAPrivateKey | None = field(default=None, repr=False, compare=False)
 
     @property
     def seal_cert(self) -> x509.Certificate | None:
@@ -312,14 +319,16 @@ def _make_tsa(ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateKey) -> tuple[x50
     return builder.sign(ca_key, hashes.SHA256()), key
 
 
-def _make_seal(ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateKey) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
-    """The system's seal: an organisation certificate that signs what Sepakat itself attests (checkpoints)."""
+def _make_seal(ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateKey, *, name: str = SEAL_NAME,
+               ocsp: bool = False) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    """The system's seal: an organisation certificate that signs what Sepakat itself attests (checkpoints);
+    with ``ocsp``, the CA's delegated OCSP responder (EKU OCSPSigning, id-pkix-ocsp-nocheck)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=TSA_KEY_BITS)
     subject = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, COUNTRY),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Sepakat"),
-            x509.NameAttribute(NameOID.COMMON_NAME, SEAL_NAME),
+            x509.NameAttribute(NameOID.COMMON_NAME, name),
         ]
     )
     builder = (
@@ -333,8 +342,27 @@ def _make_seal(ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateKey) -> tuple[x5
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(SIGNING_KEY_USAGE, critical=True)
     )
+    if ocsp:
+        builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=True) \
+            .add_extension(x509.OCSPNoCheck(), critical=False)
     builder = _key_identifiers(builder, key.public_key(), ca_key.public_key())
     return builder.sign(ca_key, hashes.SHA256()), key
+
+
+def ensure_ocsp_responder(directory: Path, *, secret: str, kdf_iterations: int = AUTHORITY_KDF_ITERATIONS) -> bool:
+    """Add the delegated OCSP responder to the authority in ``directory`` if it has none; whether one was made."""
+    directory = Path(directory)
+    if (directory / OCSP_CERT_FILE).exists() and (directory / OCSP_KEY_FILE).exists():
+        return False
+    loaded = load_authority(directory, secret=secret)
+    ca_key = loaded.unlock_ca_key(secret)
+    try:
+        cert, key = _make_seal(loaded.ca_cert, ca_key, name=OCSP_NAME, ocsp=True)
+    finally:
+        del ca_key
+    _write_new(directory / OCSP_KEY_FILE, encrypt_private_key(key, secret, iterations=kdf_iterations), FILE_MODE)
+    _write_new(directory / OCSP_CERT_FILE, cert.public_bytes(serialization.Encoding.PEM), FILE_MODE)
+    return True
 
 
 def ensure_seal(directory: Path, *, secret: str, kdf_iterations: int = AUTHORITY_KDF_ITERATIONS) -> bool:
@@ -440,8 +468,15 @@ def load_authority(directory: Path, *, secret: str) -> Authority:
             seal_cert.verify_directly_issued_by(ca_cert)
         except (InvalidSignature, ValueError, TypeError) as exc:
             raise AuthorityError(f"Sertifikat segel di {directory} tidak diterbitkan oleh CA ini.") from exc
+    ocsp_pem, ocsp_key = b"", None
+    if (directory / OCSP_CERT_FILE).exists() and (directory / OCSP_KEY_FILE).exists():
+        ocsp_pem = (directory / OCSP_CERT_FILE).read_bytes()
+        ocsp_key = _decrypt_key((directory / OCSP_KEY_FILE).read_bytes(), secret, OCSP_KEY_FILE, directory)
+        if not _same_public_key(x509.load_pem_x509_certificate(ocsp_pem), ocsp_key):
+            raise AuthorityError(f"Sertifikat dan kunci OCSP di {directory} tidak cocok.")
     return Authority(ca_cert_pem=ca_pem, tsa_cert_pem=tsa_pem, encrypted_ca_key_pem=encrypted_ca_key,
-                     tsa_key=tsa_key, directory=str(directory), seal_cert_pem=seal_pem, seal_key=seal_key)
+                     tsa_key=tsa_key, directory=str(directory), seal_cert_pem=seal_pem, seal_key=seal_key,
+                     ocsp_cert_pem=ocsp_pem, ocsp_key=ocsp_key)
 
 
 def encrypt_plain_keys(directory: Path, *, secret: str, kdf_iterations: int = AUTHORITY_KDF_ITERATIONS) -> list[str]:
@@ -450,7 +485,7 @@ def encrypt_plain_keys(directory: Path, *, secret: str, kdf_iterations: int = AU
     if not secret:
         raise AuthorityError(MSG_NO_SECRET)
     done = []
-    for name in (CA_KEY_FILE, TSA_KEY_FILE, SEAL_KEY_FILE):
+    for name in (CA_KEY_FILE, TSA_KEY_FILE, SEAL_KEY_FILE, OCSP_KEY_FILE):
         path = directory / name
         if not path.exists():
             continue
@@ -490,6 +525,9 @@ def ensure_authority(directory: Path, *, secret: str, name: str = DEFAULT_AUTHOR
     _write_new(directory / CA_KEY_FILE, encrypt_private_key(ca_key, secret, iterations=kdf_iterations), FILE_MODE)
     _write_new(directory / TSA_KEY_FILE, encrypt_private_key(tsa_key, secret, iterations=kdf_iterations), FILE_MODE)
     _write_new(directory / TSA_CERT_FILE, tsa_cert.public_bytes(serialization.Encoding.PEM), FILE_MODE)
+    ocsp_cert, ocsp_key = _make_seal(ca_cert, ca_key, name=OCSP_NAME, ocsp=True)
+    _write_new(directory / OCSP_KEY_FILE, encrypt_private_key(ocsp_key, secret, iterations=kdf_iterations), FILE_MODE)
+    _write_new(directory / OCSP_CERT_FILE, ocsp_cert.public_bytes(serialization.Encoding.PEM), FILE_MODE)
     seal_cert, seal_key = _make_seal(ca_cert, ca_key)
     _write_new(directory / SEAL_KEY_FILE, encrypt_private_key(seal_key, secret, iterations=kdf_iterations), FILE_MODE)
     _write_new(directory / SEAL_CERT_FILE, seal_cert.public_bytes(serialization.Encoding.PEM), FILE_MODE)
@@ -508,6 +546,8 @@ def issue_signer(
     passphrase: str,
     valid_days: int = 730,
     kdf_iterations: int = KEY_KDF_ITERATIONS,
+    crl_url: str = "",
+    ocsp_url: str = "",
 ) -> IssuedCredential:
     """Issue one signer's certificate and key; the key comes back encrypted with ``passphrase``.
 
@@ -541,6 +581,13 @@ def issue_signer(
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(SIGNING_KEY_USAGE, critical=True)
     )
+    if crl_url:  # where relying parties find the CRL and the OCSP responder (RFC 5280 4.2.1.13, 4.2.2.1)
+        builder = builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            full_name=[x509.UniformResourceIdentifier(crl_url)], relative_name=None, reasons=None, crl_issuer=None)]),
+            critical=False)
+    if ocsp_url:
+        builder = builder.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+            x509.oid.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))]), critical=False)
     builder = _key_identifiers(builder, key.public_key(), ca_cert.public_key())
     ca_key = authority.unlock_ca_key(ca_secret)
     try:
@@ -554,3 +601,27 @@ def issue_signer(
         fingerprint_sha256=fingerprint_sha256(cert),
         not_after=cert.not_valid_after_utc,
     )
+
+
+def make_crl(authority: Authority, *, ca_secret: str, revoked: list[tuple[int, datetime]], number: int,
+             valid_days: int = CRL_VALID_DAYS) -> bytes:
+    """The CA's CRL (DER) listing ``revoked`` (serial, revocation time); the CA key is unlocked for it only."""
+    now = _now()
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(authority.ca_cert.subject)
+        .last_update(now)
+        .next_update(now + timedelta(days=valid_days))
+        .add_extension(x509.CRLNumber(number), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(authority.ca_cert.public_key()),
+                       critical=False)
+    )
+    for serial, when in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when).build())
+    ca_key = authority.unlock_ca_key(ca_secret)
+    try:
+        crl = builder.sign(ca_key, hashes.SHA256())
+    finally:
+        del ca_key
+    return crl.public_bytes(serialization.Encoding.DER)
