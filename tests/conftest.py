@@ -178,3 +178,36 @@ def world_kept_for_the_module(django_db_blocker, build):
     """Build an expensive world once (build()) and keep it for a module's tests; see module_transaction."""
     with module_transaction(django_db_blocker) as world:
         yield world.run(build)
+
+
+@pytest.fixture
+def sepakat_server(db):
+    """Sepakat served over real HTTP on a free port, in a thread that shares the test's database
+    connection (as Django's LiveServerThread does), so it sees the test's uncommitted data. One
+    request at a time: the test waits on its client (a subprocess, pyHanko) meanwhile."""
+    import threading
+
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
+    from django.db import connections
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    shared = connections["default"]
+    shared.inc_thread_sharing()
+    server = WSGIServer(("127.0.0.1", 0), Quiet, allow_reuse_address=True)
+    server.set_app(WSGIHandler())
+
+    def serve():
+        connections["default"] = shared
+        server.serve_forever()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+    shared.dec_thread_sharing()

@@ -4,14 +4,11 @@ and signing takes its timestamps from whatever RFC 3161 service the settings nam
 import hashlib
 import io
 import secrets
-import threading
 import urllib.request
 
 import pytest
 from asn1crypto import algos, cms, tsp
 from cryptography.hazmat.primitives import hashes
-from django.core.handlers.wsgi import WSGIHandler
-from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from agreements import signatures
@@ -21,23 +18,6 @@ from demo import driver
 from workflows.models import Stage, StageProcess
 
 pytestmark = pytest.mark.django_db
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def sepakat_server():
-    """Sepakat served over real HTTP on a free port, in a thread (the TSA view reads no database)."""
-    server = ThreadedWSGIServer(("127.0.0.1", 0), _Quiet, allow_reuse_address=True)
-    server.set_app(WSGIHandler())
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
 
 
 def query(digest: bytes, algorithm: str = "sha256", **fields) -> bytes:
