@@ -195,8 +195,15 @@ def sepakat_server(db):
         def log_message(self, *args):
             pass
 
+    from django.core import signals
+    from django.db import close_old_connections
+
     shared = connections["default"]
     shared.inc_thread_sharing()
+    # As Django's test client does: the end of a request must not close the test's connection (PostgreSQL
+    # would lose the test's transaction; an in-memory SQLite database ignores the close).
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
     server = WSGIServer(("127.0.0.1", 0), Quiet, allow_reuse_address=True)
     server.set_app(WSGIHandler())
 
@@ -211,3 +218,5 @@ def sepakat_server(db):
     server.server_close()
     thread.join(timeout=10)
     shared.dec_thread_sharing()
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
