@@ -138,3 +138,21 @@ def test_long_unbroken_text_wraps_in_the_pdf(long_case):
     # Unwrapped, the 300 characters would sit on one line, running off the page; a line holds about 90.
     longest = max(len(word) for line in text.splitlines() for word in line.split())
     assert longest < 120, longest
+
+
+def test_the_public_verification_and_checkpoint_pages_fit_desktop_and_phone(client, programme):
+    """The values printed on the paper copy (64-character hashes) and the checkpoint list, for strangers."""
+    chromium_or_skip()
+    driver.run_programme(programme("kota-banjar"), stop_stage=Stage.MASTERPLAN, stop_step="draft")
+    from workflows.models import StageProcess
+
+    regulation = StageProcess.objects.get(programme=programme("kota-banjar"), stage=Stage.REGULATION)
+    pages = {}
+    for name, path in (("verify", reverse("verify_document", args=[regulation.document.verification_token])),
+                       ("checkpoints", reverse("checkpoints"))):
+        response = client.get(path)
+        assert response.status_code == 200, name
+        pages[name] = response.content
+    assert b"Nilai yang tercetak pada dokumen" in pages["verify"] and b"Cocok" in pages["verify"]
+    assert b"tahap selesai" in pages["checkpoints"]
+    assert overflows(pages) == {name: {"desktop": 0, "phone": 0} for name in pages}
