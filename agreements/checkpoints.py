@@ -75,6 +75,22 @@ def checkpoint_as_dict(checkpoint: Checkpoint) -> dict:
             "signature": base64.b64encode(bytes(checkpoint.signature)).decode()}
 
 
+def _tree_so_far() -> tuple[merkle.Accumulator, int]:
+    """The Merkle tree of the events up to the latest checkpoint, from its saved frontier when that matches
+    the root it signed, and the sequence number to carry on after; else an empty tree from the start."""
+    latest = Checkpoint.objects.order_by("-seq").only("seq", "count", "merkle_root", "frontier").first()
+    if latest is not None and latest.frontier:
+        try:
+            tree = merkle.Accumulator.resumed(latest.frontier, latest.count)
+        except (ValueError, TypeError):
+            tree = None
+        if tree is not None and tree.root() == latest.merkle_root:
+            return tree, latest.seq
+        logger.warning("checkpoint #%s: its saved frontier does not give its signed root; walking every event",
+                       latest.seq)
+    return merkle.Accumulator(), 0
+
+
 def checkpoint_make(*, reason: str) -> Checkpoint | None:
     """Seal the chain's current head (one checkpoint per head: none is made twice for the same event).
 
@@ -92,15 +108,18 @@ def checkpoint_make(*, reason: str) -> Checkpoint | None:
         existing = Checkpoint.objects.filter(seq=seq).first()
         if existing is not None:
             return existing
-        root, count = merkle.root_of(
-            AuditEvent.objects.filter(pk__lte=seq).order_by("pk").values_list("hash", flat=True).iterator(
-                chunk_size=5000))
+        tree, after = _tree_so_far()
+        for event_hash in AuditEvent.objects.filter(pk__gt=after, pk__lte=seq).order_by("pk") \
+                .values_list("hash", flat=True).iterator(chunk_size=5000):
+            tree.add(event_hash)
+        root, count = tree.root(), tree.size
         now = timezone.now().replace(microsecond=0)
         payload = payload_of(seq=seq, head_hash=head_hash, count=count, merkle_root=root, time=now)
         signed = seal_sign(payload.encode(), authority)
         status = _status(payload, signed)
         return Checkpoint.objects.create(
-            seq=seq, head_hash=head_hash, count=count, merkle_root=root, created=now, reason=reason, payload=payload,
+            seq=seq, head_hash=head_hash, count=count, merkle_root=root, frontier=tree.frontier(), created=now,
+            reason=reason, payload=payload,
             signature=signed.dump(), timestamp_time=status.timestamp_validity.timestamp,
             seal_fingerprint=fingerprint_sha256(authority.seal_cert),
         )

@@ -32,6 +32,20 @@ class Accumulator:
         self._stack: list[tuple[int, bytes]] = []  # perfect subtrees (height, hash), heights decreasing
         self.size = 0
 
+    @classmethod
+    def resumed(cls, frontier: list, size: int) -> Accumulator:
+        """Carry on from a ``frontier()`` saved after ``size`` events (at most log2(size) + 1 hashes)."""
+        accumulator = cls()
+        accumulator._stack = [(int(height), bytes.fromhex(value)) for height, value in frontier]
+        accumulator.size = size
+        if sum(1 << height for height, _value in accumulator._stack) != size:
+            raise ValueError("the frontier does not describe a tree of this size")
+        return accumulator
+
+    def frontier(self) -> list[list]:
+        """The perfect subtrees so far, [height, hex] from the largest: enough to add more events later."""
+        return [[height, value.hex()] for height, value in self._stack]
+
     def add(self, event_hash: str) -> None:
         node, height = leaf_hash(event_hash), 0
         while self._stack and self._stack[-1][0] == height:

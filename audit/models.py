@@ -88,6 +88,9 @@ class Checkpoint(models.Model):
     count = models.BigIntegerField(_("jumlah peristiwa"))
     # RFC 9162 Merkle tree head over the first ``count`` events (audit.merkle): inclusion proofs.
     merkle_root = models.CharField(_("akar Merkle"), max_length=64, default="")
+    # The tree's perfect subtrees at this checkpoint (audit.merkle.Accumulator.frontier): the next
+    # checkpoint adds only the events after this one. Not signed; checked against merkle_root before use.
+    frontier = models.JSONField(default=list)
     created = models.DateTimeField(_("waktu"))
     reason = models.CharField(_("alasan"), max_length=40)
     payload = models.TextField()

@@ -18,6 +18,7 @@ class Migration(migrations.Migration):
                 ('head_hash', models.CharField(max_length=64, verbose_name='hash kepala rantai')),
                 ('count', models.BigIntegerField(verbose_name='jumlah peristiwa')),
                 ('merkle_root', models.CharField(default='', max_length=64, verbose_name='akar Merkle')),
+                ('frontier', models.JSONField(default=list)),
                 ('created', models.DateTimeField(verbose_name='waktu')),
                 ('reason', models.CharField(max_length=40, verbose_name='alasan')),
                 ('payload', models.TextField()),

@@ -153,6 +153,25 @@ def test_checkpoints_cannot_be_changed_or_removed(mou):
         assert "append-only" in str(error.value)
 
 
+def test_a_checkpoint_carries_on_from_the_last_ones_frontier_only_when_it_matches_the_signed_root(mou, official,
+                                                                                               caplog):
+    from agreements.checkpoints import _tree_so_far
+
+    latest = Checkpoint.objects.order_by("-seq").first()
+    tree, after = _tree_so_far()
+    assert after == latest.seq and tree.root() == latest.merkle_root
+    with past_the_triggers():
+        sql("ALTER TABLE audit_checkpoint DISABLE TRIGGER USER" if connection.vendor == "postgresql"
+            else "DROP TRIGGER audit_checkpoint_no_update")
+        sql("UPDATE audit_checkpoint SET frontier = %s WHERE id = %s", json.dumps([[0, "00" * 32]]), latest.pk)
+        tree, after = _tree_so_far()
+        assert after == 0 and tree.size == 0  # not trusted: the next checkpoint walks every event
+        event_record(actor=official("kota-banjar.kominfo"), action=AuditAction.ROLE_CHANGED, details={"i": 2})
+        made = checkpoint_make(reason="uji")
+        hashes = AuditEvent.objects.filter(pk__lte=made.seq).order_by("pk").values_list("hash", flat=True)
+        assert made.merkle_root == merkle.root_of(hashes)[0]
+
+
 def test_one_checkpoint_per_head_and_a_new_one_after_new_events(mou, official):
     before = Checkpoint.objects.count()
     again = checkpoint_make(reason="uji")

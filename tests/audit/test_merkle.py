@@ -62,3 +62,23 @@ def test_a_wrong_event_index_size_or_path_does_not_verify():
 
 def test_an_empty_log_has_the_empty_root():
     assert root_of([]) == (EMPTY_ROOT, 0) and Tree([]).root == EMPTY_ROOT
+
+
+def test_a_tree_resumed_from_its_frontier_gives_the_same_roots_as_one_built_from_the_start():
+    from audit.merkle import Accumulator
+
+    events = hashes(300)
+    whole = Accumulator()
+    for cut in (1, 2, 7, 64, 65, 100, 299):
+        first = Accumulator()
+        for h in events[:cut]:
+            first.add(h)
+        resumed = Accumulator.resumed(first.frontier(), cut)
+        for h in events[cut:]:
+            resumed.add(h)
+        assert resumed.root() == root_of(events)[0] and resumed.size == 300
+    for h in events:
+        whole.add(h)
+    assert whole.root() == root_of(events)[0]
+    with pytest.raises(ValueError):
+        Accumulator.resumed(whole.frontier(), 299)  # a frontier describes one size only
