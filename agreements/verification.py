@@ -136,16 +136,19 @@ def refusal(content: bytes) -> str | None:
     return None
 
 
-def verify_content(content: bytes) -> Verification:
+def verify_content(content: bytes, *, at=None) -> Verification:
     """Verify a PDF: bounded whatever the file (size and streams checked first, pyHanko and pypdf
-    then run under agreements.pdfsafety's limits), and never raises on bad input."""
+    then run under agreements.pdfsafety's limits), and never raises on bad input.
+
+    ``at`` (an aware datetime): check as of that moment instead of now (``verify_artifact --at``)."""
     digest = hashlib.sha256(content).hexdigest()
     refused = refusal(content)
     if refused:
         logger.info("verification refused to read %s: %s", digest, refused)
         return Verification(sha256=digest, report=VerificationReport(signatures=(), problems=()), stored=None,
                             problems=[refused], chain=[], refused=True)
-    report = verify_pdf(content, trust_roots_pem=trust_roots(), decode_limits=pdfsafety.PYHANKO_DECODE_LIMITS)
+    report = verify_pdf(content, trust_roots_pem=trust_roots(), decode_limits=pdfsafety.PYHANKO_DECODE_LIMITS,
+                        validation_time=at)
     stored = StoredPdf.objects.filter(sha256=digest).select_related("document__programme__region").first()
     problems: list[str] = []
     try:
@@ -165,12 +168,12 @@ def verify_content(content: bytes) -> Verification:
         problems.append(str(NO_DATA))
     elif stored is not None and hashlib.sha256(data).hexdigest() != stored.data_sha256:
         problems.append(str(DATA_MISMATCH))
-    chain = _chain(stored, data)
+    chain = _chain(stored, data, at)
     return Verification(sha256=digest, report=report, stored=stored, problems=problems, chain=chain,
                         printed=printed_hashes(digest, stored, data, chain))
 
 
-def _chain(stored: StoredPdf | None, data: bytes | None) -> list[ChainLink]:
+def _chain(stored: StoredPdf | None, data: bytes | None, at=None) -> list[ChainLink]:
     """Walk back through the stages, from the hash each document carries of the one before."""
     links: list[ChainLink] = []
     previous_sha = _previous_sha(data) if data else (stored.previous_stage_sha256 if stored else "")
@@ -191,7 +194,7 @@ def _chain(stored: StoredPdf | None, data: bytes | None) -> list[ChainLink]:
             problems.append(str(CHAIN_FILE_MISMATCH))
         else:
             earlier_report = verify_pdf(content, trust_roots_pem=trust_roots(),
-                                        decode_limits=pdfsafety.PYHANKO_DECODE_LIMITS)
+                                        decode_limits=pdfsafety.PYHANKO_DECODE_LIMITS, validation_time=at)
             if not earlier_report.valid:
                 problems.append(str(CHAIN_INVALID))
             problems += provenance.signature_problems(earlier, earlier_report)

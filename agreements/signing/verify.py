@@ -13,7 +13,7 @@ import dataclasses
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from io import BytesIO
 
 from asn1crypto import pem
@@ -65,6 +65,9 @@ class SignatureReport:
     # SHA-256 of the file as this signature left it (the bytes up to the end of its byte range):
     # the revision Sepakat stored and named in the signature's ``document.signed`` event.
     revision_sha256: str = ""
+    # True when the signer's certificate no longer held at the time of checking and was judged at the
+    # timestamp's time instead (the TSA vouching, as of the check, that the signature existed then).
+    judged_at_timestamp: bool = False
 
     @property
     def ok(self) -> bool:
@@ -142,6 +145,19 @@ def _revision_sha256(pdf: bytes, embedded_sig) -> str:
     return hashlib.sha256(pdf[:end]).hexdigest()
 
 
+def _validated(embedded_sig, roots, moment: datetime | None, *, timestamp_moment: datetime | None = None):
+    """pyHanko's verdict with a fresh context per signature: no fetching (offline), revocation soft-fail.
+
+    The signer's certificate is judged at ``moment`` (None: now), the timestamp token at
+    ``timestamp_moment`` (the same moment unless given).
+    """
+    context = ValidationContext(trust_roots=list(roots), moment=moment, allow_fetching=False,
+                                revocation_mode="soft-fail")
+    ts_context = context if timestamp_moment is None else ValidationContext(
+        trust_roots=list(roots), moment=timestamp_moment, allow_fetching=False, revocation_mode="soft-fail")
+    return validate_pdf_signature(embedded_sig, signer_validation_context=context, ts_validation_context=ts_context)
+
+
 def _check_signature(
     embedded_sig, roots: list[asn1_x509.Certificate], require_timestamp: bool, validation_time: datetime | None
 ) -> SignatureReport:
@@ -151,12 +167,18 @@ def _check_signature(
     except Exception:
         signer_cert = None
     name, serial, fingerprint = _cert_identity(signer_cert)
+    judged_at_timestamp = False
     try:
-        # A fresh context per signature: no fetching (offline), no revocation info for the local CA.
-        context = ValidationContext(
-            trust_roots=list(roots), moment=validation_time, allow_fetching=False, revocation_mode="soft-fail"
-        )
-        status = validate_pdf_signature(embedded_sig, signer_validation_context=context)
+        status = _validated(embedded_sig, roots, validation_time)
+        stamp = status.timestamp_validity
+        if stamp is not None and stamp.intact and stamp.valid and stamp.trusted and not status.trusted:
+            # The TSA vouches (as of ``validation_time``) that the signature existed at stamp.timestamp: judge
+            # the signer's certificate then, so a genuine signature stays genuine after the certificate expires.
+            # Revocation since is Sepakat's own record to check (agreements.provenance).
+            at_stamp = _validated(embedded_sig, roots, stamp.timestamp,
+                                  timestamp_moment=validation_time or datetime.now(UTC))
+            if at_stamp.trusted:
+                status, judged_at_timestamp = at_stamp, True
     except Exception:  # malformed signatures raise many kinds of errors
         return SignatureReport(
             field_name=field_name,
@@ -207,6 +229,7 @@ def _check_signature(
         trusted=bool(status.trusted),
         modification_level=_level_name(level),
         problems=tuple(dict.fromkeys(problems)),
+        judged_at_timestamp=judged_at_timestamp,
     )
 
 
@@ -221,8 +244,9 @@ def verify_pdf(
 ) -> VerificationReport:
     """Check every signature of ``pdf`` (in signing order). Never raises on bad input.
 
-    ``validation_time`` (aware datetime) checks the certificates as of that moment instead of now;
-    pass a signature's stored timestamp time to re-check it after the signer's certificate expired.
+    ``validation_time`` (aware datetime) checks as of that moment instead of now (``verify_artifact --at``).
+    A signature whose certificate is no longer valid then, but whose timestamp is, is judged at its
+    timestamp's time: the TSA proves it was made while the certificate was valid.
     ``decode_limits`` bounds how much pyHanko may inflate (pyHanko's defaults for untrusted input
     when omitted; the public verifier passes tighter ones, agreements.pdfsafety).
     """

@@ -544,12 +544,19 @@ def test_expected_fingerprints(signed, roots, creds):
     assert verify_pdf(signed, trust_roots_pem=roots, expected_fingerprints=colon_upper).valid
 
 
-def test_validation_time_after_the_signer_certificate_expired(signed, roots):
-    later = datetime.now(UTC) + timedelta(days=1000)
-    report = verify_pdf(signed, trust_roots_pem=roots, validation_time=later)
-    assert not report.valid
-    assert all(V.MSG_UNTRUSTED in s.problems for s in report.signatures)
-    assert verify_pdf(signed, trust_roots_pem=roots, validation_time=datetime.now(UTC) + timedelta(minutes=1)).valid
+def test_after_the_signer_certificate_expired_a_signature_is_judged_at_its_timestamp(signed, roots):
+    # 1,000 days on, the signers' certificates (730 days) have expired, the TSA's has not: the TSA vouches
+    # that each signature existed while its certificate was valid.
+    later = verify_pdf(signed, trust_roots_pem=roots, validation_time=datetime.now(UTC) + timedelta(days=1000))
+    assert later.valid, later.all_problems
+    assert all(s.judged_at_timestamp for s in later.signatures)
+    soon = verify_pdf(signed, trust_roots_pem=roots, validation_time=datetime.now(UTC) + timedelta(minutes=1))
+    assert soon.valid and not any(s.judged_at_timestamp for s in soon.signatures)
+    # Eleven years on, the TSA's and the CA's certificates have expired too: nothing vouches any more
+    # (a renewed document timestamp, PAdES B-LTA, is what would).
+    gone = verify_pdf(signed, trust_roots_pem=roots, validation_time=datetime.now(UTC) + timedelta(days=4020))
+    assert not gone.valid
+    assert all(V.MSG_UNTRUSTED in s.problems for s in gone.signatures)
 
 
 # --- verification: bad input -------------------------------------------------------------------

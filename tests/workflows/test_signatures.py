@@ -522,3 +522,26 @@ def test_the_verification_page_shows_every_value_printed_on_the_paper_copy_and_w
     page = client.get(reverse("verify_document", args=[code])).content.decode()
     table = page.split("Nilai yang tercetak pada dokumen", 1)[1].split("</table>", 1)[0]
     assert table.count("Tidak cocok") == 1 and "Dokumen TIDAK dapat dipastikan asli" in page
+
+
+def test_a_genuine_document_stays_genuine_after_its_signers_certificates_expire(mou, tmp_path):
+    content = final_bytes(mou)
+    not_after = max(SigningCredential.objects.filter(user__in=[r.signer for r in SignatureRecord.objects.filter(
+        pdf__document=mou.document)]).values_list("not_after", flat=True))
+    assert not_after.year <= 2028  # 730 days
+    path = tmp_path / "mou.pdf"
+    path.write_bytes(content)
+    out = io.StringIO()
+    call_command("verify_artifact", str(path), "--at", "2029-06-01", stdout=out, stderr=io.StringIO())
+    assert "Diperiksa per 01-06-2029" in out.getvalue() and "ASLI" in out.getvalue()
+    assert out.getvalue().count("dinilai pada waktu cap waktunya") == 2
+    # In 2037 the CA's and the TSA's certificates have expired as well: without a renewed archive
+    # timestamp (PAdES B-LTA, not yet made) nothing vouches for the signatures any more.
+    code, output = 0, ""
+    try:
+        call_command("verify_artifact", str(path), "--at", "2037-01-01", stdout=io.StringIO(), stderr=io.StringIO())
+    except CommandError as failure:
+        code, output = failure.returncode, str(failure)
+    assert code == 1 and "TIDAK ASLI" in output
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("verify_artifact", str(path), "--at", "kemarin", stdout=io.StringIO())

@@ -1,4 +1,6 @@
+from datetime import date, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -10,12 +12,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file")
+        parser.add_argument("--at", default="", help="periksa seolah-olah pada tanggal ini (YYYY-MM-DD, WIB)")
 
-    def handle(self, *args, file, **options):
+    def handle(self, *args, file, at, **options):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"Berkas tidak ditemukan: {file}", returncode=2)
-        verification = verify_content(path.read_bytes())
+        moment = None
+        if at:
+            try:
+                moment = datetime.combine(date.fromisoformat(at), time(12), tzinfo=ZoneInfo("Asia/Jakarta"))
+            except ValueError as error:
+                raise CommandError(f"--at harus berupa tanggal YYYY-MM-DD: {at}", returncode=2) from error
+            self.stdout.write(f"Diperiksa per {moment:%d-%m-%Y %H:%M} WIB")
+        verification = verify_content(path.read_bytes(), at=moment)
         stored = verification.stored
         if stored:
             self.stdout.write(f"{stored.document.get_kind_display()} {stored.document.identifier} "
@@ -25,6 +35,9 @@ class Command(BaseCommand):
             status = "sah" if signature.ok else "TIDAK SAH"
             self.stdout.write(f"  tanda tangan: {signature.signer_name} — {status} — "
                               f"waktu {signature.signing_time}, cap waktu {signature.timestamp_time}")
+            if signature.judged_at_timestamp:
+                self.stdout.write("    sertifikat penanda tangan dinilai pada waktu cap waktunya (kini sudah tidak "
+                                  "berlaku; cap waktu membuktikan tanda tangan dibuat saat masih berlaku)")
         for link in verification.chain:
             self.stdout.write(f"  rantai: {link.label} {link.identifier} — {'sah' if link.ok else 'BERMASALAH'}")
         if verification.genuine:
