@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 from agreements.admin import AGENCY_IN_USE
 from agreements.models import Agency
 from agreements.regions import agency_delete, agency_save
+from agreements.revocation import revoke_if_no_longer_eligible
 from audit.actions import AuditAction
 from audit.services import event_record
 
@@ -321,6 +322,7 @@ class DelegationAdmin(admin.ModelAdmin):
         event_record(actor=request.user, action=AuditAction.ROLE_DELEGATION_REMOVED, region=region,
                      details={"delegation": pk, "delegator": old["delegator"], "delegate": old["delegate"],
                               "old": old})
+        revoke_if_no_longer_eligible([delegate], actor=request.user)
 
     @transaction.atomic
     def delete_queryset(self, request, queryset):

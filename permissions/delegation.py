@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from agreements.revocation import revoke_if_no_longer_eligible
 from audit.actions import AuditAction
 from audit.services import event_record
 
@@ -53,3 +54,4 @@ def delegation_end(*, actor, delegation: Delegation) -> None:
     role_sync_user(user=delegation.delegate)
     event_record(actor=actor, action=AuditAction.ROLE_DELEGATION_ENDED, region=delegation.assignment.agency.region,
                  details={"delegate": delegation.delegate.get_username(), "old_valid_until": str(old_until)})
+    revoke_if_no_longer_eligible([delegation.delegate], actor=actor)

@@ -149,3 +149,36 @@ def test_revocations_are_write_once(official):
         with pytest.raises(IntegrityError) as error, transaction.atomic():
             change()
         assert "write-once" in str(error.value)
+
+
+def test_the_end_of_a_delegation_revokes_the_delegates_certificate(official):
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from agreements.signatures import may_enrol
+    from permissions.delegation import delegation_create, delegation_end
+
+    today = timezone.localdate()
+    candidates = [u for u in get_user_model().objects.filter(username__startswith=f"{BANJAR}.")
+                  .select_related("official") if hasattr(u, "official") and not may_enrol(u)]
+    delegation = None
+    for role in RoleAssignment.objects.filter(agency__region__slug=BANJAR).select_related("user"):
+        if not may_enrol(role.user):
+            continue
+        for delegate in candidates:
+            try:
+                delegation = delegation_create(actor=role.user, assignment=role, delegate=delegate, kind="plt",
+                                               valid_from=today, valid_until=today + datetime.timedelta(days=7))
+            except ValidationError:
+                continue
+            break
+        if delegation is not None:
+            break
+    assert delegation is not None, "no delegable signer or paraf role to someone who holds none"
+    mayor = role.user
+    assert may_enrol(delegate)
+    driver.ensure_credential(delegate)
+    delegation_end(actor=mayor, delegation=delegation)
+    credential = SigningCredential.objects.get(user=delegate)
+    assert credential.revoked_at is not None
+    assert RevokedCertificate.objects.filter(serial=credential.serial).exists()
