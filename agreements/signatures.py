@@ -260,7 +260,11 @@ def render_for_signing(*, version: Version, slots: list[dict], previous_stage_sh
     data["verification_code"] = document.verification_token
     # The audit history up to this rendering, sealed: the signed document then carries it (its data
     # cannot change after the first signature, so the close's own checkpoint is in the public list).
-    made = checkpoints.checkpoint_make(reason="dokumen disiapkan untuk ditandatangani")
+    try:
+        made = checkpoints.checkpoint_make(reason="dokumen disiapkan untuk ditandatangani")
+    except AuthorityError as error:  # no local seal (another backend, a lost folder): the document still renders
+        logger.error("no audit checkpoint for %s: %s", document.identifier, error)
+        made = None
     data["audit_checkpoint"] = {"seq": made.seq, "head_hash": made.head_hash, "count": made.count,
                                 "time": made.created.isoformat()} if made else None
     rendered = render_stage_pdf(document.kind, data, draft=False)

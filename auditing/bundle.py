@@ -6,6 +6,7 @@ PDF, every stored PDF revision, the trust root, a manifest of SHA-256 sums and
 verify_bundle.py, which checks all of it without the server.
 """
 
+import contextlib
 import csv
 import datetime
 import hashlib
@@ -178,13 +179,16 @@ def bundle_build(*, programme, user) -> Bundle:
     from agreements.checkpoints import checkpoint_as_dict, checkpoint_make, seal_sign
     from agreements.kinds import draft_pdf
     from agreements.models import Decision, ParafCopy, SignatureRecord, StoredPdf, Version
-    from agreements.pki import recorded_seal_fingerprints
-    from agreements.signatures import authority
+    from agreements.pki import published_root, recorded_seal_fingerprints
+    from agreements.signing import AuthorityError
     from audit.models import Checkpoint
     from workflows.selectors import previous_stage_case
 
     # The history up to now, sealed: the bundle's events are proven against this checkpoint.
-    sealed = checkpoint_make(reason="bundel audit")
+    try:
+        sealed = checkpoint_make(reason="bundel audit")
+    except AuthorityError:  # no seal to sign with: the bundle still goes out, and its checker says it is unsealed
+        sealed = None
     head = ({"pk": sealed.seq, "hash": sealed.head_hash} if sealed else
             AuditEvent.objects.order_by("-pk").values("pk", "hash").first() or {"pk": 0, "hash": ""})
     events = selectors.programme_events(selectors.events_visible_to(user), programme).filter(pk__lte=head["pk"])
@@ -256,7 +260,8 @@ def bundle_build(*, programme, user) -> Bundle:
     checkpoints = [checkpoint_as_dict(c) for c in Checkpoint.objects.filter(seq__lte=head["pk"]).order_by("seq")]
     archive.write("checkpoints.json", json.dumps({"checkpoints": checkpoints}, ensure_ascii=False, indent=1) + "\n")
     archive.write("proofs.json", json.dumps(_inclusion_proofs(sealed, [e["sequence"] for e in chain])) + "\n")
-    archive.write("trust-root.pem", authority().ca_cert_pem)
+    root_pem = published_root()  # the CA the audit log recorded, even with the authority folder lost
+    archive.write("trust-root.pem", root_pem)
     archive.write("verify_bundle.py", VERIFY_SCRIPT_SOURCE.read_bytes())
     archive.write("README.md", readme(programme, root))
     manifest = {
@@ -274,7 +279,7 @@ def bundle_build(*, programme, user) -> Bundle:
         "versions": version_entries,
         "documents": document_entries,
         "paraf": paraf_entries,
-        "trust_root_sha256_fingerprint": _pem_fingerprint(authority().ca_cert_pem),
+        "trust_root_sha256_fingerprint": _pem_fingerprint(root_pem),
         "seal_sha256_fingerprints": sorted(recorded_seal_fingerprints()),
         "checkpoint": ({"seq": sealed.seq, "head_hash": sealed.head_hash, "count": sealed.count,
                         "merkle_root": sealed.merkle_root} if sealed else None),
@@ -284,7 +289,8 @@ def bundle_build(*, programme, user) -> Bundle:
     archive.write("manifest.json", manifest_bytes)
     # Signed last, over the manifest's exact bytes: whoever edits anything must recompute the manifest,
     # and cannot sign it again without the system's seal.
-    archive.write("manifest.json.p7s", seal_sign(manifest_bytes).dump())
+    with contextlib.suppress(AuthorityError):  # no seal: the checker reports the manifest unsigned
+        archive.write("manifest.json.p7s", seal_sign(manifest_bytes).dump())
     archive.close()
     size = target.tell()
     target.seek(0)

@@ -50,9 +50,9 @@ def unzip(content: bytes, target: Path) -> Path:
 
 def published_root_sha256() -> str:
     """What an auditor reads off Sepakat's verification page: the root's SHA-256, from outside the bundle."""
-    from agreements.signatures import authority
+    from agreements.pki import recorded_fingerprint
 
-    return authority().ca_fingerprint_sha256()
+    return recorded_fingerprint()
 
 
 def check(folder: Path, *extra: str, root: bool = True) -> subprocess.CompletedProcess:
@@ -450,3 +450,15 @@ def test_the_checker_requires_a_timestamp_on_every_signature(tmp_path, completed
     script = load_script()
     count, problems = script.check_signatures(content, list(load_certs_from_pemder_data(root)))
     assert ("tanda tangan ttd_pemalsu: tanpa cap waktu", "signature ttd_pemalsu: no timestamp") in problems
+
+
+def test_with_the_authority_folder_lost_the_bundle_still_goes_out_and_says_it_is_unsealed(programme, as_user,
+                                                                                         tmp_path, settings):
+    banjar = programme("kota-banjar")
+    driver.run_programme(banjar, only_stage=Stage.MOU)
+    settings.SIGNING = {**settings.SIGNING, "AUTHORITY_DIR": tmp_path / "hilang"}
+    folder = unzip(download(as_user("auditor"), banjar), tmp_path / "bundle")
+    assert not (folder / "manifest.json.p7s").exists()
+    result = check(folder)
+    assert result.returncode == 1 and "manifest tidak ditandatangani" in result.stdout
+    assert "[3]" in result.stdout and "SEMUA SESUAI" not in result.stdout
