@@ -11,6 +11,7 @@ keep copies, so deleting a checkpoint is found too.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 from datetime import datetime
@@ -66,8 +67,6 @@ def seal_sign(data: bytes, authority=None) -> cms.ContentInfo:
 
 def checkpoint_as_dict(checkpoint: Checkpoint) -> dict:
     """As the public JSON list and the audit bundle show it."""
-    import base64
-
     return {"seq": checkpoint.seq, "head_hash": checkpoint.head_hash, "count": checkpoint.count,
             "merkle_root": checkpoint.merkle_root, "time": checkpoint.created.isoformat(),
             "timestamp_time": checkpoint.timestamp_time.isoformat() if checkpoint.timestamp_time else None,
@@ -116,13 +115,19 @@ def checkpoint_make(*, reason: str) -> Checkpoint | None:
         now = timezone.now().replace(microsecond=0)
         payload = payload_of(seq=seq, head_hash=head_hash, count=count, merkle_root=root, time=now)
         signed = seal_sign(payload.encode(), authority)
-        status = _status(payload, signed)
         return Checkpoint.objects.create(
             seq=seq, head_hash=head_hash, count=count, merkle_root=root, frontier=tree.frontier(), created=now,
             reason=reason, payload=payload,
-            signature=signed.dump(), timestamp_time=status.timestamp_validity.timestamp,
+            signature=signed.dump(), timestamp_time=_timestamp_time(signed),
             seal_fingerprint=fingerprint_sha256(authority.seal_cert),
         )
+
+
+def _timestamp_time(signed: cms.ContentInfo) -> datetime:
+    """The genTime of the signature's RFC 3161 token (pyHanko just made and checked it; no need to validate again)."""
+    attributes = signed["content"]["signer_infos"][0]["unsigned_attrs"]
+    token = next(a["values"][0] for a in attributes if a["type"].native == "signature_time_stamp_token")
+    return token["content"]["encap_content_info"]["content"].parsed["gen_time"].native
 
 
 def _status(payload: str, signed: cms.ContentInfo):

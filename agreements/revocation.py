@@ -97,18 +97,15 @@ def _known_serial(serial: str) -> bool:
 def ocsp_response(request_der: bytes) -> bytes:
     """The DER OCSPResponse to a DER OCSPRequest (RFC 6960), signed by the CA's delegated responder."""
     if len(request_der) > MAX_OCSP_REQUEST_BYTES:
-        return ocsp.OCSPResponseBuilder.build_unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST).public_bytes(
-            serialization.Encoding.DER)
+        return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
     try:
         request = ocsp.load_der_ocsp_request(request_der)
     except ValueError:
-        return ocsp.OCSPResponseBuilder.build_unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST).public_bytes(
-            serialization.Encoding.DER)
+        return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
     authority = pki.authority()
     ca = authority.ca_cert
     if authority.ocsp_key is None or request.issuer_key_hash != _key_hash(ca, request.hash_algorithm):
-        return ocsp.OCSPResponseBuilder.build_unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED).public_bytes(
-            serialization.Encoding.DER)
+        return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
     serial = str(request.serial_number)
     revocation = RevokedCertificate.objects.filter(serial=serial).first()
     now = timezone.now().replace(microsecond=0)
@@ -129,6 +126,10 @@ def ocsp_response(request_der: bytes) -> bytes:
     if nonce is not None:
         builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
     return builder.sign(authority.ocsp_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def _unsuccessful(status) -> bytes:
+    return ocsp.OCSPResponseBuilder.build_unsuccessful(status).public_bytes(serialization.Encoding.DER)
 
 
 def _key_hash(ca: x509.Certificate, algorithm) -> bytes:

@@ -319,7 +319,7 @@ def _make_tsa(ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateKey) -> tuple[x50
     return builder.sign(ca_key, hashes.SHA256()), key
 
 
-def _make_seal(ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateKey, *, name: str = SEAL_NAME,
+def _make_service_certificate(ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateKey, *, name: str = SEAL_NAME,
                ocsp: bool = False) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
     """The system's seal: an organisation certificate that signs what Sepakat itself attests (checkpoints);
     with ``ocsp``, the CA's delegated OCSP responder (EKU OCSPSigning, id-pkix-ocsp-nocheck)."""
@@ -357,7 +357,7 @@ def ensure_ocsp_responder(directory: Path, *, secret: str, kdf_iterations: int =
     loaded = load_authority(directory, secret=secret)
     ca_key = loaded.unlock_ca_key(secret)
     try:
-        cert, key = _make_seal(loaded.ca_cert, ca_key, name=OCSP_NAME, ocsp=True)
+        cert, key = _make_service_certificate(loaded.ca_cert, ca_key, name=OCSP_NAME, ocsp=True)
     finally:
         del ca_key
     _write_new(directory / OCSP_KEY_FILE, encrypt_private_key(key, secret, iterations=kdf_iterations), FILE_MODE)
@@ -373,7 +373,7 @@ def ensure_seal(directory: Path, *, secret: str, kdf_iterations: int = AUTHORITY
     loaded = load_authority(directory, secret=secret)
     ca_key = loaded.unlock_ca_key(secret)
     try:
-        seal_cert, seal_key = _make_seal(loaded.ca_cert, ca_key)
+        seal_cert, seal_key = _make_service_certificate(loaded.ca_cert, ca_key)
     finally:
         del ca_key
     _write_new(directory / SEAL_KEY_FILE, encrypt_private_key(seal_key, secret, iterations=kdf_iterations), FILE_MODE)
@@ -525,10 +525,10 @@ def ensure_authority(directory: Path, *, secret: str, name: str = DEFAULT_AUTHOR
     _write_new(directory / CA_KEY_FILE, encrypt_private_key(ca_key, secret, iterations=kdf_iterations), FILE_MODE)
     _write_new(directory / TSA_KEY_FILE, encrypt_private_key(tsa_key, secret, iterations=kdf_iterations), FILE_MODE)
     _write_new(directory / TSA_CERT_FILE, tsa_cert.public_bytes(serialization.Encoding.PEM), FILE_MODE)
-    ocsp_cert, ocsp_key = _make_seal(ca_cert, ca_key, name=OCSP_NAME, ocsp=True)
+    ocsp_cert, ocsp_key = _make_service_certificate(ca_cert, ca_key, name=OCSP_NAME, ocsp=True)
     _write_new(directory / OCSP_KEY_FILE, encrypt_private_key(ocsp_key, secret, iterations=kdf_iterations), FILE_MODE)
     _write_new(directory / OCSP_CERT_FILE, ocsp_cert.public_bytes(serialization.Encoding.PEM), FILE_MODE)
-    seal_cert, seal_key = _make_seal(ca_cert, ca_key)
+    seal_cert, seal_key = _make_service_certificate(ca_cert, ca_key)
     _write_new(directory / SEAL_KEY_FILE, encrypt_private_key(seal_key, secret, iterations=kdf_iterations), FILE_MODE)
     _write_new(directory / SEAL_CERT_FILE, seal_cert.public_bytes(serialization.Encoding.PEM), FILE_MODE)
     _write_new(directory / CA_CERT_FILE, ca_cert.public_bytes(serialization.Encoding.PEM), FILE_MODE)
