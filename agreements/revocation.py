@@ -83,7 +83,7 @@ def crl_der() -> bytes:
     if cached is not None:
         return cached
     revoked = [(int(serial), when) for serial, when in RevokedCertificate.objects.values_list("serial", "revoked_at")]
-    number = RevokedCertificate.objects.count() * 1_000_000 + int(timezone.now().timestamp()) % 1_000_000
+    number = int(timezone.now().timestamp() * 1000)  # RFC 5280 5.2.3: monotonically increasing (the clock, in ms)
     data = make_crl(pki.authority(), ca_secret=pki.secret(), revoked=revoked, number=number)
     cache.set(key, data, CRL_CACHE_SECONDS)
     return data
