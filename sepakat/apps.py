@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.staticfiles.apps import StaticFilesConfig as DjangoStaticFilesConfig
 
 
 class SepakatConfig(AppConfig):
@@ -16,3 +17,16 @@ class SepakatConfig(AppConfig):
         security.connect()
         files.connect()
         checks.register(base_url.check_base_url)
+
+
+class StaticFilesConfig(DjangoStaticFilesConfig):
+    """Django's staticfiles, leaving out what viewflow ships and no Sepakat page loads.
+
+    viewflow's static folder holds Plotly Dash (its dashboard contrib, not installed here), copies of
+    its libraries under node_modules/ and source maps: some 80 MB that WhiteNoise compressed twice
+    (gzip and Brotli) at every collectstatic, 139 s on this machine. Nothing references them; a
+    source map a JS file names is left unhashed by sepakat.storage.StaticStorage.
+    """
+
+    ignore_patterns = [*DjangoStaticFilesConfig.ignore_patterns, "viewflow/js/contrib/dash/*", "*/node_modules/*",
+                       "*.map"]

@@ -41,7 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "django.contrib.staticfiles",
+    "sepakat.apps.StaticFilesConfig",  # django.contrib.staticfiles, without viewflow's unused bulk
     "django.contrib.humanize",
     "django_filters",
     "guardian",
@@ -169,6 +169,14 @@ STORAGES = {
 # Development serves static files straight from the finders; production collects them.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+# Not compressed: TrueType, OpenType and EOT fonts are our PDF fonts (read from static/ by WeasyPrint,
+# never by a browser) and viewflow's fallbacks for browsers without WOFF2; Brotli on them was most
+# of collectstatic's time.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [
+    "jpg", "jpeg", "png", "gif", "webp", "zip", "gz", "tgz", "bz2", "tbz", "xz", "br", "swf", "flv", "woff",
+    "woff2", "3gp", "3gpp", "asf", "avi", "m4v", "mov", "mp4", "mpeg", "mpg", "webm", "wmv",  # WhiteNoise's own
+    "ttf", "otf", "eot",
+]
 
 VIEWFLOW = {"AUTOREGISTER": False}
 
