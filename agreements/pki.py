@@ -33,6 +33,9 @@ from .signing import (
     ensure_ocsp_responder,
     ensure_seal,
     fingerprint_sha256,
+    has_revocation_addresses,
+    reissue_tsa,
+    roll_over,
 )
 from .signing.backends.local import authority_from_settings, local_timestamper
 from .signing.backends.local import authority_secret as _secret_of
@@ -128,6 +131,18 @@ def _dev_secret_file() -> Path | None:
     return path
 
 
+def revocation_urls() -> dict[str, str]:
+    """The CRL and OCSP addresses Sepakat serves, as the authority's certificates name them."""
+    from django.urls import reverse
+
+    return {"crl_url": f"{settings.SEPAKAT_BASE_URL}{reverse('crl')}",
+            "ocsp_url": f"{settings.SEPAKAT_BASE_URL}{reverse('ocsp')}"}
+
+
+def _iterations() -> int:
+    return settings.SIGNING.get("AUTHORITY_KDF_ITERATIONS", 600_000)
+
+
 def recorded_seal_fingerprints() -> set[str]:
     """Every system seal Sepakat recorded (the only certificates that may sign a checkpoint)."""
     return {
@@ -151,6 +166,14 @@ def _with_seal(loaded: Authority, directory: Path, operator_secret: str, iterati
         _authority_cache_clear()
         done.append("Penjawab OCSP dibuat (status pencabutan sertifikat).")
         loaded = authority_from_settings(settings.SIGNING)
+    if not has_revocation_addresses(loaded.tsa_cert):  # made before the TSA named its CRL and OCSP responder
+        reissue_tsa(directory, secret=operator_secret, kdf_iterations=iterations, **revocation_urls())
+        _authority_cache_clear()
+        done.append("Sertifikat TSA diterbitkan ulang dengan alamat CRL dan OCSP.")
+        loaded = authority_from_settings(settings.SIGNING)
+        event_record(actor=None, action=AuditAction.SIGNING_TSA_REISSUED,
+                     details={"tsa_fingerprint": fingerprint_sha256(loaded.tsa_cert),
+                              "not_after": loaded.tsa_cert.not_valid_after_utc.isoformat()})
     seal = fingerprint_sha256(loaded.seal_cert)
     if seal not in recorded_seal_fingerprints():
         event_record(actor=None, action=AuditAction.SIGNING_SEAL_RECORDED,
@@ -194,11 +217,42 @@ def authority_init() -> tuple[Authority, list[str]]:
                                                      "why": error})) from error
         check_recorded(loaded.ca_fingerprint_sha256())
         return _with_seal(loaded, directory, operator_secret, iterations, done), done
-    loaded = ensure_authority(directory, secret=operator_secret, kdf_iterations=iterations)
+    loaded = ensure_authority(directory, secret=operator_secret, kdf_iterations=iterations, **revocation_urls())
     loaded = _with_seal(loaded, directory, operator_secret, iterations, done)
+    _record_created(loaded)
+    done.append("Otoritas dicatat di log audit.")
+    return loaded, done
+
+
+def _record_created(loaded: Authority, **extra) -> None:
     event_record(actor=None, action=AuditAction.SIGNING_AUTHORITY_CREATED,
                  details={"ca_fingerprint": loaded.ca_fingerprint_sha256(),
                           "ca_cert_pem": loaded.ca_cert_pem.decode(),
-                          "tsa_fingerprint": fingerprint_sha256(loaded.tsa_cert)})
-    done.append("Otoritas dicatat di log audit.")
-    return loaded, done
+                          "tsa_fingerprint": fingerprint_sha256(loaded.tsa_cert),
+                          "not_after": loaded.ca_cert.not_valid_after_utc.isoformat(), **extra})
+
+
+@transaction.atomic
+def tsa_reissue() -> Authority:
+    """A new local TSA certificate under the same CA (its predecessor nears its end); audited."""
+    directory = Path(settings.SIGNING["AUTHORITY_DIR"])
+    loaded = reissue_tsa(directory, secret=secret(), kdf_iterations=_iterations(), **revocation_urls())
+    _authority_cache_clear()
+    event_record(actor=None, action=AuditAction.SIGNING_TSA_REISSUED,
+                 details={"tsa_fingerprint": fingerprint_sha256(loaded.tsa_cert),
+                          "not_after": loaded.tsa_cert.not_valid_after_utc.isoformat()})
+    return authority()
+
+
+@transaction.atomic
+def authority_roll_over() -> Authority:
+    """A new CA before the current one ends, recorded like the first (the old one stays a trust root)."""
+    directory = Path(settings.SIGNING["AUTHORITY_DIR"])
+    old = authority()
+    loaded = roll_over(directory, secret=secret(), kdf_iterations=_iterations(), **revocation_urls())
+    _authority_cache_clear()
+    _record_created(loaded, previous_ca_fingerprint=old.ca_fingerprint_sha256())
+    seal = fingerprint_sha256(loaded.seal_cert)
+    event_record(actor=None, action=AuditAction.SIGNING_SEAL_RECORDED,
+                 details={"seal_fingerprint": seal, "seal_cert_pem": loaded.seal_cert_pem.decode()})
+    return authority()

@@ -11,6 +11,9 @@ the official's certificate and when the official signed. So every signature must
 - a ``signing.credential_issued`` event issuing that fingerprint to the same official;
 - a timestamp taken when the event was written, and a claimed signing time not after it;
 - no revocation of the certificate before the signature's timestamp.
+
+And every archive timestamp (PAdES B-LTA) must close a revision Sepakat recorded making
+(``document.archive_timestamped``): a forger can append a document timestamp of their own, not its event.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ SIGNED_AFTER_TIMESTAMP = _(
 SIGNED_AFTER_REVOCATION = _(
     "Tanda tangan ke-%(position)d dibuat setelah sertifikatnya dicabut (%(when)s)."
 )
+ARCHIVE_NOT_RECORDED = _("Cap waktu arsip %(field)s tidak tercatat di log audit Sepakat untuk revisi yang dibuatnya.")
 TIMESTAMP_NOT_EVENT_TIME = _(
     "Cap waktu tanda tangan ke-%(position)d tidak sesuai dengan waktu penandatanganan yang tercatat di log audit."
 )
@@ -85,4 +89,13 @@ def signature_problems(stored, report: VerificationReport) -> list[str]:
             problems.append(str(SIGNED_AFTER_REVOCATION % {**values, "when": wib(revoked)}))
         if stamped is not None and event is not None and abs(event.created - stamped) > CLOCK_TOLERANCE:
             problems.append(str(TIMESTAMP_NOT_EVENT_TIME % values))
+    recorded_archives = {
+        details.get("sha256") for details in AuditEvent.objects.filter(
+            action=AuditAction.DOCUMENT_ARCHIVE_TIMESTAMPED, programme_id=stored.document.programme_id,
+            version_id=stored.version_id).values_list("details", flat=True)
+        if isinstance(details, dict)
+    } if report.archive_timestamps else set()
+    for archive in report.archive_timestamps:
+        if not archive.revision_sha256 or archive.revision_sha256 not in recorded_archives:
+            problems.append(str(ARCHIVE_NOT_RECORDED % {"field": archive.field_name}))
     return problems

@@ -89,9 +89,18 @@ def crl_der() -> bytes:
     return data
 
 
-def _known_serial(serial: str) -> bool:
-    return SigningCredential.objects.filter(serial=serial).exists() or \
+def _known_serial(serial: str, authority) -> bool:
+    """An official's certificate, or one of the authority's own (its TSA, its seal)."""
+    own = {str(x509.load_pem_x509_certificate(pem).serial_number)
+           for pem in (authority.tsa_cert_pem, authority.seal_cert_pem) if pem}
+    return serial in own or SigningCredential.objects.filter(serial=serial).exists() or \
         RevokedCertificate.objects.filter(serial=serial).exists()
+
+
+def ocsp_response_for(certificate: x509.Certificate) -> bytes:
+    """What the responder answers about ``certificate`` (issued by the current CA): for the archive's DSS."""
+    request = ocsp.OCSPRequestBuilder().add_certificate(certificate, pki.authority().ca_cert, hashes.SHA256()).build()
+    return ocsp_response(request.public_bytes(serialization.Encoding.DER))
 
 
 def ocsp_response(request_der: bytes) -> bytes:
@@ -111,7 +120,7 @@ def ocsp_response(request_der: bytes) -> bytes:
     now = timezone.now().replace(microsecond=0)
     if revocation is not None:
         status, when = ocsp.OCSPCertStatus.REVOKED, revocation.revoked_at
-    elif _known_serial(serial):
+    elif _known_serial(serial, authority):
         status, when = ocsp.OCSPCertStatus.GOOD, None
     else:
         status, when = ocsp.OCSPCertStatus.UNKNOWN, None

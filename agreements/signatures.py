@@ -19,7 +19,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -169,8 +168,7 @@ def credential_enrol(*, user, passphrase: str, confirmation: str) -> SigningCred
         nip=official.nip or user.username,
         passphrase=passphrase,
         kdf_iterations=kdf_iterations(),
-        crl_url=f"{settings.SEPAKAT_BASE_URL}{reverse('crl')}",
-        ocsp_url=f"{settings.SEPAKAT_BASE_URL}{reverse('ocsp')}",
+        **pki.revocation_urls(),
     )
     # A revoked certificate's row is taken over by the new one; the revocation itself stays (RevokedCertificate).
     credential = existing or SigningCredential(user=user)

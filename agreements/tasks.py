@@ -18,3 +18,4 @@ def audit_checkpoint(self, reason: str = "jadwal") -> int | None:
         logger.exception("audit checkpoint failed (%s)", reason)
         raise self.retry(exc=error) from error
     return made.seq if made else None
+

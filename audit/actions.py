@@ -31,6 +31,9 @@ class AuditAction(models.TextChoices):
     SIGNING_CREDENTIAL_ISSUED = "signing.credential_issued", _("Sertifikat tanda tangan diterbitkan")
     SIGNING_AUTHORITY_CREATED = "signing.authority_created", _("Otoritas penandatanganan lokal dibuat dan dicatat")
     SIGNING_SEAL_RECORDED = "signing.seal_recorded", _("Segel sistem (penanda tangan titik periksa) dicatat")
+    SIGNING_TSA_REISSUED = "signing.tsa_reissued", _("Sertifikat otoritas cap waktu lokal diterbitkan ulang")
+    DOCUMENT_ARCHIVE_TIMESTAMPED = "document.archive_timestamped", _(
+        "Dokumen final diberi data validasi dan cap waktu arsip (PAdES B-LTA)")
     SIGNING_AUTHORITY_KEYS_ENCRYPTED = (
         "signing.authority_keys_encrypted",
         _("Kunci otoritas penandatanganan dienkripsi dengan rahasia operator"),

@@ -358,14 +358,57 @@ def _load_roots(folder: Path, report: Report):
     return roots
 
 
-def _validate(embedded, roots, moment=None):
-    from pyhanko.sign.validation import validate_pdf_signature
+def _context(roots, moment):
     from pyhanko_certvalidator import ValidationContext
 
-    # Offline: no fetching; the local authority publishes no revocation information.
-    context = ValidationContext(trust_roots=list(roots), moment=moment, allow_fetching=False,
-                                revocation_mode="soft-fail")
-    return validate_pdf_signature(embedded, signer_validation_context=context)
+    # Offline: no fetching (revocation is what Sepakat's record says; the DSS travels inside the PDF).
+    return ValidationContext(trust_roots=list(roots), moment=moment, allow_fetching=False, revocation_mode="soft-fail")
+
+
+def _validate(embedded, roots, moment=None, timestamp_moment=None):
+    from pyhanko.sign.validation import validate_pdf_signature
+
+    context = _context(roots, moment)
+    ts_context = context if timestamp_moment is None else _context(roots, timestamp_moment)
+    return validate_pdf_signature(embedded, signer_validation_context=context, ts_validation_context=ts_context)
+
+
+def _covered_end(embedded) -> int:
+    try:
+        _start, _first, second_start, second = (int(v) for v in embedded.byte_range)
+    except Exception:  # noqa: BLE001
+        return 0
+    return second_start + second
+
+
+def check_archive_timestamps(reader, roots) -> tuple[list[tuple[int, object]], list[tuple[str, str]]]:
+    """PAdES B-LTA: ([(bytes covered, time)] of the trusted archive timestamps, problems). The last is judged
+    now, each earlier one at the time of the one after it (it proves the earlier existed then)."""
+    from datetime import UTC, datetime
+
+    from pyhanko.sign.validation import validate_pdf_timestamp
+
+    trusted: list[tuple[int, object]] = []
+    problems: list[tuple[str, str]] = []
+    judge_at = datetime.now(UTC)
+    for stamp in reversed(list(reader.embedded_timestamp_signatures)):
+        name = str(stamp.field_name)
+        try:
+            status = validate_pdf_timestamp(stamp, validation_context=_context(roots, judge_at))
+        except Exception as error:  # noqa: BLE001
+            problems.append((f"cap waktu arsip {name}: tidak dapat diperiksa ({error})",
+                             f"archive timestamp {name}: cannot be checked ({error})"))
+            break
+        if not (status.intact and status.valid):
+            problems.append((f"cap waktu arsip {name}: tidak utuh", f"archive timestamp {name}: not intact"))
+            break
+        if not status.trusted:
+            print(f"  cap waktu arsip / archive timestamp {name}: {status.timestamp} — BERAKHIR / LAPSED")
+            break
+        print(f"  cap waktu arsip / archive timestamp {name}: {status.timestamp} — sah / valid")
+        trusted.append((_covered_end(stamp), status.timestamp))
+        judge_at = status.timestamp
+    return sorted(trusted, key=lambda item: item[0]), problems
 
 
 def check_signatures(data: bytes, roots, certificates: list | None = None) -> tuple[int, list[tuple[str, str]]]:
@@ -381,7 +424,7 @@ def check_signatures(data: bytes, roots, certificates: list | None = None) -> tu
         return 0, [("bukan PDF yang dapat dibaca", "not a readable PDF")]
     if not embedded:
         return 0, [("tidak ada tanda tangan elektronik", "no electronic signature")]
-    problems: list[tuple[str, str]] = []
+    archives, problems = check_archive_timestamps(reader, roots)
     for position, signature in enumerate(embedded, start=1):
         try:
             name = str(signature.field_name)
@@ -391,9 +434,15 @@ def check_signatures(data: bytes, roots, certificates: list | None = None) -> tu
         try:
             status = _validate(signature, roots)
             stamp = status.timestamp_validity
-            if stamp is not None and stamp.intact and stamp.valid and stamp.trusted:
-                # Judged at the time the TSA vouched for: the certificate may have expired since.
-                status = _validate(signature, roots, moment=stamp.timestamp)
+            if stamp is not None and stamp.intact and stamp.valid and not (status.trusted and stamp.trusted):
+                # Judged at the time the TSA vouched for: the certificate may have expired since. The TSA's
+                # own certificate is judged now, or once it has expired too, at the earliest trusted archive
+                # timestamp covering the signature.
+                end = _covered_end(signature)
+                vouched = None if stamp.trusted else next((when for covered, when in archives if covered >= end),
+                                                          None)
+                if stamp.trusted or vouched is not None:
+                    status = _validate(signature, roots, moment=stamp.timestamp, timestamp_moment=vouched)
         except Exception as error:  # noqa: BLE001 - malformed signatures raise many kinds of errors
             problems.append((f"{label[0]}: tidak dapat diperiksa ({error})",
                              f"{label[1]}: cannot be checked ({error})"))

@@ -233,6 +233,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint-hourly": {"task": "agreements.tasks.audit_checkpoint", "schedule": 3600.0,
                                 "args": ("jadwal",)},
+    "archive-renew-daily": {"task": "workflows.tasks.archive_renew", "schedule": 86400.0},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

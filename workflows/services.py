@@ -15,7 +15,7 @@ from django.utils import timezone
 from viewflow.workflow import STATUS
 from viewflow.workflow.models import Task
 
-from agreements import signatures
+from agreements import archival, signatures
 from agreements.kinds import version_create
 from agreements.models import NEEDS_NOTE, RETURNING, SIGNING, Decision, DecisionKind, Document, SignatureRecord
 from agreements.paraf import paraf_copy
@@ -372,10 +372,13 @@ def round_has_no_return(process: StageProcess) -> bool:
 
 
 def case_close(*, process: StageProcess) -> None:
-    """The last signed revision becomes the final PDF; the stage is done and the next one opens."""
-    stored = signatures.latest_revision(process.document.latest_version())
-    stored.is_final = True
-    stored.save(update_fields=["is_final"])
+    """The last signed revision, with its validation data and an archive timestamp (PAdES B-LTA), becomes the
+    final PDF; the stage is done and the next one opens."""
+    signed = signatures.latest_revision(process.document.latest_version())
+    try:
+        stored = archival.final_archive(signed, reason="tahap selesai")
+    except archival.ArchiveError as error:  # the last signature is rolled back with it: nothing half-closed
+        raise signatures.SigningRefused(messages.ARCHIVE_FAILED % {"why": error}) from error
     process.final_pdf = stored
     process.outcome = Outcome.COMPLETED
     process.save(update_fields=["final_pdf", "outcome"])

@@ -1,8 +1,12 @@
-"""Background work: rendering a stage's document for its signers."""
+"""Background work: rendering a stage's document for its signers; the daily archive renewal."""
+
+import logging
 
 from celery import shared_task
 
-from . import services
+from . import archiving, services
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, max_retries=3, default_retry_delay=10)
@@ -14,3 +18,11 @@ def prepare_signing(self, process_id: int) -> None:
             services.signing_preparation_failed(process_id=process_id, error=error)
             raise
         raise self.retry(exc=error) from error
+
+
+@shared_task
+def archive_renew() -> dict[str, int]:
+    """Keep every final document's archive timestamp ahead of its certificate's end (daily by Celery beat)."""
+    counts = archiving.archive_renew()
+    logger.info("archive renewal: %s", counts)
+    return counts

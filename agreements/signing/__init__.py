@@ -22,15 +22,18 @@ from .authority import (
     ensure_ocsp_responder,
     ensure_seal,
     fingerprint_sha256,
+    has_revocation_addresses,
     issue_signer,
     key_encryption,
     load_authority,
     make_crl,
     reencrypt_private_key,
+    reissue_tsa,
+    roll_over,
 )
 from .backends import SigningBackend, StoredCredential, UnlockedSigner, get_signing_backend
 from .signer import SignatureNotVerified, SignatureRequest, SignedPdf, SigningError, WrongPassphrase, sign_pdf
-from .verify import SignatureReport, VerificationReport, normalise_fingerprint, verify_pdf
+from .verify import ArchiveTimestampReport, SignatureReport, VerificationReport, normalise_fingerprint, verify_pdf
 
 __all__ = [
     "AUTHORITY_KDF_ITERATIONS",
@@ -40,6 +43,7 @@ __all__ = [
     "IssuedCredential",
     "KeyEncryption",
     "SignatureNotVerified",
+    "ArchiveTimestampReport",
     "SignatureReport",
     "SignatureRequest",
     "SignedPdf",
@@ -52,11 +56,14 @@ __all__ = [
     "encrypt_plain_keys",
     "encrypt_private_key",
     "ensure_authority",
+    "has_revocation_addresses",
     "ensure_ocsp_responder",
     "ensure_seal",
     "fingerprint_sha256",
     "get_signing_backend",
     "issue_signer",
+    "reissue_tsa",
+    "roll_over",
     "key_encryption",
     "load_authority",
     "make_crl",

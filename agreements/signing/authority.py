@@ -256,6 +256,18 @@ def _key_identifiers(builder: x509.CertificateBuilder, public_key, issuer_public
     )
 
 
+def _with_revocation_addresses(builder: x509.CertificateBuilder, crl_url: str, ocsp_url: str):
+    """Where relying parties find the CRL and the OCSP responder (RFC 5280 4.2.1.13, 4.2.2.1)."""
+    if crl_url:
+        builder = builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            full_name=[x509.UniformResourceIdentifier(crl_url)], relative_name=None, reasons=None, crl_issuer=None)]),
+            critical=False)
+    if ocsp_url:
+        builder = builder.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+            x509.oid.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))]), critical=False)
+    return builder
+
+
 def _make_ca(name: str) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=CA_KEY_BITS)
     subject = x509.Name(
@@ -294,7 +306,8 @@ def _make_ca(name: str) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
     return builder.sign(key, hashes.SHA256()), key
 
 
-def _make_tsa(ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateKey) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+def _make_tsa(ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateKey, *, crl_url: str = "",
+              ocsp_url: str = "") -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=TSA_KEY_BITS)
     subject = x509.Name(
         [
@@ -315,12 +328,14 @@ def _make_tsa(ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateKey) -> tuple[x50
         .add_extension(SIGNING_KEY_USAGE, critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
     )
+    builder = _with_revocation_addresses(builder, crl_url, ocsp_url)
     builder = _key_identifiers(builder, key.public_key(), ca_key.public_key())
     return builder.sign(ca_key, hashes.SHA256()), key
 
 
 def _make_service_certificate(ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateKey, *, name: str = SEAL_NAME,
-               ocsp: bool = False) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+               ocsp: bool = False, crl_url: str = "",
+               ocsp_url: str = "") -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
     """The system's seal: an organisation certificate that signs what Sepakat itself attests (checkpoints);
     with ``ocsp``, the CA's delegated OCSP responder (EKU OCSPSigning, id-pkix-ocsp-nocheck)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=TSA_KEY_BITS)
@@ -345,6 +360,8 @@ def _make_service_certificate(ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateK
     if ocsp:
         builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=True) \
             .add_extension(x509.OCSPNoCheck(), critical=False)
+    else:
+        builder = _with_revocation_addresses(builder, crl_url, ocsp_url)
     builder = _key_identifiers(builder, key.public_key(), ca_key.public_key())
     return builder.sign(ca_key, hashes.SHA256()), key
 
@@ -499,7 +516,8 @@ def encrypt_plain_keys(directory: Path, *, secret: str, kdf_iterations: int = AU
 
 
 def ensure_authority(directory: Path, *, secret: str, name: str = DEFAULT_AUTHORITY_NAME,
-                     kdf_iterations: int = AUTHORITY_KDF_ITERATIONS) -> Authority:
+                     kdf_iterations: int = AUTHORITY_KDF_ITERATIONS, crl_url: str = "",
+                     ocsp_url: str = "") -> Authority:
     """Load the authority from ``directory``; create it there first if the directory holds none of its files.
 
     For installing (``manage.py init_pki``) and tests; the running application only loads
@@ -519,7 +537,7 @@ def ensure_authority(directory: Path, *, secret: str, name: str = DEFAULT_AUTHOR
     directory.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
     os.chmod(directory, DIRECTORY_MODE)  # mkdir's mode is filtered by the umask, and the directory may exist
     ca_cert, ca_key = _make_ca(name)
-    tsa_cert, tsa_key = _make_tsa(ca_cert, ca_key)
+    tsa_cert, tsa_key = _make_tsa(ca_cert, ca_key, crl_url=crl_url, ocsp_url=ocsp_url)
     # Keys first, certificates last: a crash leaves an incomplete directory, which is refused above.
     # Everything 0600 in a 0700 directory: the certificates are public, but nobody needs them from the disk.
     _write_new(directory / CA_KEY_FILE, encrypt_private_key(ca_key, secret, iterations=kdf_iterations), FILE_MODE)
@@ -528,11 +546,68 @@ def ensure_authority(directory: Path, *, secret: str, name: str = DEFAULT_AUTHOR
     ocsp_cert, ocsp_key = _make_service_certificate(ca_cert, ca_key, name=OCSP_NAME, ocsp=True)
     _write_new(directory / OCSP_KEY_FILE, encrypt_private_key(ocsp_key, secret, iterations=kdf_iterations), FILE_MODE)
     _write_new(directory / OCSP_CERT_FILE, ocsp_cert.public_bytes(serialization.Encoding.PEM), FILE_MODE)
-    seal_cert, seal_key = _make_service_certificate(ca_cert, ca_key)
+    seal_cert, seal_key = _make_service_certificate(ca_cert, ca_key, crl_url=crl_url, ocsp_url=ocsp_url)
     _write_new(directory / SEAL_KEY_FILE, encrypt_private_key(seal_key, secret, iterations=kdf_iterations), FILE_MODE)
     _write_new(directory / SEAL_CERT_FILE, seal_cert.public_bytes(serialization.Encoding.PEM), FILE_MODE)
     _write_new(directory / CA_CERT_FILE, ca_cert.public_bytes(serialization.Encoding.PEM), FILE_MODE)
     return load_authority(directory, secret=secret)
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all (a crash leaves the old file)."""
+    partial = path.with_name(path.name + ".baru")
+    partial.unlink(missing_ok=True)
+    _write_new(partial, data, FILE_MODE)
+    os.replace(partial, path)
+
+
+def has_revocation_addresses(cert: x509.Certificate) -> bool:
+    try:
+        cert.extensions.get_extension_for_class(x509.CRLDistributionPoints)
+    except x509.ExtensionNotFound:
+        return False
+    return True
+
+
+def reissue_tsa(directory: Path, *, secret: str, crl_url: str = "", ocsp_url: str = "",
+                kdf_iterations: int = AUTHORITY_KDF_ITERATIONS) -> Authority:
+    """A new TSA key and certificate under the same CA (one without revocation addresses, or one near its end).
+
+    Timestamps made before carry the old TSA certificate inside them and stay verifiable.
+    """
+    directory = Path(directory)
+    loaded = load_authority(directory, secret=secret)
+    ca_key = loaded.unlock_ca_key(secret)
+    try:
+        cert, key = _make_tsa(loaded.ca_cert, ca_key, crl_url=crl_url, ocsp_url=ocsp_url)
+    finally:
+        del ca_key
+    _replace(directory / TSA_KEY_FILE, encrypt_private_key(key, secret, iterations=kdf_iterations))
+    _replace(directory / TSA_CERT_FILE, cert.public_bytes(serialization.Encoding.PEM))
+    return load_authority(directory, secret=secret)
+
+
+RETIRED_DIR = "pensiun"
+
+
+def roll_over(directory: Path, *, secret: str, name: str = "", crl_url: str = "",
+              ocsp_url: str = "", kdf_iterations: int = AUTHORITY_KDF_ITERATIONS) -> Authority:
+    """A new CA (with its TSA, seal and OCSP responder) before the current one ends.
+
+    The old authority's files move to ``pensiun/<fingerprint>/`` (kept: its CA certificate remains a trust
+    root for what it signed); the caller records the new CA (``pki.authority_roll_over``). The new CA's
+    name carries its year, so that no verifier mistakes one CA's CRL or certificates for the other's.
+    """
+    directory = Path(directory)
+    old = load_authority(directory, secret=secret)
+    name = name or f"{DEFAULT_AUTHORITY_NAME} {_now().year}"
+    retired = directory / RETIRED_DIR / old.ca_fingerprint_sha256()[:16]
+    retired.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+    for file in (*AUTHORITY_FILES, SEAL_CERT_FILE, SEAL_KEY_FILE, OCSP_CERT_FILE, OCSP_KEY_FILE):
+        if (directory / file).exists():
+            os.replace(directory / file, retired / file)
+    return ensure_authority(directory, secret=secret, name=name, kdf_iterations=kdf_iterations, crl_url=crl_url,
+                            ocsp_url=ocsp_url)
 
 
 def issue_signer(
@@ -581,13 +656,7 @@ def issue_signer(
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(SIGNING_KEY_USAGE, critical=True)
     )
-    if crl_url:  # where relying parties find the CRL and the OCSP responder (RFC 5280 4.2.1.13, 4.2.2.1)
-        builder = builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
-            full_name=[x509.UniformResourceIdentifier(crl_url)], relative_name=None, reasons=None, crl_issuer=None)]),
-            critical=False)
-    if ocsp_url:
-        builder = builder.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
-            x509.oid.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))]), critical=False)
+    builder = _with_revocation_addresses(builder, crl_url, ocsp_url)
     builder = _key_identifiers(builder, key.public_key(), ca_cert.public_key())
     ca_key = authority.unlock_ca_key(ca_secret)
     try:

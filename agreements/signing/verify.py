@@ -21,7 +21,7 @@ from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.decode_limits import DecodeLimits
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
@@ -43,6 +43,9 @@ MSG_MODIFIED = "Isi dokumen diubah setelah ditandatangani."
 MSG_MODIFICATION_UNKNOWN = "Perubahan dokumen setelah ditandatangani tidak dapat dinilai."
 MSG_COVERAGE = "Tanda tangan tidak mencakup seluruh revisi dokumen yang ditandatanganinya."
 MSG_CHECK_FAILED = "Tanda tangan tidak dapat diperiksa."
+
+# Archive (document) timestamps: PAdES B-LTA.
+MSG_ARCHIVE_BROKEN = "Cap waktu arsip {field} tidak utuh atau tidak sah."
 
 # Worst modification level still acceptable after a signature: later signatures and form filling.
 ACCEPTABLE_MODIFICATION = ModificationLevel.FORM_FILLING
@@ -75,9 +78,25 @@ class SignatureReport:
 
 
 @dataclass(frozen=True)
+class ArchiveTimestampReport:
+    """One document timestamp (PAdES B-LTA): it vouches that everything before it existed at ``time``."""
+
+    field_name: str
+    time: datetime | None
+    tsa_name: str
+    tsa_not_after: datetime | None  # renew before this (archive_renew)
+    intact: bool
+    trusted: bool
+    judged_at: datetime | None  # when its certificate was judged: the next archive timestamp's time, or the check's
+    covers_up_to: int = 0  # byte offset: what it covers
+    revision_sha256: str = ""
+
+
+@dataclass(frozen=True)
 class VerificationReport:
     signatures: tuple[SignatureReport, ...]
     problems: tuple[str, ...]
+    archive_timestamps: tuple[ArchiveTimestampReport, ...] = ()
 
     @property
     def valid(self) -> bool:
@@ -159,7 +178,8 @@ def _validated(embedded_sig, roots, moment: datetime | None, *, timestamp_moment
 
 
 def _check_signature(
-    embedded_sig, roots: list[asn1_x509.Certificate], require_timestamp: bool, validation_time: datetime | None
+    embedded_sig, roots: list[asn1_x509.Certificate], require_timestamp: bool, validation_time: datetime | None,
+    archives: Sequence[ArchiveTimestampReport] = (),
 ) -> SignatureReport:
     field_name = _field_name(embedded_sig)
     try:
@@ -171,14 +191,19 @@ def _check_signature(
     try:
         status = _validated(embedded_sig, roots, validation_time)
         stamp = status.timestamp_validity
-        if stamp is not None and stamp.intact and stamp.valid and stamp.trusted and not status.trusted:
-            # The TSA vouches (as of ``validation_time``) that the signature existed at stamp.timestamp: judge
-            # the signer's certificate then, so a genuine signature stays genuine after the certificate expires.
+        if stamp is not None and stamp.intact and stamp.valid and not (status.trusted and stamp.trusted):
+            # The TSA vouches that the signature existed at stamp.timestamp: judge the signer's certificate
+            # then, so a genuine signature stays genuine after the certificate expires. The TSA's own word is
+            # judged now, or, once its certificate has expired too, at the time of the earliest trusted archive
+            # timestamp covering the signature (which proves the token existed while that certificate held).
             # Revocation since is Sepakat's own record to check (agreements.provenance).
-            at_stamp = _validated(embedded_sig, roots, stamp.timestamp,
-                                  timestamp_moment=validation_time or datetime.now(UTC))
-            if at_stamp.trusted:
-                status, judged_at_timestamp = at_stamp, True
+            vouched_at = (validation_time or datetime.now(UTC)) if stamp.trusted else \
+                _archive_proof_time(embedded_sig, archives)
+            if vouched_at is not None:
+                at_stamp = _validated(embedded_sig, roots, stamp.timestamp, timestamp_moment=vouched_at)
+                if at_stamp.trusted and at_stamp.timestamp_validity is not None and \
+                        at_stamp.timestamp_validity.trusted:
+                    status, judged_at_timestamp = at_stamp, True
     except Exception:  # malformed signatures raise many kinds of errors
         return SignatureReport(
             field_name=field_name,
@@ -233,6 +258,69 @@ def _check_signature(
     )
 
 
+def _covered_end(embedded_sig) -> int:
+    try:
+        _start, _first, second_start, second = (int(v) for v in embedded_sig.byte_range)
+    except Exception:
+        return 0
+    return second_start + second
+
+
+def _archive_proof_time(embedded_sig, archives: Sequence[ArchiveTimestampReport]) -> datetime | None:
+    """The time of the earliest trusted archive timestamp that covers ``embedded_sig``; None without one."""
+    end = _covered_end(embedded_sig)
+    for archive in archives:
+        if archive.trusted and archive.time is not None and end and archive.covers_up_to >= end:
+            return archive.time
+    return None
+
+
+def _check_archives(pdf: bytes, stamps, roots, validation_time: datetime | None) -> list[ArchiveTimestampReport]:
+    """Judge the document timestamps from the last back: the last at ``validation_time`` (now), each
+    earlier one at its successor's time, as long as the successor held (ETSI EN 319 102-1, 5.6.3)."""
+    reports: list[ArchiveTimestampReport] = []
+    judge_at = validation_time or datetime.now(UTC)
+    for embedded in reversed(list(stamps)):
+        field_name = _field_name(embedded)
+        tsa_name, tsa_not_after = "", None
+        try:
+            certificate = embedded.signer_cert
+            tsa_name = _cert_identity(certificate)[0]
+            tsa_not_after = certificate["tbs_certificate"]["validity"]["not_after"].native
+        except Exception:
+            certificate = None
+        try:
+            context = ValidationContext(trust_roots=list(roots), moment=judge_at, allow_fetching=False,
+                                        revocation_mode="soft-fail")
+            status = validate_pdf_timestamp(embedded, validation_context=context)
+            intact, trusted, when = bool(status.intact and status.valid), bool(status.trusted), status.timestamp
+        except Exception:
+            intact, trusted, when = False, False, None
+        reports.append(ArchiveTimestampReport(
+            field_name=field_name, time=when, tsa_name=tsa_name, tsa_not_after=tsa_not_after, intact=intact,
+            trusted=intact and trusted, judged_at=judge_at, covers_up_to=_covered_end(embedded),
+            revision_sha256=_revision_sha256(pdf, embedded)))
+        if not (intact and trusted and when is not None):
+            break  # nothing before it can be vouched for by this chain
+        judge_at = when
+    # The ones before a broken link are reported as not trusted, judged at nothing.
+    judged = {r.field_name for r in reports}
+    for embedded in stamps:
+        if _field_name(embedded) not in judged:
+            reports.append(ArchiveTimestampReport(
+                field_name=_field_name(embedded), time=None, tsa_name="", tsa_not_after=None, intact=False,
+                trusted=False, judged_at=None, covers_up_to=_covered_end(embedded),
+                revision_sha256=_revision_sha256(pdf, embedded)))
+    return sorted(reports, key=lambda r: r.covers_up_to)
+
+
+def _archive_problems(archives: Sequence[ArchiveTimestampReport]) -> list[str]:
+    """A document timestamp that does not match the bytes it covers is a problem. One that has merely lapsed
+    (its certificate ended, no newer one) is shown as such; the signatures that needed it fail on their own."""
+    return [MSG_ARCHIVE_BROKEN.format(field=archive.field_name) for archive in archives
+            if not archive.intact and archive.judged_at is not None]
+
+
 def verify_pdf(
     pdf: bytes,
     *,
@@ -257,14 +345,17 @@ def verify_pdf(
     try:
         reader = PdfFileReader(BytesIO(pdf), strict=False, decode_limits=decode_limits)
         embedded = list(reader.embedded_regular_signatures)
+        stamps = list(reader.embedded_timestamp_signatures)
     except Exception:  # not a PDF, truncated, encrypted, ...
         return VerificationReport(signatures=(), problems=(*problems, MSG_UNREADABLE))
 
+    archives = _check_archives(pdf, stamps, roots, validation_time) if stamps else []
     reports = tuple(
-        dataclasses.replace(_check_signature(sig, roots, require_timestamp, validation_time),
+        dataclasses.replace(_check_signature(sig, roots, require_timestamp, validation_time, archives),
                             revision_sha256=_revision_sha256(pdf, sig))
         for sig in embedded
     )
+    problems += _archive_problems(archives)
     if not reports:
         problems.append(MSG_NO_SIGNATURES)
 
@@ -276,4 +367,5 @@ def verify_pdf(
             if report.signer_fingerprint_sha256 != want:
                 problems.append(MSG_SIGNER_MISMATCH.format(position=position))
 
-    return VerificationReport(signatures=reports, problems=tuple(dict.fromkeys(problems)))
+    return VerificationReport(signatures=reports, problems=tuple(dict.fromkeys(problems)),
+                              archive_timestamps=tuple(archives))

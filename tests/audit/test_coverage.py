@@ -24,6 +24,7 @@ REGION = "kab-gianyar"
 RUN_ACTIONS = {
     "case.opened", "case.completed", "task.created", "task.claimed", "task.started", "task.finished",
     "document.version_created", "document.attachment_added", "document.pdf_rendered", "document.signed",
+    "document.archive_timestamped",
     "document.paraf_copy_made", "signing.credential_issued",
 }
 
@@ -76,6 +77,8 @@ def test_a_whole_programme_writes_one_event_per_thing_done(run):
     for copy in copies.values():
         assert hashlib.sha256(copy.file.read()).hexdigest() == copy.sha256
     assert counts["document.signed"] == SignatureRecord.objects.filter(pdf__document__programme=prog).count() == 6
+    # Each close gives its final document the validation data and an archive timestamp (PAdES B-LTA), once.
+    assert counts["document.archive_timestamped"] == 3
     assert counts["document.attachment_added"] == Attachment.objects.filter(
         version__document__programme=prog).count() == 1
     assert chain_verify() == (True, "ok")

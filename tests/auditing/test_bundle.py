@@ -86,7 +86,8 @@ def test_the_bundle_checks_out_and_every_tampering_is_caught(completed, as_user,
     # What it holds.
     names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     stored = list(StoredPdf.objects.filter(document__programme=banjar).select_related("document", "version"))
-    assert len(stored) == 9  # three stages: the rendered document and two signed revisions each
+    # three stages: the rendered document, two signed revisions and the archive-timestamped final each
+    assert len(stored) == 12
     for pdf in stored:
         assert f"documents/{pdf.document.identifier}-v{pdf.version.number}-r{pdf.revision}.pdf" in names
     assert len([n for n in names if n.startswith("versions/") and n.endswith("-draf.pdf")]) == 3
@@ -400,7 +401,7 @@ def test_the_checker_fails_every_forgery_made_without_a_secret(completed, as_use
             expected_sha256=hashlib.sha256(content).hexdigest()))
 
     def other_certificate_listed(copy):
-        rehash_manifest(copy, lambda m: document_path(m, "regulation")["signed_here"][0].update(
+        rehash_manifest(copy, lambda m: document_path(m, "regulation", revision=2)["signed_here"][0].update(
             certificate_sha256="0" * 64))
 
     def broken_stage_chain(copy):

@@ -194,9 +194,9 @@ def test_the_case_page_lists_versions_notes_pdfs_and_signatures(programme, as_us
     assert reverse("sepakat:version_pdf", args=[case.pk, 1]) in html
     assert [d.kind for d in versions[0].notes][:2] == ["submitted", "approved"]
     revisions = versions[0].revisions
-    assert [r.revision for r in revisions] == [0, 1, 2] and revisions[-1].is_final
+    assert [r.revision for r in revisions] == [0, 1, 2, 3] and revisions[-1].is_final
     assert case.final_pdf.sha256 in html
-    record = revisions[-1].signature_records.all()[0]
+    record = revisions[-2].signature_records.all()[0]
     assert record.signer_name in html
     assert timezone.localtime(record.timestamp_time).strftime("%d-%m-%Y %H:%M:%S") in html
     assert "sah" in html

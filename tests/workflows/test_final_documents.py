@@ -117,7 +117,7 @@ def test_no_placeholder_is_left_and_each_stamp_stands_by_its_signers_name(cases,
     assert report.valid, report
     assert all(s.modification_level in ("NONE", "FORM_FILLING") for s in report.signatures[:-1])
     reader = PdfFileReader(__import__("io").BytesIO(content), strict=False)
-    for embedded in reader.embedded_signatures:
+    for embedded in reader.embedded_regular_signatures:
         widget = embedded.sig_field
         page_number = next(i for i, page in enumerate(reader.root["/Pages"]["/Kids"])
                            if page.get_object() is widget["/P"].get_object() or page == widget.raw_get("/P"))

@@ -12,6 +12,7 @@ from agreements.models import (
     Promulgation,
     SignatureRecord,
     SigningCredential,
+    StoredPdf,
 )
 from agreements.services import DUPLICATE_NUMBER
 from demo import driver
@@ -115,7 +116,8 @@ def test_whole_regulation_through_the_site(as_user, regulation, mou_done):
     assert (promulgation.number, promulgation.year, promulgation.berita_daerah_number) == (7, year, 7)
     records = SignatureRecord.objects.filter(pdf__document=regulation.document).order_by("pdf__revision")
     assert [r.step for r in records] == ["enact", "promulgate"]
-    assert regulation.final_pdf.signature_records.get().certificate_fingerprint == (
+    promulgated = StoredPdf.objects.get(sha256=regulation.final_pdf.parent_sha256)  # the archive revision's parent
+    assert promulgated.signature_records.get().certificate_fingerprint == (
         SigningCredential.objects.get(user__username=f"{BANJAR}.sekda").fingerprint_sha256
     )
     masterplan = StageProcess.objects.get(programme=regulation.programme, stage=Stage.MASTERPLAN)

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from agreements import signatures
-from agreements.models import RevokedCertificate, SigningCredential
+from agreements.models import RevokedCertificate, SignatureRecord, SigningCredential
 from agreements.verification import verify_content
 from audit.models import AuditEvent
 from demo import driver
@@ -110,7 +110,7 @@ def test_a_signature_made_after_its_certificates_revocation_is_not_genuine(progr
     with final.file.open("rb") as fh:
         content = fh.read()
     assert verify_content(content).genuine
-    record = final.signature_records.get()
+    record = SignatureRecord.objects.filter(pdf__document=final.document).order_by("-pdf__revision").first()
     credential = SigningCredential.objects.get(user=record.signer)
     # Revoked now, after it signed: the signature stays genuine.
     signatures_revoked = RevokedCertificate.objects.create(

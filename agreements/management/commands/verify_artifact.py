@@ -38,6 +38,12 @@ class Command(BaseCommand):
             if signature.judged_at_timestamp:
                 self.stdout.write("    sertifikat penanda tangan dinilai pada waktu cap waktunya (kini sudah tidak "
                                   "berlaku; cap waktu membuktikan tanda tangan dibuat saat masih berlaku)")
+        for archive in verification.report.archive_timestamps:
+            status = "sah" if archive.trusted else ("BERAKHIR" if archive.intact or not archive.judged_at else
+                                                    "TIDAK UTUH")
+            until = f"{archive.tsa_not_after:%d-%m-%Y}" if archive.tsa_not_after else "-"
+            self.stdout.write(f"  cap waktu arsip: {archive.time} oleh {archive.tsa_name} ({status}; "
+                              f"sertifikat berlaku hingga {until})")
         for link in verification.chain:
             self.stdout.write(f"  rantai: {link.label} {link.identifier} — {'sah' if link.ok else 'BERMASALAH'}")
         if verification.genuine:

@@ -1,0 +1,161 @@
+"""PAdES B-LTA: every final document carries its validation data and an archive timestamp, and stays
+genuine after every certificate in it has expired, as long as archive_renew keeps it ahead."""
+
+import hashlib
+import io
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from io import BytesIO
+
+import pytest
+import time_machine
+from django.core.files.base import ContentFile
+from django.core.management import CommandError, call_command
+from django.db import IntegrityError, transaction
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+from agreements import archival, pki
+from agreements.models import StoredPdf
+from agreements.signing import has_revocation_addresses
+from agreements.verification import verify_content
+from audit.actions import AuditAction
+from audit.models import AuditEvent
+from demo import driver
+from workflows import archiving
+from workflows.models import Stage, StageProcess
+
+pytestmark = pytest.mark.django_db
+
+BANJAR = "kota-banjar"
+
+
+@pytest.fixture
+def mou(programme):
+    driver.run_programme(programme(BANJAR), only_stage=Stage.MOU)
+    return StageProcess.objects.get(programme=programme(BANJAR), stage=Stage.MOU)
+
+
+def read(stored) -> bytes:
+    with stored.file.open("rb") as handle:
+        return handle.read()
+
+
+def verify_at(tmp_path, content: bytes, at: str = "") -> tuple[int, str]:
+    path = tmp_path / "dokumen.pdf"
+    path.write_bytes(content)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("verify_artifact", str(path), *(["--at", at] if at else []), stdout=out, stderr=err)
+    except CommandError as failure:
+        return failure.returncode, out.getvalue() + err.getvalue() + str(failure)
+    return 0, out.getvalue()
+
+
+@pytest.fixture
+def own_authority(settings, tmp_path):
+    """A copy of the test authority this test may roll over (the session's stays as it was)."""
+    directory = tmp_path / "pki"
+    shutil.copytree(settings.SIGNING["AUTHORITY_DIR"], directory)
+    settings.SIGNING = {**settings.SIGNING, "AUTHORITY_DIR": directory}
+    pki._authority_cache_clear()
+    yield directory
+    pki._authority_cache_clear()
+
+
+def test_the_final_document_carries_its_validation_data_and_an_archive_timestamp(mou):
+    content = read(mou.final_pdf)
+    reader = PdfFileReader(BytesIO(content))
+    dss = reader.root["/DSS"]
+    assert len(dss["/Certs"]) >= 4 and len(dss["/CRLs"]) >= 1 and len(dss["/OCSPs"]) >= 3  # 2 signers, the TSA
+    [stamp] = reader.embedded_timestamp_signatures
+    assert stamp.field_name == "SepakatArsip1"
+    event = AuditEvent.objects.get(action=AuditAction.DOCUMENT_ARCHIVE_TIMESTAMPED, version_id=mou.final_pdf.version_id)
+    assert event.details["sha256"] == mou.final_pdf.sha256 and event.details["reason"] == "tahap selesai"
+    result = verify_content(content)
+    assert result.genuine, result.all_problems
+    [archive] = result.report.archive_timestamps
+    assert archive.trusted and archive.revision_sha256 == mou.final_pdf.sha256
+    assert has_revocation_addresses(pki.authority().tsa_cert)
+
+
+@pytest.mark.skipif(not shutil.which("pyhanko") and not shutil.which(".venv/bin/pyhanko"), reason="pyhanko-cli")
+def test_pyhanko_adesverify_with_revocation_checking_accepts_the_final_document(mou, tmp_path):
+    pdf, root = tmp_path / "mou.pdf", tmp_path / "root.pem"
+    pdf.write_bytes(read(mou.final_pdf))
+    call_command("export_trust_root", "--out", str(root), stdout=io.StringIO())
+    pyhanko = shutil.which("pyhanko") or ".venv/bin/pyhanko"
+    # Offline: the revocation data comes from the document's DSS, nothing is fetched.
+    run = subprocess.run([pyhanko, "sign", "adesverify", "--trust", str(root), "--trust-replace", str(pdf)],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.count("INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>") == 2, run.stdout
+
+
+def test_a_failed_archive_timestamp_leaves_the_stage_open_and_says_why(programme, monkeypatch):
+    def unavailable(content):
+        raise archival.ArchiveError("TSA tidak menjawab")
+
+    monkeypatch.setattr(archival, "lta_extend", unavailable)
+    with pytest.raises(Exception, match="cap waktu arsip"):
+        driver.run_programme(programme(BANJAR), only_stage=Stage.MOU)
+    mou = StageProcess.objects.get(programme=programme(BANJAR), stage=Stage.MOU)
+    assert mou.final_pdf is None
+    assert not StoredPdf.objects.filter(document=mou.document, is_final=True).exists()
+
+
+def test_an_archive_timestamp_sepakat_did_not_record_is_reported(mou):
+    final = mou.final_pdf
+    extended = archival.lta_extend(read(final))  # a second one, made by whoever holds the TSA key
+    with archival.archive_renewal_open():  # and slipped in through the hatch, without its audit event
+        forged = StoredPdf(document=final.document, version=final.version, revision=final.revision + 1,
+                           sha256=hashlib.sha256(extended).hexdigest(), parent_sha256=final.sha256,
+                           data_sha256=final.data_sha256, size=len(extended), is_final=True,
+                           signature_boxes=final.signature_boxes)
+        forged.file.save("arsip.pdf", ContentFile(extended), save=False)
+        forged.save()
+    result = verify_content(extended)
+    assert result.report.valid and not result.genuine
+    assert "Cap waktu arsip SepakatArsip2 tidak tercatat di log audit" in " ".join(result.problems)
+    assert verify_content(read(final)).genuine
+
+
+def test_a_renewal_needs_the_hatch_and_keeps_the_document_genuine_past_every_certificate(mou, tmp_path,
+                                                                                        own_authority):
+    first = mou.final_pdf
+    assert archiving.archive_renew()["renewed"] == 0  # ten years ahead: nothing due
+    # Without archive_renew's hatch the database takes no revision after the final one, even a true renewal.
+    with pytest.raises(IntegrityError, match="dokumen final"), transaction.atomic():
+        archival.final_archive(first, reason="uji")
+
+    old_ca = pki.authority().ca_cert
+    # January 2036: the CA ends in December. The daily run rolls the authority over to a new CA, then
+    # renews the document with the new TSA.
+    with time_machine.travel(datetime(2036, 1, 15, 9, tzinfo=UTC), tick=True):
+        out = io.StringIO()
+        call_command("archive_renew", stdout=out)
+        assert "Otoritas lokal diperbarui" in out.getvalue() and "1 diberi cap waktu arsip baru" in out.getvalue()
+        again = io.StringIO()
+        call_command("archive_renew", stdout=again)  # the next day's run: nothing left to do
+        assert "0 diberi cap waktu arsip baru" in again.getvalue()
+    new_ca = pki.authority().ca_cert
+    assert new_ca.fingerprint(new_ca.signature_hash_algorithm) != old_ca.fingerprint(old_ca.signature_hash_algorithm)
+    assert new_ca.not_valid_after_utc.year >= 2045
+    assert (own_authority / "pensiun").is_dir()
+    mou.refresh_from_db()
+    renewed = mou.final_pdf
+    assert renewed.revision == first.revision + 1 and renewed.is_final and first.is_final
+    assert renewed.parent_sha256 == first.sha256 and read(renewed).startswith(read(first))
+
+    # June 2037: every certificate of 2026 (the signers', the first CA's and TSA's) has expired.
+    with time_machine.travel(datetime(2037, 6, 1, 9, tzinfo=UTC), tick=True):
+        code, output = verify_at(tmp_path, read(renewed))
+        assert code == 0, output
+        assert "ASLI" in output and output.count("dinilai pada waktu cap waktunya") == 2
+        assert output.count("cap waktu arsip:") == 2 and "BERAKHIR" not in output
+        # The copy made before the renewal has lapsed with its TSA certificate.
+        code, output = verify_at(tmp_path, read(first))
+        assert code == 1 and "TIDAK ASLI" in output and "BERAKHIR" in output
+    # --at gives the same answer without moving the clock.
+    code, output = verify_at(tmp_path, read(renewed), at="2037-06-01")
+    assert code == 0, output
