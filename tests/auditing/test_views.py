@@ -197,6 +197,7 @@ def test_the_case_page_lists_versions_notes_pdfs_and_signatures(programme, as_us
     assert [r.revision for r in revisions] == [0, 1, 2, 3] and revisions[-1].is_final
     assert case.final_pdf.sha256 in html
     record = revisions[-2].signature_records.all()[0]
+    assert "data validasi dan cap waktu arsip (PAdES B-LTA)" in html  # what the final revision added
     assert record.signer_name in html
     assert timezone.localtime(record.timestamp_time).strftime("%d-%m-%Y %H:%M:%S") in html
     assert "sah" in html

@@ -13,14 +13,18 @@ import time_machine
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from pyhanko.keys import load_certs_from_pemder_data
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from agreements import archival, pki
+from agreements import archival, pki, revocation
 from agreements.models import StoredPdf
 from agreements.signing import has_revocation_addresses
 from agreements.verification import verify_content
 from audit.actions import AuditAction
 from audit.models import AuditEvent
+from auditing import bundle_verify
 from demo import driver
 from workflows import archiving
 from workflows.models import Stage, StageProcess
@@ -77,6 +81,13 @@ def test_the_final_document_carries_its_validation_data_and_an_archive_timestamp
     [archive] = result.report.archive_timestamps
     assert archive.trusted and archive.revision_sha256 == mou.final_pdf.sha256
     assert has_revocation_addresses(pki.authority().tsa_cert)
+
+
+def test_the_public_page_lists_the_archive_timestamp(mou, client):
+    page = client.get(reverse("verify_document", args=[mou.document.verification_token])).content.decode()
+    section = page.split("Cap waktu arsip (PAdES B-LTA)", 1)[1].split("</table>", 1)[0]
+    assert "Sepakat Otoritas Cap Waktu Lokal" in section and "Sah" in section
+    assert f"{timezone.localtime(pki.authority().tsa_cert.not_valid_after_utc):%d-%m-%Y}" in section
 
 
 @pytest.mark.skipif(not shutil.which("pyhanko") and not shutil.which(".venv/bin/pyhanko"), reason="pyhanko-cli")
@@ -156,6 +167,46 @@ def test_a_renewal_needs_the_hatch_and_keeps_the_document_genuine_past_every_cer
         # The copy made before the renewal has lapsed with its TSA certificate.
         code, output = verify_at(tmp_path, read(first))
         assert code == 1 and "TIDAK ASLI" in output and "BERAKHIR" in output
+        # The bundle's standalone checker reads the archive timestamps the same way (both CAs as its roots).
+        roots = list(load_certs_from_pemder_data(b"".join(pki.recorded_ca_certificates())))
+        assert len(roots) == 2
+        assert bundle_verify.check_signatures(read(renewed), roots) == (2, [])
+        count, problems = bundle_verify.check_signatures(read(first), roots)
+        assert count == 2 and problems
     # --at gives the same answer without moving the clock.
     code, output = verify_at(tmp_path, read(renewed), at="2037-06-01")
     assert code == 0, output
+
+
+def test_pyhanko_adesverify_in_2029_judges_the_signatures_in_the_past_and_the_archive_timestamp_online(
+        programme, settings, monkeypatch, sepakat_server, own_authority, tmp_path):
+    """After the signers' certificates have expired, pyHanko's AdES validator (the CLI, run in this process so
+    that the clock moves for it and for the Sepakat it asks) proves the signatures from the DSS, and asks
+    the OCSP responder the archive timestamp's TSA certificate names about that certificate, now."""
+    from click.testing import CliRunner
+    from django.core.cache import cache
+    from pyhanko.cli import cli_root
+
+    from agreements import signatures
+    from agreements.signing import authority as authority_files
+
+    settings.SEPAKAT_BASE_URL = sepakat_server
+    pki.tsa_reissue()  # a TSA certificate naming this server's CRL and OCSP addresses
+    monkeypatch.setattr(signatures, "issue_signer", authority_files.issue_signer)
+    driver.run_programme(programme(BANJAR), only_stage=Stage.MOU)
+    mou = StageProcess.objects.get(programme=programme(BANJAR), stage=Stage.MOU)
+    pdf, root = tmp_path / "mou.pdf", tmp_path / "root.pem"
+    pdf.write_bytes(read(mou.final_pdf))
+    root.write_bytes(pki.authority().ca_cert_pem)
+    asked = []
+    answer = revocation.ocsp_response
+    monkeypatch.setattr(revocation, "ocsp_response", lambda body: asked.append(body) or answer(body))
+    with time_machine.travel(datetime(2029, 6, 1, 9, tzinfo=UTC), tick=True):
+        cache.clear()  # the CRL the close cached is a week old by now
+        result = CliRunner().invoke(cli_root, ["sign", "adesverify", "--trust", str(root), "--trust-replace",
+                                               str(pdf)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output[-3000:]
+        assert result.output.count(":INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>") == 2, result.output
+        assert asked  # the archive timestamp's TSA certificate, asked about in 2029
+        code, output = verify_at(tmp_path, read(mou.final_pdf))
+        assert code == 0 and output.count("dinilai pada waktu cap waktunya") == 2, output
