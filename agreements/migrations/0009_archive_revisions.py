@@ -35,7 +35,7 @@ POSTGRESQL = [
     BEGIN
         IF (NEW.is_final AND NOT {CONTINUES_LATEST})
            OR ({HAS_FINAL} AND NOT (NEW.is_final
-                                    AND current_setting('sepakat.archive_renewal', true) = 'on')) THEN
+                                    AND coalesce(current_setting('sepakat.archive_renewal', true), '') = 'on')) THEN
             RAISE EXCEPTION '{INSERT_REFUSED}' USING ERRCODE = 'integrity_constraint_violation';
         END IF;
         RETURN NEW;
