@@ -210,3 +210,19 @@ def test_pyhanko_adesverify_in_2029_judges_the_signatures_in_the_past_and_the_ar
         assert asked  # the archive timestamp's TSA certificate, asked about in 2029
         code, output = verify_at(tmp_path, read(mou.final_pdf))
         assert code == 0 and output.count("dinilai pada waktu cap waktunya") == 2, output
+
+
+def test_a_tsa_certificate_near_its_end_is_reissued_and_the_documents_renewed_with_the_new_one(
+        mou, own_authority, monkeypatch):
+    old_tsa = pki.authority().tsa_cert
+    monkeypatch.setattr(archival, "RENEW_BEFORE", archival.datetime.timedelta(days=4000))  # ~11 years: all due
+    monkeypatch.setattr(archival, "authority_renewal_due", lambda now: "tsa")
+    counts = archiving.archive_renew()
+    assert counts == {"checked": 1, "renewed": 1, "failed": 0, "authority": 1}
+    assert pki.authority().tsa_cert.serial_number != old_tsa.serial_number
+    assert AuditEvent.objects.filter(action=AuditAction.SIGNING_TSA_REISSUED).count() == 1
+    mou.refresh_from_db()
+    result = verify_content(read(mou.final_pdf))
+    assert result.genuine, result.all_problems
+    assert [a.tsa_name for a in result.report.archive_timestamps] == ["Sepakat Otoritas Cap Waktu Lokal"] * 2
+    assert all(a.trusted for a in result.report.archive_timestamps)

@@ -148,3 +148,25 @@ def test_init_pki_records_the_authority_once_and_a_copied_folder_is_accepted(tmp
     shutil.copytree(settings.SIGNING["AUTHORITY_DIR"], restored)
     with with_signing(AUTHORITY_DIR=restored):
         assert signatures.authority().ca_fingerprint_sha256() == recorded.get().details["ca_fingerprint"]
+
+
+def test_init_pki_gives_a_tsa_certificate_made_without_revocation_addresses_a_new_one_that_has_them(tmp_path):
+    from cryptography import x509
+
+    # A folder made before the TSA named its CRL and OCSP responder (as every one before issue 12.1).
+    older = tmp_path / "pki-lama"
+    shutil.copytree(settings.SIGNING["AUTHORITY_DIR"], older)
+    authority_files.reissue_tsa(older, secret=SECRET, kdf_iterations=1000)
+    assert not authority_files.has_revocation_addresses(authority_files.load_authority(older, secret=SECRET).tsa_cert)
+    with with_signing(AUTHORITY_DIR=older):
+        pki._authority_cache_clear()
+        out = io.StringIO()
+        call_command("init_pki", stdout=out)
+        tsa = signatures.authority().tsa_cert
+        assert "Sertifikat TSA diterbitkan ulang dengan alamat CRL dan OCSP" in out.getvalue()
+        points = tsa.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+        assert points[0].full_name[0].value == f"{settings.SEPAKAT_BASE_URL}/pki/crl.der"
+        assert AuditEvent.objects.filter(action="signing.tsa_reissued").count() == 1
+        call_command("init_pki", stdout=io.StringIO())  # once
+        assert AuditEvent.objects.filter(action="signing.tsa_reissued").count() == 1
+    pki._authority_cache_clear()
