@@ -25,7 +25,6 @@ from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
@@ -87,30 +86,25 @@ def _certificates_of(reader: PdfFileReader) -> list[asn1_x509.Certificate]:
 
 
 def _own_revocation_data(certificates: list[asn1_x509.Certificate]) -> tuple[list, list]:
-    """The current CA's CRL and an OCSP answer for each certificate it issued (no network: we are the CA)."""
+    """The current CA's CRL and an OCSP answer for each certificate one of our CAs issued (the current one, or
+    one rolled over from: its responder still answers). No network: we are the CA."""
     try:
-        ca = pki.authority().ca_cert
+        pki.authority()
     except Exception as error:  # another backend, a lost folder: what the context can fetch is all there is
         logger.warning("no local revocation data for the archive: %s", error)
         return [], []
-    ca_name = ca.subject.public_bytes()
     ocsps = []
     for certificate in certificates:
         parsed = x509.load_der_x509_certificate(certificate.dump())
-        if parsed.issuer.public_bytes() != ca_name or parsed.subject.public_bytes() == ca_name:
+        if parsed.subject == parsed.issuer:  # a root: nothing to ask
             continue
-        if not _issued_by(parsed, ca):  # by an earlier CA of ours: the DSS holds what it said then
-            continue
-        ocsps.append(asn1_ocsp.OCSPResponse.load(revocation.ocsp_response_for(parsed)))
-    return [asn1_crl.CertificateList.load(revocation.crl_der())], ocsps
-
-
-def _issued_by(certificate: x509.Certificate, ca: x509.Certificate) -> bool:
-    try:
-        certificate.verify_directly_issued_by(ca)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
+        answer = revocation.ocsp_response_for(parsed)
+        if answer is not None:
+            ocsps.append(asn1_ocsp.OCSPResponse.load(answer))
+    # Every CA's CRL: a certificate revoked after it signed reads "good" at the signature's time only from a
+    # CRL (an OCSP "revoked" answer is no evidence for an earlier moment).
+    crls = [revocation.crl_der(), *(revocation.crl_der(retired) for retired in pki.retired_authorities())]
+    return [asn1_crl.CertificateList.load(der) for der in crls], ocsps
 
 
 def _roots() -> list[asn1_x509.Certificate]:
@@ -122,13 +116,21 @@ def _roots() -> list[asn1_x509.Certificate]:
     return roots
 
 
-def _validation_context(reader: PdfFileReader, *, strict: bool) -> ValidationContext:
-    certificates = _certificates_of(reader)
-    crls, ocsps = _own_revocation_data(certificates)
-    # An outside TSA's certificate has its own CRL and OCSP addresses: fetched then.
+def _validation_context(certificates, crls, ocsps, *, strict: bool, moment=None) -> ValidationContext:
+    # An outside TSA's or CA's certificate names its own CRL and OCSP addresses: fetched then.
     fetch = not crls or bool(settings.SIGNING.get("TSA_URL"))
-    return ValidationContext(trust_roots=_roots(), other_certs=certificates, crls=crls, ocsps=ocsps,
-                             allow_fetching=fetch, revocation_mode="hard-fail" if strict else "soft-fail")
+    # As of a signature's timestamp, with revocation data made now: it counts for that earlier moment (our CAs
+    # never put a certificate on hold, so "good now" means never revoked, and a revocation has its own time).
+    return ValidationContext(trust_roots=_roots(), other_certs=certificates, crls=crls, ocsps=ocsps, moment=moment,
+                             retroactive_revinfo=moment is not None, allow_fetching=fetch,
+                             revocation_mode="hard-fail" if strict else "soft-fail")
+
+
+def _signature_time(embedded) -> datetime.datetime | None:
+    """When the signature's own timestamp says it existed (checked by the validation that follows)."""
+    for token in extract_tst_data_iter(embedded.signer_info, signed=False):
+        return token["encap_content_info"]["content"].parsed["gen_time"].native
+    return None
 
 
 def _timestamper():
@@ -147,13 +149,23 @@ def lta_extend(content: bytes) -> bytes:
     try:
         reader = PdfFileReader(BytesIO(content), strict=False)
         earlier = reader.embedded_timestamp_signatures
-        # At the close: every signature and its timestamp, checked now, revocation required. A renewal: the
-        # last document timestamp's data (the signatures' was added while their certificates held).
-        context = _validation_context(reader, strict=not earlier)  # the database is read here, not in the loop
-        to_collect = [earlier[-1]] if earlier else list(reader.embedded_regular_signatures)
+        certificates = _certificates_of(reader)
+        crls, ocsps = _own_revocation_data(certificates)  # the database is read here, not in the event loop
+        if earlier:
+            # A renewal: the last document timestamp's data, as of now (its certificate still holds; the
+            # signatures' data went in while theirs did).
+            to_collect = [(earlier[-1], _validation_context(certificates, crls, ocsps, strict=False))]
+        else:
+            # The close: every signature and its timestamp, revocation required, each as of its own timestamp
+            # (a certificate revoked since, or rolled over from, does not stop the close; provenance and
+            # verification judge revocations against the timestamp).
+            to_collect = [(embedded, _validation_context(certificates, crls, ocsps, strict=True,
+                                                         moment=_signature_time(embedded)))
+                          for embedded in reader.embedded_regular_signatures]
+        now = _validation_context(certificates, crls, ocsps, strict=not earlier)
         stamper = PdfTimeStamper(_timestamper(), field_name=_next_field_name(reader))
         # One event loop for the whole of it: pyHanko's validation context caches awaitables bound to the loop.
-        result = asyncio.run(_lta_extend(content, context, to_collect, stamper))
+        result = asyncio.run(_lta_extend(content, to_collect, now, stamper, certificates, crls, ocsps))
     except Exception as error:  # pyHanko and the TSA fail in many ways; nothing is kept then
         raise ArchiveError(f"{error.__class__.__name__}: {error}") from error
     if not result.startswith(content):
@@ -161,15 +173,17 @@ def lta_extend(content: bytes) -> bytes:
     return result
 
 
-async def _lta_extend(content: bytes, context: ValidationContext, to_collect, stamper: PdfTimeStamper) -> bytes:
+async def _lta_extend(content: bytes, to_collect, now: ValidationContext, stamper: PdfTimeStamper,
+                      certificates, crls, ocsps) -> bytes:
     paths = []
-    for embedded in to_collect:
+    for embedded, context in to_collect:
         paths += await collect_validation_info(embedded, context)
     writer = IncrementalPdfFileWriter(BytesIO(content), strict=False)
-    DocumentSecurityStore.supply_dss_in_writer(writer, sig_contents=None, paths=paths, validation_context=context)
+    DocumentSecurityStore.supply_dss_in_writer(writer, sig_contents=None, paths=paths, certs=certificates,
+                                               crls=crls, ocsps=ocsps)
     out = BytesIO()
     await stamper.async_timestamp_pdf(
-        writer, "sha256", validation_context=context, output=out,
+        writer, "sha256", validation_context=now, output=out,
         # One revision: the validation data first, then the timestamp that covers it.
         dss_settings=TimestampDSSContentSettings(update_before_ts=True, include_vri=False))
     return out.getvalue()

@@ -130,9 +130,9 @@ def _timestamp_time(signed: cms.ContentInfo) -> datetime:
     return token["content"]["encap_content_info"]["content"].parsed["gen_time"].native
 
 
-def _status(payload: str, signed: cms.ContentInfo):
+def _status(payload: str, signed: cms.ContentInfo, moment=None):
     context = ValidationContext(trust_roots=[c for pem in _roots() for c in load_certs_from_pemder_data(pem)],
-                                allow_fetching=False, revocation_mode="soft-fail")
+                                allow_fetching=False, revocation_mode="soft-fail", moment=moment)
     return asyncio.run(async_validate_detached_cms(payload.encode(), signed["content"],
                                                    signer_validation_context=context,
                                                    ts_validation_context=context))
@@ -144,6 +144,11 @@ def _roots() -> list[bytes]:
     return trust_roots()
 
 
+def _trusted(status) -> bool:
+    stamp = status.timestamp_validity
+    return bool(status.trusted and stamp is not None and stamp.intact and stamp.valid and stamp.trusted)
+
+
 def checkpoint_problem(checkpoint: Checkpoint) -> str:
     """"" when ``checkpoint`` is sealed by the system's seal, timestamped, and says what its columns say."""
     expected = payload_of(seq=checkpoint.seq, head_hash=checkpoint.head_hash, count=checkpoint.count,
@@ -153,6 +158,10 @@ def checkpoint_problem(checkpoint: Checkpoint) -> str:
     try:
         signed = cms.ContentInfo.load(bytes(checkpoint.signature))
         status = _status(checkpoint.payload, signed)
+        if status.intact and status.valid and not _trusted(status):
+            # Years on, the seal's and the TSA's certificates (of an earlier CA) have ended: a signature that
+            # only the seal's key can have made is judged as of the checkpoint's own time.
+            status = _status(checkpoint.payload, signed, moment=checkpoint.created)
     except Exception:  # garbage raises many kinds of errors
         return BAD_SIGNATURE
     if not (status.intact and status.valid and status.trusted):

@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +35,7 @@ from .signing import (
     ensure_seal,
     fingerprint_sha256,
     has_revocation_addresses,
+    load_retired,
     reissue_tsa,
     roll_over,
 )
@@ -101,10 +103,39 @@ def _checked(fingerprint: str) -> None:
     _checked_once(fingerprint, str(settings.DATABASES["default"]["NAME"]))
 
 
+def retired_authorities() -> list[Authority]:
+    """The CAs rolled over from (their folders under ``pensiun/``), loaded once per process."""
+    return _retired_at(str(settings.SIGNING["AUTHORITY_DIR"]), secret())
+
+
+@cache
+def _retired_at(directory: str, operator_secret: str) -> list[Authority]:
+    return load_retired(Path(directory), secret=operator_secret)
+
+
+def issuing_authority(certificate: x509.Certificate) -> Authority | None:
+    """The authority (current or retired) whose CA issued ``certificate``; None for anyone else's."""
+    for candidate in [authority(), *retired_authorities()]:
+        try:
+            certificate.verify_directly_issued_by(candidate.ca_cert)
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+        return candidate
+    return None
+
+
 def published_root() -> bytes:
-    """The CA certificate to publish (PEM): the one recorded last, else the folder's."""
+    """The CA certificates to publish (PEM): every one Sepakat recorded, oldest first (after a rollover the
+    documents signed under the old CA still verify against it), else the folder's."""
     recorded = recorded_ca_certificates()
-    return recorded[-1] if recorded else authority().ca_cert_pem
+    return b"".join(pem if pem.endswith(b"\n") else pem + b"\n" for pem in recorded) if recorded \
+        else authority().ca_cert_pem
+
+
+def published_root_fingerprints() -> list[str]:
+    """SHA-256 fingerprints of the published CA certificates, in the same order."""
+    return [fingerprint_sha256(x509.load_pem_x509_certificate(pem)) for pem in recorded_ca_certificates()] or \
+        [authority().ca_fingerprint_sha256()]
 
 
 def timestamper():
@@ -186,6 +217,7 @@ def _authority_cache_clear() -> None:
 
     local._authority_at.cache_clear()
     _timestamper_of.cache_clear()
+    _retired_at.cache_clear()
 
 
 @transaction.atomic
@@ -255,4 +287,11 @@ def authority_roll_over() -> Authority:
     seal = fingerprint_sha256(loaded.seal_cert)
     event_record(actor=None, action=AuditAction.SIGNING_SEAL_RECORDED,
                  details={"seal_fingerprint": seal, "seal_cert_pem": loaded.seal_cert_pem.decode()})
+    # Officials' certificates of the old CA end with it: revoked now (signatures made before stay genuine),
+    # each official sets a new passphrase at their next signature and gets one from the new CA.
+    from .models import SigningCredential
+    from .revocation import REASON_CA_ROLLED_OVER, credential_revoke
+
+    for credential in SigningCredential.objects.filter(revoked_at__isnull=True).select_related("user"):
+        credential_revoke(credential=credential, actor=None, reason=REASON_CA_ROLLED_OVER)
     return authority()

@@ -24,7 +24,7 @@ from audit.actions import AuditAction
 from audit.services import event_record
 
 from . import pki
-from .models import RevokedCertificate, SigningCredential
+from .models import RevokedCertificate, SignatureRecord, SigningCredential
 from .signing import make_crl
 
 CRL_CACHE_SECONDS = 3600
@@ -33,6 +33,7 @@ MAX_OCSP_REQUEST_BYTES = 4096
 
 REASON_ROLE_ENDED = _("peran penanda tangan/pemaraf berakhir")
 REASON_PASSPHRASE_RESET = _("passphrase diatur ulang oleh administrator")
+REASON_CA_ROLLED_OVER = _("otoritas sertifikat diganti dengan CA baru")
 
 
 @transaction.atomic
@@ -50,8 +51,12 @@ def credential_revoke(*, credential: SigningCredential, actor, reason: str) -> R
     event_record(actor=actor, action=AuditAction.SIGNING_CREDENTIAL_REVOKED,
                  details={"user": credential.user.get_username(), "serial": credential.serial,
                           "fingerprint": credential.fingerprint_sha256, "reason": str(reason)})
-    transaction.on_commit(lambda: cache.delete(_crl_key()))
+    transaction.on_commit(_crls_changed)
     return revoked
+
+
+def _crls_changed() -> None:
+    cache.delete_many([_crl_key(), *(_crl_key(retired) for retired in pki.retired_authorities())])
 
 
 def revoke_if_no_longer_eligible(users, *, actor) -> list[RevokedCertificate]:
@@ -72,34 +77,41 @@ def revoked_at(fingerprint: str) -> datetime.datetime | None:
                                                                                          flat=True).first()
 
 
-def _crl_key() -> str:
-    return f"sepakat:crl:{pki.authority().ca_fingerprint_sha256()[:16]}"
+def _crl_key(authority=None) -> str:
+    return f"sepakat:crl:{(authority or pki.authority()).ca_fingerprint_sha256()[:16]}"
 
 
-def crl_der() -> bytes:
-    """The current CRL, signed when a revocation changed it or the cached one is an hour old."""
-    key = _crl_key()
+def crl_der(authority=None) -> bytes:
+    """The current CA's CRL (or ``authority``'s, a CA rolled over from), signed when a revocation changed it
+    or the cached one is an hour old. Serials are random 159-bit numbers: each CA's list names them all."""
+    key = _crl_key(authority)
     cached = cache.get(key)
     if cached is not None:
         return cached
     revoked = [(int(serial), when) for serial, when in RevokedCertificate.objects.values_list("serial", "revoked_at")]
     number = int(timezone.now().timestamp() * 1000)  # RFC 5280 5.2.3: monotonically increasing (the clock, in ms)
-    data = make_crl(pki.authority(), ca_secret=pki.secret(), revoked=revoked, number=number)
+    data = make_crl(authority or pki.authority(), ca_secret=pki.secret(), revoked=revoked, number=number)
     cache.set(key, data, CRL_CACHE_SECONDS)
     return data
 
 
 def _known_serial(serial: str, authority) -> bool:
-    """An official's certificate, or one of the authority's own (its TSA, its seal)."""
+    """An official's certificate (held now, revoked, or one that signed a document), or one of the authority's
+    own (its TSA, its seal)."""
     own = {str(x509.load_pem_x509_certificate(pem).serial_number)
            for pem in (authority.tsa_cert_pem, authority.seal_cert_pem) if pem}
     return serial in own or SigningCredential.objects.filter(serial=serial).exists() or \
-        RevokedCertificate.objects.filter(serial=serial).exists()
+        RevokedCertificate.objects.filter(serial=serial).exists() or \
+        SignatureRecord.objects.filter(certificate_serial=serial).exists()
 
 
-def ocsp_response_for(certificate: x509.Certificate) -> bytes:
-    """What the responder answers about ``certificate`` (issued by the current CA): for the archive's DSS."""
-    request = ocsp.OCSPRequestBuilder().add_certificate(certificate, pki.authority().ca_cert, hashes.SHA256()).build()
+def ocsp_response_for(certificate: x509.Certificate) -> bytes | None:
+    """What the responder answers about ``certificate`` (issued by the current CA or one rolled over from), for
+    the archive's DSS; None when no CA of ours issued it."""
+    issuer = pki.issuing_authority(certificate)
+    if issuer is None:
+        return None
+    request = ocsp.OCSPRequestBuilder().add_certificate(certificate, issuer.ca_cert, hashes.SHA256()).build()
     return ocsp_response(request.public_bytes(serialization.Encoding.DER))
 
 
@@ -111,9 +123,10 @@ def ocsp_response(request_der: bytes) -> bytes:
         request = ocsp.load_der_ocsp_request(request_der)
     except ValueError:
         return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
-    authority = pki.authority()
-    ca = authority.ca_cert
-    if authority.ocsp_key is None or request.issuer_key_hash != _key_hash(ca, request.hash_algorithm):
+    # The current CA's responder, or a rolled-over CA's (its certificates stay in archived documents).
+    authority = next((candidate for candidate in [pki.authority(), *pki.retired_authorities()]
+                      if request.issuer_key_hash == _key_hash(candidate.ca_cert, request.hash_algorithm)), None)
+    if authority is None or authority.ocsp_key is None:
         return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
     serial = str(request.serial_number)
     revocation = RevokedCertificate.objects.filter(serial=serial).first()

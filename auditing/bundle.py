@@ -179,7 +179,7 @@ def bundle_build(*, programme, user) -> Bundle:
     from agreements.checkpoints import checkpoint_as_dict, checkpoint_make, seal_sign
     from agreements.kinds import draft_pdf
     from agreements.models import Decision, ParafCopy, SignatureRecord, StoredPdf, Version
-    from agreements.pki import published_root, recorded_seal_fingerprints
+    from agreements.pki import published_root, published_root_fingerprints, recorded_seal_fingerprints
     from agreements.signing import AuthorityError
     from audit.models import Checkpoint
     from workflows.selectors import previous_stage_case
@@ -279,7 +279,8 @@ def bundle_build(*, programme, user) -> Bundle:
         "versions": version_entries,
         "documents": document_entries,
         "paraf": paraf_entries,
-        "trust_root_sha256_fingerprint": _pem_fingerprint(root_pem),
+        "trust_root_sha256_fingerprint": _pem_fingerprint(root_pem),  # the first (and, before a rollover, only)
+        "trust_root_sha256_fingerprints": published_root_fingerprints(),
         "seal_sha256_fingerprints": sorted(recorded_seal_fingerprints()),
         "checkpoint": ({"seq": sealed.seq, "head_hash": sealed.head_hash, "count": sealed.count,
                         "merkle_root": sealed.merkle_root} if sealed else None),
@@ -337,7 +338,8 @@ def _signature_entry(record) -> dict:
 def _pem_fingerprint(pem: bytes) -> str:
     import base64
 
-    body = b"".join(line for line in pem.splitlines() if line and not line.startswith(b"-----"))
+    first = pem.split(b"-----END CERTIFICATE-----", 1)[0]
+    body = b"".join(line for line in first.splitlines() if line and not line.startswith(b"-----"))
     return hashlib.sha256(base64.b64decode(body)).hexdigest()
 
 

@@ -261,12 +261,28 @@ def _check_csv(folder: Path, events: dict[int, dict], report: Report) -> int:
     return bad
 
 
+def _extends(folder: Path, parent_relative: str, relative: str) -> bool:
+    parent, child = inside(folder, parent_relative), inside(folder, relative)
+    if parent is None or child is None or not parent.is_file() or not child.is_file():
+        return True  # a missing file is reported in [1]
+    head = parent.read_bytes()
+    with child.open("rb") as handle:
+        return handle.read(len(head)) == head
+
+
 def check_documents(folder: Path, manifest: dict, actual: dict[str, str], report: Report, roots) -> None:
     print("[3] Revisi PDF dan tanda tangan / PDF revisions and signatures")
     entries = manifest.get("documents", [])
     bad = 0
     expected_by_revision = {(e.get("identifier"), e.get("version"), e.get("revision")): e for e in entries}
-    signed = 0
+    # Each version's newest final revision holds every earlier revision byte for byte (checked link by link
+    # below): its signatures are checked there, where the newest archive timestamp vouches for them.
+    newest_final: dict[tuple, int] = {}
+    for e in entries:
+        if e.get("is_final"):
+            key = (e.get("identifier"), e.get("version"))
+            newest_final[key] = max(newest_final.get(key, -1), e.get("revision") or 0)
+    signed = covered = 0
     for entry in entries:
         relative = entry.get("path", "")
         digest = actual.get(relative)
@@ -283,8 +299,16 @@ def check_documents(folder: Path, manifest: dict, actual: dict[str, str], report
                 report.problem(f"{relative}: revisi sebelumnya tidak cocok dengan parent_sha256",
                                f"{relative}: the revision before does not match parent_sha256")
                 bad += 1
+            elif not _extends(folder, parent.get("path", ""), relative):
+                # Every revision is an incremental update of the one before: a signature, an archive timestamp.
+                report.problem(f"{relative}: bukan pembaruan inkremental dari revisi sebelumnya",
+                               f"{relative}: not an incremental update of the revision before")
+                bad += 1
         expected = int(entry.get("signatures") or 0)
         if expected == 0 and not entry.get("is_final"):
+            continue
+        if revision < newest_final.get((entry.get("identifier"), entry.get("version")), -1):
+            covered += 1
             continue
         if roots is None:
             return
@@ -305,8 +329,10 @@ def check_documents(folder: Path, manifest: dict, actual: dict[str, str], report
             bad += 1
         signed += 1
     if not bad:
-        report.ok(f"{len(entries)} revisi PDF cocok; {signed} PDF bertanda tangan sah dan tepercaya",
-                  f"{len(entries)} PDF revisions match; {signed} signed PDFs valid and trusted")
+        report.ok(f"{len(entries)} revisi PDF cocok; {signed} PDF bertanda tangan sah dan tepercaya; {covered} revisi "
+                  "sebelumnya termuat utuh di dalamnya",
+                  f"{len(entries)} PDF revisions match; {signed} signed PDFs valid and trusted; {covered} earlier "
+                  "revisions contained whole in them")
 
 
 def check_paraf(folder: Path, manifest: dict, actual: dict[str, str], report: Report) -> None:
@@ -354,7 +380,7 @@ def _load_roots(folder: Path, report: Report):
     except Exception as error:  # noqa: BLE001 - any unreadable root is reported, not raised
         report.problem(f"{TRUST_ROOT} tidak dapat dibaca ({error})", f"{TRUST_ROOT} cannot be read ({error})")
         return None
-    print(f"  {TRUST_ROOT} SHA-256: {roots[0].sha256.hex()}")
+    print(f"  {TRUST_ROOT} SHA-256: {', '.join(root.sha256.hex() for root in roots)}")
     return roots
 
 
@@ -533,11 +559,14 @@ def trust_roots(folder: Path, trust: str, root_sha256: str, report: Report):
     if bundled is None:
         return None, False
     if root_sha256:
-        want = root_sha256.replace(":", "").strip().lower()
-        if bundled[0].sha256.hex() != want:
-            report.problem(f"sidik jari {TRUST_ROOT} ({bundled[0].sha256.hex()}) bukan akar yang diterbitkan ({want})",
-                           f"the fingerprint of {TRUST_ROOT} ({bundled[0].sha256.hex()}) is not the published "
-                           f"root's ({want})")
+        # After a CA rollover Sepakat publishes every CA it made: give their fingerprints, comma-separated.
+        want = {part.replace(":", "").strip().lower() for part in root_sha256.split(",") if part.strip()}
+        found = {root.sha256.hex() for root in bundled}
+        if found != want:
+            shown = ", ".join(sorted(found))
+            report.problem(f"sidik jari {TRUST_ROOT} ({shown}) bukan akar yang diterbitkan ({', '.join(sorted(want))})",
+                           f"the fingerprint of {TRUST_ROOT} ({shown}) is not the published "
+                           f"root's ({', '.join(sorted(want))})")
             return bundled, False
         return bundled, True
     print(f"  PERHATIAN / NOTE: akar tidak dikonfirmasi dari luar bundel (--root-sha256) / root not confirmed "
@@ -545,7 +574,7 @@ def trust_roots(folder: Path, trust: str, root_sha256: str, report: Report):
     return bundled, False
 
 
-def _cms_status(data: bytes, signature: bytes, roots):
+def _cms_status(data: bytes, signature: bytes, roots, claimed=None):
     import asyncio
 
     from asn1crypto import cms
@@ -563,13 +592,33 @@ def _cms_status(data: bytes, signature: bytes, roots):
                                     revocation_mode="soft-fail")
         status = asyncio.run(async_validate_detached_cms(data, signed, signer_validation_context=context,
                                                          ts_validation_context=context))
+    stamp = status.timestamp_validity
+    trusted = status.trusted and stamp is not None and stamp.intact and stamp.valid and stamp.trusted
+    if claimed is not None and status.intact and status.valid and not trusted:
+        # Years on, the seal's and the TSA's certificates (of an earlier CA) have ended: a signature that only
+        # the seal's key can have made (seal_problem checks whose it is) is judged as of its own time.
+        context = ValidationContext(trust_roots=list(roots), moment=claimed, allow_fetching=False,
+                                    revocation_mode="soft-fail")
+        status = asyncio.run(async_validate_detached_cms(data, signed, signer_validation_context=context,
+                                                         ts_validation_context=context))
     return status
 
 
-def seal_problem(data: bytes, signature: bytes, roots, seals: set[str]) -> tuple[str, str] | None:
-    """Why ``signature`` is not the system seal's timestamped signature over ``data``, or None."""
+def _time(value):
+    from datetime import datetime
+
     try:
-        status = _cms_status(data, signature, roots)
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def seal_problem(data: bytes, signature: bytes, roots, seals: set[str], claimed=None) -> tuple[str, str] | None:
+    """Why ``signature`` is not the system seal's timestamped signature over ``data``, or None.
+
+    ``claimed``: when the signature says it was made (a checkpoint's time), to judge an old one at."""
+    try:
+        status = _cms_status(data, signature, roots, claimed)
     except Exception as error:  # noqa: BLE001 - garbage raises many kinds of errors
         return f"tanda tangan tidak dapat diperiksa ({error})", f"signature cannot be checked ({error})"
     if not (status.intact and status.valid):
@@ -622,7 +671,7 @@ def check_checkpoints(folder: Path, manifest: dict, roots, report: Report) -> No
             same = all(payload.get(k) == checkpoint.get(k) for k in ("seq", "head_hash", "count", "merkle_root"))
             problem = None if same else ("isi tidak sesuai dengan kolomnya", "payload differs from its fields")
             problem = problem or seal_problem(checkpoint["payload"].encode(), base64.b64decode(checkpoint["signature"]),
-                                              roots, seals)
+                                              roots, seals, claimed=_time(payload.get("time")))
         except (KeyError, TypeError, ValueError) as error:
             problem = (f"tidak dapat dibaca ({error})", f"cannot be read ({error})")
         if problem:
@@ -671,10 +720,12 @@ def check_checkpoints(folder: Path, manifest: dict, roots, report: Report) -> No
 def check_stage_chain(manifest: dict, actual: dict[str, str], report: Report) -> None:
     print("[6] Rantai tahap / Stage chain")
     finals = {}
+    every_final: dict[str, list[dict]] = {}
     kinds = {}
     for entry in manifest.get("documents", []):
         if entry.get("is_final"):
-            finals[entry.get("kind")] = entry
+            finals[entry.get("kind")] = entry  # the newest (archive renewals come later)
+            every_final.setdefault(entry.get("kind"), []).append(entry)
     bad = 0
     previous = None
     for kind in STAGE_ORDER:
@@ -683,12 +734,15 @@ def check_stage_chain(manifest: dict, actual: dict[str, str], report: Report) ->
             break
         kinds[kind] = entry
         named = entry.get("previous_stage_sha256") or ""
-        wanted = actual.get(previous.get("path", "")) if previous else ""
+        # A stage names the previous stage's final document as it was then; its archive renewals since are
+        # final too (and extend it byte for byte, checked in [3] through parent_sha256).
+        wanted = {actual.get(e.get("path", "")) for e in every_final.get(previous.get("kind"), [])} \
+            if previous else set()
         if previous is None and named:
             report.problem(f"{entry.get('path')}: tahap pertama menyebut dokumen tahap sebelumnya",
                            f"{entry.get('path')}: the first stage names a previous stage document")
             bad += 1
-        elif previous is not None and named != wanted:
+        elif previous is not None and named not in wanted:
             report.problem(f"{entry.get('path')}: tidak menyebut dokumen final tahap sebelumnya di bundel ini",
                            f"{entry.get('path')}: does not name the previous stage's final document in this bundle")
             bad += 1
@@ -707,7 +761,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Periksa bundel audit Sepakat / Check a Sepakat audit bundle")
     parser.add_argument("folder", nargs="?", default=str(Path(__file__).resolve().parent),
                         help="folder bundel yang sudah diekstrak (bawaan: folder skrip ini)")
-    parser.add_argument("--root-sha256", default="", help="SHA-256 sertifikat akar yang diterbitkan Sepakat")
+    parser.add_argument("--root-sha256", default="", help="SHA-256 sertifikat akar yang diterbitkan Sepakat "
+                        "(setelah pergantian CA: semuanya, dipisah koma)")
     parser.add_argument("--trust", default="", help="berkas PEM sertifikat akar dari luar bundel")
     arguments = parser.parse_args(argv)
     folder = Path(arguments.folder)

@@ -123,8 +123,9 @@ def file_shown(activation) -> str:
 
 
 def ensure_credential(user) -> None:
-    """Enrol a demo official for signing with the demo passphrase, once."""
-    if not SigningCredential.objects.filter(user=user).exists():
+    """Enrol a demo official for signing with the demo passphrase, once (again after a revocation, as the
+    official would by setting a new passphrase)."""
+    if not SigningCredential.objects.filter(user=user, revoked_at__isnull=True).exists():
         signatures.credential_enrol(user=user, passphrase=DEMO_SIGNING_PASSPHRASE,
                                     confirmation=DEMO_SIGNING_PASSPHRASE)
 

@@ -610,6 +610,17 @@ def roll_over(directory: Path, *, secret: str, name: str = "", crl_url: str = ""
                             ocsp_url=ocsp_url)
 
 
+def load_retired(directory: Path, *, secret: str) -> list[Authority]:
+    """The authorities ``roll_over`` retired under ``directory`` (oldest first): their OCSP responders still
+    answer for the certificates they issued, for the archive's validation data and for relying parties."""
+    retired = Path(directory) / RETIRED_DIR
+    if not retired.is_dir():
+        return []
+    found = [load_authority(folder, secret=secret) for folder in sorted(retired.iterdir())
+             if folder.is_dir() and (folder / CA_CERT_FILE).exists()]
+    return sorted(found, key=lambda a: a.ca_cert.not_valid_before_utc)
+
+
 def issue_signer(
     authority: Authority,
     *,

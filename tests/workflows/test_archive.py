@@ -5,11 +5,13 @@ import hashlib
 import io
 import shutil
 import subprocess
+import zipfile
 from datetime import UTC, datetime
 from io import BytesIO
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
@@ -19,11 +21,13 @@ from pyhanko.keys import load_certs_from_pemder_data
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from agreements import archival, pki, revocation
+from agreements.checkpoints import checkpoint_problem
 from agreements.models import StoredPdf
 from agreements.signing import has_revocation_addresses
 from agreements.verification import verify_content
 from audit.actions import AuditAction
-from audit.models import AuditEvent
+from audit.models import AuditEvent, Checkpoint
+from auditing import bundle as audit_bundle
 from auditing import bundle_verify
 from demo import driver
 from workflows import archiving
@@ -132,7 +136,7 @@ def test_an_archive_timestamp_sepakat_did_not_record_is_reported(mou):
 
 
 def test_a_renewal_needs_the_hatch_and_keeps_the_document_genuine_past_every_certificate(mou, tmp_path,
-                                                                                        own_authority):
+                                                                                        own_authority, capsys):
     first = mou.final_pdf
     assert archiving.archive_renew()["renewed"] == 0  # ten years ahead: nothing due
     # Without archive_renew's hatch the database takes no revision after the final one, even a true renewal.
@@ -173,6 +177,22 @@ def test_a_renewal_needs_the_hatch_and_keeps_the_document_genuine_past_every_cer
         assert bundle_verify.check_signatures(read(renewed), roots) == (2, [])
         count, problems = bundle_verify.check_signatures(read(first), roots)
         assert count == 2 and problems
+        # And the whole bundle, made now: both CAs as its trust root, the renewal chain, the stage chain.
+        auditor = get_user_model().objects.get(username=f"{BANJAR}.auditor")
+        built = audit_bundle.bundle_build(programme=mou.programme, user=auditor)
+        zipfile.ZipFile(built.file).extractall(tmp_path / "bundel")
+        (folder,) = (tmp_path / "bundel").iterdir()
+        fingerprints = ",".join(pki.published_root_fingerprints())
+        assert len(fingerprints.split(",")) == 2
+        assert bundle_verify.main([str(folder), "--root-sha256", fingerprints]) == 0, capsys.readouterr().out
+        shown = capsys.readouterr().out
+        assert "SEMUA SESUAI" in shown and shown.count("SepakatArsip2: ") >= 1
+        # The audit log's checkpoints of 2026 were sealed under the first CA: judged as of their own time.
+        out = io.StringIO()
+        call_command("verify_audit", stdout=out)
+        assert "Rantai utuh" in out.getvalue() and "tidak sah" not in out.getvalue(), out.getvalue()
+        before = [c for c in Checkpoint.objects.order_by("seq") if c.created.year == 2026]
+        assert before and all(checkpoint_problem(c) == "" for c in before)
     # --at gives the same answer without moving the clock.
     code, output = verify_at(tmp_path, read(renewed), at="2037-06-01")
     assert code == 0, output
@@ -226,3 +246,49 @@ def test_a_tsa_certificate_near_its_end_is_reissued_and_the_documents_renewed_wi
     assert result.genuine, result.all_problems
     assert [a.tsa_name for a in result.report.archive_timestamps] == ["Sepakat Otoritas Cap Waktu Lokal"] * 2
     assert all(a.trusted for a in result.report.archive_timestamps)
+
+
+def test_a_certificate_revoked_after_it_signed_does_not_stop_the_close(programme):
+    from agreements.models import SignatureRecord, SigningCredential
+    from agreements.revocation import credential_revoke
+
+    driver.run_programme(programme(BANJAR), stop_stage=Stage.MOU, stop_step="sign_ministry")
+    first = SignatureRecord.objects.get(pdf__document__programme=programme(BANJAR))
+    with time_machine.travel(timezone.now() + archival.datetime.timedelta(minutes=2), tick=True):
+        # Two minutes after it signed (OCSP gives revocation times to the second).
+        credential_revoke(credential=SigningCredential.objects.get(user=first.signer), actor=None, reason="uji")
+        driver.run_programme(programme(BANJAR), only_stage=Stage.MOU)
+    mou = StageProcess.objects.get(programme=programme(BANJAR), stage=Stage.MOU)
+    assert mou.final_pdf is not None and mou.final_pdf.is_final
+    result = verify_content(read(mou.final_pdf))
+    assert result.genuine, result.all_problems  # revoked after its timestamp: the signature stands
+
+
+def test_after_a_rollover_a_signature_under_the_old_ca_still_closes_the_stage_with_its_revocation_data(
+        programme, own_authority, tmp_path, monkeypatch):
+    from agreements import signatures
+    from agreements.signing import authority as authority_files
+
+    monkeypatch.setattr(signatures, "issue_signer", authority_files.issue_signer)  # not the session's cache
+    driver.run_programme(programme(BANJAR), stop_stage=Stage.MOU, stop_step="sign_ministry")
+    from agreements.models import SigningCredential
+
+    old_ca = pki.authority().ca_cert_pem
+    with time_machine.travel(timezone.now() + archival.datetime.timedelta(minutes=2), tick=True):
+        pki.authority_roll_over()
+        # Every official's certificate of the old CA is revoked: the ministry's signer sets a new passphrase
+        # and signs under the new CA; the region's signature (old CA, before the revocation) stands.
+        assert not SigningCredential.objects.filter(revoked_at__isnull=True).exists()
+        driver.run_programme(programme(BANJAR), only_stage=Stage.MOU)
+    mou = StageProcess.objects.get(programme=programme(BANJAR), stage=Stage.MOU)
+    content = read(mou.final_pdf)
+    assert verify_content(content).genuine
+    pdf, roots = tmp_path / "mou.pdf", tmp_path / "roots.pem"
+    pdf.write_bytes(content)
+    roots.write_bytes(pki.published_root())
+    assert old_ca in pki.published_root() and pki.published_root().count(b"BEGIN CERTIFICATE") == 2
+    pyhanko = shutil.which("pyhanko") or ".venv/bin/pyhanko"
+    run = subprocess.run([pyhanko, "sign", "adesverify", "--trust", str(roots), "--trust-replace", str(pdf)],
+                         capture_output=True, text=True, timeout=120, check=False)
+    # The old CA's responder answered for its certificate (revoked after it signed: good at its timestamp).
+    assert run.returncode == 0, run.stdout + run.stderr
