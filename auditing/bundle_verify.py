@@ -409,31 +409,50 @@ def _covered_end(embedded) -> int:
 
 def check_archive_timestamps(reader, roots) -> tuple[list[tuple[int, object]], list[tuple[str, str]]]:
     """PAdES B-LTA: ([(bytes covered, time)] of the trusted archive timestamps, problems). The last is judged
-    now, each earlier one at the time of the one after it (it proves the earlier existed then)."""
-    from datetime import UTC, datetime
+    now, each earlier one at the time of the one after it (it proves the earlier existed then). Each must match
+    its bytes and cover its whole revision with nothing but validation data after it, and cover more than
+    the one before it, and not be older: a copied or back-dated timestamp breaks the chain."""
+    from datetime import UTC, datetime, timedelta
 
+    from pyhanko.sign.diff_analysis import ModificationLevel
     from pyhanko.sign.validation import validate_pdf_timestamp
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
 
-    trusted: list[tuple[int, object]] = []
+    whole = (SignatureCoverageLevel.ENTIRE_REVISION, SignatureCoverageLevel.ENTIRE_FILE)
+    now = datetime.now(UTC)
     problems: list[tuple[str, str]] = []
-    judge_at = datetime.now(UTC)
-    for stamp in reversed(list(reader.embedded_timestamp_signatures)):
+    facts = []
+    for stamp in reader.embedded_timestamp_signatures:
         name = str(stamp.field_name)
         try:
-            status = validate_pdf_timestamp(stamp, validation_context=_context(roots, judge_at))
+            status = validate_pdf_timestamp(stamp, validation_context=_context(roots, now))
+            level = status.modification_level
+            intact = bool(status.intact and status.valid and status.coverage in whole and level is not None
+                          and level <= ModificationLevel.LTA_UPDATES)
+            facts.append([stamp, name, intact, status.timestamp, _covered_end(stamp), status])
         except Exception as error:  # noqa: BLE001
             problems.append((f"cap waktu arsip {name}: tidak dapat diperiksa ({error})",
                              f"archive timestamp {name}: cannot be checked ({error})"))
+            facts.append([stamp, name, False, None, _covered_end(stamp), None])
+    for before, after in zip(facts, facts[1:], strict=False):
+        if after[4] <= before[4] or (before[3] and after[3] and after[3] < before[3]):
+            after[2] = False
+    for fact in facts:
+        if not fact[2] and fact[5] is not None:
+            problems.append((f"cap waktu arsip {fact[1]}: tidak utuh", f"archive timestamp {fact[1]}: not intact"))
+    trusted: list[tuple[int, object]] = []
+    judge_at = now
+    for stamp, name, intact, when, end, status in reversed(facts):
+        if not intact or when is None or when > judge_at + timedelta(minutes=5):
             break
-        if not (status.intact and status.valid):
-            problems.append((f"cap waktu arsip {name}: tidak utuh", f"archive timestamp {name}: not intact"))
-            break
+        if judge_at is not now:
+            status = validate_pdf_timestamp(stamp, validation_context=_context(roots, judge_at))
         if not status.trusted:
-            print(f"  cap waktu arsip / archive timestamp {name}: {status.timestamp} — BERAKHIR / LAPSED")
+            print(f"  cap waktu arsip / archive timestamp {name}: {when} — BERAKHIR / LAPSED")
             break
-        print(f"  cap waktu arsip / archive timestamp {name}: {status.timestamp} — sah / valid")
-        trusted.append((_covered_end(stamp), status.timestamp))
-        judge_at = status.timestamp
+        print(f"  cap waktu arsip / archive timestamp {name}: {when} — sah / valid")
+        trusted.append((end, when))
+        judge_at = when
     return sorted(trusted, key=lambda item: item[0]), problems
 
 

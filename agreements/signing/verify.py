@@ -13,7 +13,7 @@ import dataclasses
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
 from asn1crypto import pem
@@ -46,6 +46,10 @@ MSG_CHECK_FAILED = "Tanda tangan tidak dapat diperiksa."
 
 # Archive (document) timestamps: PAdES B-LTA.
 MSG_ARCHIVE_BROKEN = "Cap waktu arsip {field} tidak utuh atau tidak sah."
+MSG_ARCHIVE_UNTRUSTED = "Cap waktu arsip {field} bukan dari otoritas cap waktu yang dipercaya."
+
+# A TSA's clock may be a little ahead of ours: an archive timestamp up to this far "in the future" still counts.
+CLOCK_TOLERANCE = timedelta(minutes=5)
 
 # Worst modification level still acceptable after a signature: later signatures and form filling.
 ACCEPTABLE_MODIFICATION = ModificationLevel.FORM_FILLING
@@ -90,6 +94,7 @@ class ArchiveTimestampReport:
     judged_at: datetime | None  # when its certificate was judged: the next archive timestamp's time, or the check's
     covers_up_to: int = 0  # byte offset: what it covers
     revision_sha256: str = ""
+    lapsed: bool = False  # not trusted only because its certificate had ended by ``judged_at``
 
 
 @dataclass(frozen=True)
@@ -275,50 +280,84 @@ def _archive_proof_time(embedded_sig, archives: Sequence[ArchiveTimestampReport]
     return None
 
 
+def _stamp_status(embedded, roots, moment: datetime):
+    context = ValidationContext(trust_roots=list(roots), moment=moment, allow_fetching=False,
+                                revocation_mode="soft-fail")
+    return validate_pdf_timestamp(embedded, validation_context=context)
+
+
+def _tsa_identity(embedded) -> tuple[str, datetime | None]:
+    try:
+        certificate = embedded.signer_cert
+        return _cert_identity(certificate)[0], certificate["tbs_certificate"]["validity"]["not_after"].native
+    except Exception:  # a malformed token: reported as not intact by the validation
+        return "", None
+
+
+def _stamp_intact(status) -> bool:
+    """The document timestamp matches the bytes it covers, covers its whole revision, and what follows it is
+    no more than validation data and later archive timestamps."""
+    level = status.modification_level
+    return bool(status.intact and status.valid
+                and status.coverage in (SignatureCoverageLevel.ENTIRE_REVISION, SignatureCoverageLevel.ENTIRE_FILE)
+                and level is not None and level <= ModificationLevel.LTA_UPDATES and status.docmdp_ok is not False)
+
+
 def _check_archives(pdf: bytes, stamps, roots, validation_time: datetime | None) -> list[ArchiveTimestampReport]:
     """Judge the document timestamps from the last back: the last at ``validation_time`` (now), each
-    earlier one at its successor's time, as long as the successor held (ETSI EN 319 102-1, 5.6.3)."""
-    reports: list[ArchiveTimestampReport] = []
-    judge_at = validation_time or datetime.now(UTC)
-    for embedded in reversed(list(stamps)):
-        field_name = _field_name(embedded)
-        tsa_name, tsa_not_after = "", None
-        try:
-            certificate = embedded.signer_cert
-            tsa_name = _cert_identity(certificate)[0]
-            tsa_not_after = certificate["tbs_certificate"]["validity"]["not_after"].native
-        except Exception:
-            certificate = None
-        try:
-            context = ValidationContext(trust_roots=list(roots), moment=judge_at, allow_fetching=False,
-                                        revocation_mode="soft-fail")
-            status = validate_pdf_timestamp(embedded, validation_context=context)
-            intact, trusted, when = bool(status.intact and status.valid), bool(status.trusted), status.timestamp
-        except Exception:
-            intact, trusted, when = False, False, None
-        reports.append(ArchiveTimestampReport(
-            field_name=field_name, time=when, tsa_name=tsa_name, tsa_not_after=tsa_not_after, intact=intact,
-            trusted=intact and trusted, judged_at=judge_at, covers_up_to=_covered_end(embedded),
-            revision_sha256=_revision_sha256(pdf, embedded)))
-        if not (intact and trusted and when is not None):
-            break  # nothing before it can be vouched for by this chain
-        judge_at = when
-    # The ones before a broken link are reported as not trusted, judged at nothing.
-    judged = {r.field_name for r in reports}
+    earlier one at its successor's time, as long as the successor held (ETSI EN 319 102-1, 5.6.3).
+
+    Every one must be intact (its bytes, its whole revision, nothing but validation data after it), and in file
+    order each must cover more than the one before and not be older than it: a copy of a genuine timestamp
+    placed later, or one back-dated, breaks the chain instead of extending it."""
+    now = validation_time or datetime.now(UTC)
+    facts = []
     for embedded in stamps:
-        if _field_name(embedded) not in judged:
-            reports.append(ArchiveTimestampReport(
-                field_name=_field_name(embedded), time=None, tsa_name="", tsa_not_after=None, intact=False,
-                trusted=False, judged_at=None, covers_up_to=_covered_end(embedded),
-                revision_sha256=_revision_sha256(pdf, embedded)))
+        tsa_name, tsa_not_after = _tsa_identity(embedded)
+        try:
+            status = _stamp_status(embedded, roots, now)
+            intact, when = _stamp_intact(status), status.timestamp
+        except Exception:
+            status, intact, when = None, False, None
+        facts.append({"embedded": embedded, "status": status, "intact": intact, "time": when, "tsa": tsa_name,
+                      "not_after": tsa_not_after, "end": _covered_end(embedded)})
+    for before, after in zip(facts, facts[1:], strict=False):
+        if after["end"] <= before["end"] or (before["time"] and after["time"] and after["time"] < before["time"]):
+            after["intact"] = False
+    reports: list[ArchiveTimestampReport] = []
+    judge_at: datetime | None = now
+    for fact in reversed(facts):
+        trusted = False
+        judged_at = judge_at
+        if judge_at is not None and fact["intact"] and fact["time"] is not None \
+                and fact["time"] <= judge_at + CLOCK_TOLERANCE:
+            try:
+                status = fact["status"] if judge_at == now else _stamp_status(fact["embedded"], roots, judge_at)
+                trusted = bool(status.trusted)
+            except Exception:
+                trusted = False
+        embedded = fact["embedded"]
+        reports.append(ArchiveTimestampReport(
+            field_name=_field_name(embedded), time=fact["time"], tsa_name=fact["tsa"], tsa_not_after=fact["not_after"],
+            intact=fact["intact"], trusted=trusted, judged_at=judged_at, covers_up_to=fact["end"],
+            revision_sha256=_revision_sha256(pdf, embedded),
+            lapsed=bool(not trusted and fact["intact"] and judged_at and fact["not_after"]
+                        and fact["not_after"] < judged_at)))
+        judge_at = fact["time"] if trusted else None  # nothing before a link that does not hold is vouched for
     return sorted(reports, key=lambda r: r.covers_up_to)
 
 
 def _archive_problems(archives: Sequence[ArchiveTimestampReport]) -> list[str]:
-    """A document timestamp that does not match the bytes it covers is a problem. One that has merely lapsed
-    (its certificate ended, no newer one) is shown as such; the signatures that needed it fail on their own."""
-    return [MSG_ARCHIVE_BROKEN.format(field=archive.field_name) for archive in archives
-            if not archive.intact and archive.judged_at is not None]
+    """A document timestamp that does not hold together (its bytes, its coverage, its place) is a problem, and
+    so is one that never chained to a trusted root. One that has merely lapsed (its certificate ended, no
+    newer one vouches for it) is shown as such; the signatures that needed it fail on their own."""
+    problems = []
+    for archive in archives:
+        if not archive.intact:
+            problems.append(MSG_ARCHIVE_BROKEN.format(field=archive.field_name))
+        elif not archive.trusted and not archive.lapsed and archive.judged_at is not None:
+            problems.append(MSG_ARCHIVE_UNTRUSTED.format(field=archive.field_name))
+    return problems
 
 
 def verify_pdf(

@@ -258,10 +258,10 @@ def test_a_certificate_revoked_after_it_signed_does_not_stop_the_close(programme
         # Two minutes after it signed (OCSP gives revocation times to the second).
         credential_revoke(credential=SigningCredential.objects.get(user=first.signer), actor=None, reason="uji")
         driver.run_programme(programme(BANJAR), only_stage=Stage.MOU)
-    mou = StageProcess.objects.get(programme=programme(BANJAR), stage=Stage.MOU)
-    assert mou.final_pdf is not None and mou.final_pdf.is_final
-    result = verify_content(read(mou.final_pdf))
-    assert result.genuine, result.all_problems  # revoked after its timestamp: the signature stands
+        mou = StageProcess.objects.get(programme=programme(BANJAR), stage=Stage.MOU)
+        assert mou.final_pdf is not None and mou.final_pdf.is_final
+        result = verify_content(read(mou.final_pdf))
+        assert result.genuine, result.all_problems  # revoked after its timestamp: the signature stands
 
 
 def test_after_a_rollover_a_signature_under_the_old_ca_still_closes_the_stage_with_its_revocation_data(
@@ -280,9 +280,9 @@ def test_after_a_rollover_a_signature_under_the_old_ca_still_closes_the_stage_wi
         # and signs under the new CA; the region's signature (old CA, before the revocation) stands.
         assert not SigningCredential.objects.filter(revoked_at__isnull=True).exists()
         driver.run_programme(programme(BANJAR), only_stage=Stage.MOU)
-    mou = StageProcess.objects.get(programme=programme(BANJAR), stage=Stage.MOU)
-    content = read(mou.final_pdf)
-    assert verify_content(content).genuine
+        mou = StageProcess.objects.get(programme=programme(BANJAR), stage=Stage.MOU)
+        content = read(mou.final_pdf)
+        assert verify_content(content).genuine
     pdf, roots = tmp_path / "mou.pdf", tmp_path / "roots.pem"
     pdf.write_bytes(content)
     roots.write_bytes(pki.published_root())
@@ -292,3 +292,36 @@ def test_after_a_rollover_a_signature_under_the_old_ca_still_closes_the_stage_wi
                          capture_output=True, text=True, timeout=120, check=False)
     # The old CA's responder answered for its certificate (revoked after it signed: good at its timestamp).
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_a_copy_of_a_genuine_archive_timestamp_placed_later_breaks_the_chain_instead_of_extending_it(mou):
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    from agreements.signing import verify_pdf
+
+    content = read(mou.final_pdf)
+    writer = IncrementalPdfFileWriter(BytesIO(content), strict=False)
+    [genuine] = writer.prev.embedded_timestamp_signatures
+    # A second field whose value is the genuine timestamp's signature dictionary: same bytes, same range.
+    copy = writer.add_object(generic.DictionaryObject({
+        generic.NameObject("/FT"): generic.NameObject("/Sig"),
+        generic.NameObject("/T"): generic.TextStringObject("SepakatArsip2"),
+        generic.NameObject("/V"): genuine.sig_field.raw_get("/V"),
+    }))
+    form = writer.root["/AcroForm"]
+    form["/Fields"].append(copy)
+    writer.update_container(form["/Fields"])
+    writer.update_root()
+    out = BytesIO()
+    writer.write(out)
+    report = verify_pdf(out.getvalue(), trust_roots_pem=signatures_roots())
+    copied = [a for a in report.archive_timestamps if a.field_name == "SepakatArsip2"]
+    assert copied and not copied[0].intact and not copied[0].trusted
+    assert not report.valid and "Cap waktu arsip SepakatArsip2 tidak utuh atau tidak sah." in report.problems
+
+
+def signatures_roots():
+    from agreements import signatures
+
+    return signatures.trust_roots()

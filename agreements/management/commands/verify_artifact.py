@@ -39,8 +39,8 @@ class Command(BaseCommand):
                 self.stdout.write("    sertifikat penanda tangan dinilai pada waktu cap waktunya (kini sudah tidak "
                                   "berlaku; cap waktu membuktikan tanda tangan dibuat saat masih berlaku)")
         for archive in verification.report.archive_timestamps:
-            status = "sah" if archive.trusted else ("BERAKHIR" if archive.intact or not archive.judged_at else
-                                                    "TIDAK UTUH")
+            status = ("sah" if archive.trusted else "TIDAK UTUH" if not archive.intact else
+                      "BERAKHIR" if archive.lapsed else "TIDAK DINILAI" if not archive.judged_at else "TIDAK DIPERCAYA")
             until = f"{archive.tsa_not_after:%d-%m-%Y}" if archive.tsa_not_after else "-"
             self.stdout.write(f"  cap waktu arsip: {archive.time} oleh {archive.tsa_name} ({status}; "
                               f"sertifikat berlaku hingga {until})")
