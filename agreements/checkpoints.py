@@ -14,7 +14,7 @@ import asyncio
 import base64
 import json
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
 from asn1crypto import cms
 from django.db import transaction
@@ -26,7 +26,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from audit import merkle
 from audit.models import AuditEvent, Checkpoint
-from audit.services import checkpoint_verifier_register
+from audit.services import CHECKPOINT_LAPSED, checkpoint_verifier_register
 
 from . import pki
 from .signing import AuthorityError, fingerprint_sha256, get_signing_backend
@@ -130,9 +130,9 @@ def _timestamp_time(signed: cms.ContentInfo) -> datetime:
     return token["content"]["encap_content_info"]["content"].parsed["gen_time"].native
 
 
-def _status(payload: str, signed: cms.ContentInfo, moment=None):
+def _status(payload: str, signed: cms.ContentInfo):
     context = ValidationContext(trust_roots=[c for pem in _roots() for c in load_certs_from_pemder_data(pem)],
-                                allow_fetching=False, revocation_mode="soft-fail", moment=moment)
+                                allow_fetching=False, revocation_mode="soft-fail")
     return asyncio.run(async_validate_detached_cms(payload.encode(), signed["content"],
                                                    signer_validation_context=context,
                                                    ts_validation_context=context))
@@ -142,6 +142,15 @@ def _roots() -> list[bytes]:
     from .signatures import trust_roots
 
     return trust_roots()
+
+
+def _ended(status) -> bool:
+    """The seal's or the timestamp's certificate is past its end (not a certificate that never chained)."""
+    now = datetime.now(UTC)
+    certificates = [status.signing_cert]
+    if status.timestamp_validity is not None:
+        certificates.append(status.timestamp_validity.signing_cert)
+    return any(c is not None and c["tbs_certificate"]["validity"]["not_after"].native < now for c in certificates)
 
 
 def _trusted(status) -> bool:
@@ -158,10 +167,10 @@ def checkpoint_problem(checkpoint: Checkpoint) -> str:
     try:
         signed = cms.ContentInfo.load(bytes(checkpoint.signature))
         status = _status(checkpoint.payload, signed)
-        if status.intact and status.valid and not _trusted(status):
-            # Years on, the seal's and the TSA's certificates (of an earlier CA) have ended: a signature that
-            # only the seal's key can have made is judged as of the checkpoint's own time.
-            status = _status(checkpoint.payload, signed, moment=checkpoint.created)
+        if status.intact and status.valid and not _trusted(status) and _ended(status) \
+                and status.signing_cert.sha256.hex() in pki.recorded_seal_fingerprints():
+            # Years on, the seal's or the TSA's certificate has ended: covered by a later checkpoint, if any.
+            return CHECKPOINT_LAPSED
     except Exception:  # garbage raises many kinds of errors
         return BAD_SIGNATURE
     if not (status.intact and status.valid and status.trusted):

@@ -44,6 +44,10 @@ CHECKPOINT_EVENT_MISSING = (
 )
 CHECKPOINT_INVALID = "Titik periksa #%(seq)s (%(when)s) tidak sah: %(why)s"
 CHECKPOINT_UNVERIFIABLE = "tanda tangan segelnya tidak dapat diperiksa (tidak ada pemeriksa terdaftar)"
+# What a verifier returns for a checkpoint sealed by the system's seal whose certificates (the seal's, the TSA's)
+# have ended since: no longer proof of its time by itself, but covered by any later checkpoint that holds (its
+# Merkle root commits to every event before).
+CHECKPOINT_LAPSED = "segel dan cap waktunya sudah berakhir"
 EXPECTED_HASH_MISSING = (
     "Hash %(hash)s tidak ada di rantai: peristiwa yang tercatat sebelumnya telah dihapus atau diubah."
 )
@@ -252,16 +256,20 @@ def checkpoint_anchors() -> tuple[list[Anchor], list[str]]:
 
 def anchors_of(checkpoints) -> tuple[list[Anchor], list[str]]:
     """As ``checkpoint_anchors``, for any checkpoints (stored ones, or a copy kept outside)."""
-    anchors, problems = [], []
+    anchors, problems, lapsed = [], [], []
     for checkpoint in checkpoints:
         when = timezone.localtime(checkpoint.created).strftime("%d-%m-%Y %H:%M")
         why = "; ".join(filter(None, (verify(checkpoint) for verify in _checkpoint_verifiers))) \
             if _checkpoint_verifiers else CHECKPOINT_UNVERIFIABLE
-        if why:
+        if why == CHECKPOINT_LAPSED:
+            lapsed.append((checkpoint.seq, CHECKPOINT_INVALID % {"seq": checkpoint.seq, "when": when, "why": why}))
+        elif why:
             problems.append(CHECKPOINT_INVALID % {"seq": checkpoint.seq, "when": when, "why": why})
         else:
             anchors.append(Anchor(checkpoint.seq, checkpoint.head_hash, checkpoint.count, when,
                                   checkpoint.merkle_root))
+    latest = max((anchor.seq for anchor in anchors), default=0)
+    problems += [message for seq, message in lapsed if seq >= latest]  # nothing later vouches for these
     return anchors, problems
 
 

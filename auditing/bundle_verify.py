@@ -593,7 +593,7 @@ def trust_roots(folder: Path, trust: str, root_sha256: str, report: Report):
     return bundled, False
 
 
-def _cms_status(data: bytes, signature: bytes, roots, claimed=None):
+def _cms_status(data: bytes, signature: bytes, roots):
     import asyncio
 
     from asn1crypto import cms
@@ -611,37 +611,34 @@ def _cms_status(data: bytes, signature: bytes, roots, claimed=None):
                                     revocation_mode="soft-fail")
         status = asyncio.run(async_validate_detached_cms(data, signed, signer_validation_context=context,
                                                          ts_validation_context=context))
-    stamp = status.timestamp_validity
-    trusted = status.trusted and stamp is not None and stamp.intact and stamp.valid and stamp.trusted
-    if claimed is not None and status.intact and status.valid and not trusted:
-        # Years on, the seal's and the TSA's certificates (of an earlier CA) have ended: a signature that only
-        # the seal's key can have made (seal_problem checks whose it is) is judged as of its own time.
-        context = ValidationContext(trust_roots=list(roots), moment=claimed, allow_fetching=False,
-                                    revocation_mode="soft-fail")
-        status = asyncio.run(async_validate_detached_cms(data, signed, signer_validation_context=context,
-                                                         ts_validation_context=context))
     return status
 
 
-def _time(value):
-    from datetime import datetime
+LAPSED = ("segel dan cap waktunya sudah berakhir", "its seal and timestamp certificates have ended")
 
+
+def _ended(status) -> bool:
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    stamp = status.timestamp_validity
+    certificates = [status.signing_cert, stamp.signing_cert if stamp is not None else None]
+    return any(c is not None and c["tbs_certificate"]["validity"]["not_after"].native < now for c in certificates)
+
+
+def seal_problem(data: bytes, signature: bytes, roots, seals: set[str]) -> tuple[str, str] | None:
+    """Why ``signature`` is not the system seal's timestamped signature over ``data``, or None. ``LAPSED`` for
+    the seal's own signature whose certificates have ended since (a later checkpoint may cover it)."""
     try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-
-
-def seal_problem(data: bytes, signature: bytes, roots, seals: set[str], claimed=None) -> tuple[str, str] | None:
-    """Why ``signature`` is not the system seal's timestamped signature over ``data``, or None.
-
-    ``claimed``: when the signature says it was made (a checkpoint's time), to judge an old one at."""
-    try:
-        status = _cms_status(data, signature, roots, claimed)
+        status = _cms_status(data, signature, roots)
     except Exception as error:  # noqa: BLE001 - garbage raises many kinds of errors
         return f"tanda tangan tidak dapat diperiksa ({error})", f"signature cannot be checked ({error})"
     if not (status.intact and status.valid):
         return "tanda tangan tidak sah (isi diubah)", "signature invalid (content altered)"
+    stamp = status.timestamp_validity
+    lapsed = not (status.trusted and stamp is not None and stamp.trusted) and _ended(status)
+    if lapsed and status.signing_cert is not None and status.signing_cert.sha256.hex() in seals:
+        return LAPSED
     if not status.trusted:
         return "penanda tangan tidak berantai ke akar tepercaya", "signer does not chain to the trust root"
     stamp = status.timestamp_validity
@@ -682,7 +679,7 @@ def check_checkpoints(folder: Path, manifest: dict, roots, report: Report) -> No
         report.problem(f"titik periksa atau bukti tidak dapat dibaca ({error})",
                        f"checkpoints or proofs cannot be read ({error})")
         return
-    verified = {}
+    verified, lapsed = {}, []
     for checkpoint in checkpoints:
         seq = checkpoint.get("seq")
         try:
@@ -690,14 +687,25 @@ def check_checkpoints(folder: Path, manifest: dict, roots, report: Report) -> No
             same = all(payload.get(k) == checkpoint.get(k) for k in ("seq", "head_hash", "count", "merkle_root"))
             problem = None if same else ("isi tidak sesuai dengan kolomnya", "payload differs from its fields")
             problem = problem or seal_problem(checkpoint["payload"].encode(), base64.b64decode(checkpoint["signature"]),
-                                              roots, seals, claimed=_time(payload.get("time")))
+                                              roots, seals)
         except (KeyError, TypeError, ValueError) as error:
             problem = (f"tidak dapat dibaca ({error})", f"cannot be read ({error})")
-        if problem:
+        if problem == LAPSED:
+            lapsed.append(seq)
+        elif problem:
             report.problem(f"titik periksa #{seq}: {problem[0]}", f"checkpoint #{seq}: {problem[1]}")
             bad += 1
         else:
             verified[int(seq)] = checkpoint
+    for seq in lapsed:
+        # Its Merkle root is no longer proof of its time by itself; a later checkpoint that holds commits to
+        # every event before it.
+        if verified and int(seq) < max(verified):
+            print(f"  titik periksa #{seq}: {LAPSED[0]}, dicakup titik periksa #{max(verified)} / checkpoint "
+                  f"#{seq}: {LAPSED[1]}, covered by checkpoint #{max(verified)}")
+        else:
+            report.problem(f"titik periksa #{seq}: {LAPSED[0]}", f"checkpoint #{seq}: {LAPSED[1]}")
+            bad += 1
     events = {int(row["sequence"]): row for row in rows if isinstance(row, dict) and "sequence" in row}
     for seq, checkpoint in verified.items():
         row = events.get(seq)

@@ -27,6 +27,7 @@ from agreements.signing import has_revocation_addresses
 from agreements.verification import verify_content
 from audit.actions import AuditAction
 from audit.models import AuditEvent, Checkpoint
+from audit.services import CHECKPOINT_LAPSED
 from auditing import bundle as audit_bundle
 from auditing import bundle_verify
 from demo import driver
@@ -164,6 +165,11 @@ def test_a_renewal_needs_the_hatch_and_keeps_the_document_genuine_past_every_cer
 
     # June 2037: every certificate of 2026 (the signers', the first CA's and TSA's) has expired.
     with time_machine.travel(datetime(2037, 6, 1, 9, tzinfo=UTC), tick=True):
+        # No checkpoint since 2026 (no hourly run in this test): the last one has lapsed and nothing covers it.
+        out = io.StringIO()
+        with pytest.raises(CommandError):
+            call_command("verify_audit", stdout=out)
+        assert "segel dan cap waktunya sudah berakhir" in out.getvalue()
         code, output = verify_at(tmp_path, read(renewed))
         assert code == 0, output
         assert "ASLI" in output and output.count("dinilai pada waktu cap waktunya") == 2
@@ -187,12 +193,14 @@ def test_a_renewal_needs_the_hatch_and_keeps_the_document_genuine_past_every_cer
         assert bundle_verify.main([str(folder), "--root-sha256", fingerprints]) == 0, capsys.readouterr().out
         shown = capsys.readouterr().out
         assert "SEMUA SESUAI" in shown and shown.count("SepakatArsip2: ") >= 1
-        # The audit log's checkpoints of 2026 were sealed under the first CA: judged as of their own time.
+        # The audit log's checkpoints of 2026 were sealed under the first CA, whose certificates have ended:
+        # they have lapsed, and the bundle's checkpoint of 2037 covers every event before them.
+        before = [c for c in Checkpoint.objects.order_by("seq") if c.created.year == 2026]
+        assert before and all(checkpoint_problem(c) == CHECKPOINT_LAPSED for c in before)
+        assert "dicakup titik periksa" in shown
         out = io.StringIO()
         call_command("verify_audit", stdout=out)
         assert "Rantai utuh" in out.getvalue() and "tidak sah" not in out.getvalue(), out.getvalue()
-        before = [c for c in Checkpoint.objects.order_by("seq") if c.created.year == 2026]
-        assert before and all(checkpoint_problem(c) == "" for c in before)
     # --at gives the same answer without moving the clock.
     code, output = verify_at(tmp_path, read(renewed), at="2037-06-01")
     assert code == 0, output
