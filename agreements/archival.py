@@ -203,13 +203,19 @@ def last_archive_timestamp(content: bytes) -> tuple[datetime.datetime, datetime.
 
 
 @transaction.atomic
-def final_archive(stored: StoredPdf, *, reason: str) -> StoredPdf:
-    """A new final revision of ``stored``: its content with validation data and a document timestamp."""
+def final_archive(stored: StoredPdf, *, reason: str, must_hold_until: datetime.datetime | None = None) -> StoredPdf:
+    """A new final revision of ``stored``: its content with validation data and a document timestamp.
+
+    ``must_hold_until``: refuse (ArchiveError, nothing kept) when the new timestamp's certificate ends before
+    then: a renewal by a TSA whose certificate is about to end too would be due again the next day."""
     with stored.file.open("rb") as handle:
         content = handle.read()
     extended = lta_extend(content)
     digest = hashlib.sha256(extended).hexdigest()
     stamp_time, tsa_end = last_archive_timestamp(extended)
+    if must_hold_until is not None and tsa_end < must_hold_until:
+        raise ArchiveError(f"the TSA certificate ends {tsa_end:%Y-%m-%d}, before {must_hold_until:%Y-%m-%d}: "
+                           "renew it (or use another TSA) first")
     document = stored.document
     new = StoredPdf(
         document=document, version=stored.version, revision=stored.revision + 1, sha256=digest,

@@ -38,6 +38,7 @@ from .signing import (
     load_retired,
     reissue_tsa,
     roll_over,
+    undo_roll_over,
 )
 from .signing.backends.local import authority_from_settings, local_timestamper
 from .signing.backends.local import authority_secret as _secret_of
@@ -276,11 +277,23 @@ def tsa_reissue() -> Authority:
     return authority()
 
 
-@transaction.atomic
 def authority_roll_over() -> Authority:
-    """A new CA before the current one ends, recorded like the first (the old one stays a trust root)."""
+    """A new CA before the current one ends, recorded like the first (the old one stays a trust root).
+
+    The folder changes before the database: if recording fails, the old authority's files are put back, so
+    that the folder never holds a CA the audit log does not name (which would stop all signing)."""
     directory = Path(settings.SIGNING["AUTHORITY_DIR"])
     old = authority()
+    try:
+        with transaction.atomic():
+            return _roll_over(directory, old)
+    except Exception:
+        undo_roll_over(directory, old.ca_fingerprint_sha256())
+        _authority_cache_clear()
+        raise
+
+
+def _roll_over(directory: Path, old: Authority) -> Authority:
     loaded = roll_over(directory, secret=secret(), kdf_iterations=_iterations(), **revocation_urls())
     _authority_cache_clear()
     _record_created(loaded, previous_ca_fingerprint=old.ca_fingerprint_sha256())

@@ -215,7 +215,7 @@ def bundle_build(*, programme, user) -> Bundle:
         if document is None:
             continue
         previous = previous_stage_case(programme, case.stage)
-        previous_sha = previous.final_pdf.sha256 if previous and previous.final_pdf else ""
+        previous_sha = previous.closing_sha256() if previous else ""
         for version in Version.objects.filter(document=document).select_related("document__programme__region") \
                 .order_by("number"):
             path = f"versions/{document.identifier}-v{version.number}-draf.pdf"

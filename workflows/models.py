@@ -40,6 +40,15 @@ class StageProcess(Process):
     final_pdf = models.ForeignKey(StoredPdf, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     preparation_error = models.TextField(_("galat penyiapan dokumen"), blank=True)
 
+    def closing_sha256(self) -> str:
+        """SHA-256 of the final PDF as the stage's close made it ("" while open): what the next stage's
+        documents print and name. Archive renewals since extend it byte for byte and move ``final_pdf`` on."""
+        if self.final_pdf_id is None:
+            return ""
+        first = StoredPdf.objects.filter(version_id=self.final_pdf.version_id, is_final=True).order_by("revision") \
+            .values_list("sha256", flat=True).first()
+        return first or self.final_pdf.sha256
+
     class Meta:
         verbose_name = _("kasus tahap")
         verbose_name_plural = _("kasus tahap")

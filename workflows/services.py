@@ -176,7 +176,7 @@ def paraf_copy_of(process: StageProcess):
     """The PDF a paraf step shows and records: the latest version as the case now stands."""
     previous = previous_stage_case(process.programme, process.stage)
     return paraf_copy(version=process.document.latest_version(),
-                      previous_stage_sha256=previous.final_pdf.sha256 if previous and previous.final_pdf else "")
+                      previous_stage_sha256=previous.closing_sha256() if previous else "")
 
 
 def _check_file_read(shown: str, current: str) -> str:
@@ -310,7 +310,7 @@ def _render_for_signing(process: StageProcess):
     return signatures.render_for_signing(
         version=process.document.latest_version(),
         slots=signature_slots(process),
-        previous_stage_sha256=previous.final_pdf.sha256 if previous and previous.final_pdf else "",
+        previous_stage_sha256=previous.closing_sha256() if previous else "",
     )
 
 

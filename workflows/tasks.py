@@ -23,6 +23,10 @@ def prepare_signing(self, process_id: int) -> None:
 @shared_task
 def archive_renew() -> dict[str, int]:
     """Keep every final document's archive timestamp ahead of its certificate's end (daily by Celery beat)."""
-    counts = archiving.archive_renew()
+    try:
+        counts = archiving.archive_renew()
+    except archiving.AlreadyRunning:
+        logger.info("archive renewal already running; this run does nothing")
+        return {}
     logger.info("archive renewal: %s", counts)
     return counts

@@ -31,6 +31,7 @@ from .authority import (
     reencrypt_private_key,
     reissue_tsa,
     roll_over,
+    undo_roll_over,
 )
 from .backends import SigningBackend, StoredCredential, UnlockedSigner, get_signing_backend
 from .signer import SignatureNotVerified, SignatureRequest, SignedPdf, SigningError, WrongPassphrase, sign_pdf
@@ -65,6 +66,7 @@ __all__ = [
     "issue_signer",
     "reissue_tsa",
     "roll_over",
+    "undo_roll_over",
     "key_encryption",
     "load_authority",
     "load_retired",

@@ -588,6 +588,7 @@ def reissue_tsa(directory: Path, *, secret: str, crl_url: str = "", ocsp_url: st
 
 
 RETIRED_DIR = "pensiun"
+FAILED_PREFIX = "gagal-"  # under RETIRED_DIR: a rollover whose recording failed (never a trust root)
 
 
 def roll_over(directory: Path, *, secret: str, name: str = "", crl_url: str = "",
@@ -610,6 +611,27 @@ def roll_over(directory: Path, *, secret: str, name: str = "", crl_url: str = ""
                             ocsp_url=ocsp_url)
 
 
+def undo_roll_over(directory: Path, old_fingerprint: str) -> None:
+    """Put the authority retired as ``old_fingerprint`` back in ``directory`` (its successor set aside under
+    ``pensiun/gagal-<fingerprint>/``): for a rollover whose recording failed."""
+    directory = Path(directory)
+    retired = directory / RETIRED_DIR / old_fingerprint[:16]
+    if not (retired / CA_CERT_FILE).exists():
+        return
+    names = (*AUTHORITY_FILES, SEAL_CERT_FILE, SEAL_KEY_FILE, OCSP_CERT_FILE, OCSP_KEY_FILE)
+    if (directory / CA_CERT_FILE).exists():
+        successor = x509.load_pem_x509_certificate((directory / CA_CERT_FILE).read_bytes())
+        failed = directory / RETIRED_DIR / f"{FAILED_PREFIX}{fingerprint_sha256(successor)[:16]}"
+        failed.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+        for name in names:
+            if (directory / name).exists():
+                os.replace(directory / name, failed / name)
+    for name in names:
+        if (retired / name).exists():
+            os.replace(retired / name, directory / name)
+    retired.rmdir()
+
+
 def load_retired(directory: Path, *, secret: str) -> list[Authority]:
     """The authorities ``roll_over`` retired under ``directory`` (oldest first): their OCSP responders still
     answer for the certificates they issued, for the archive's validation data and for relying parties."""
@@ -617,7 +639,7 @@ def load_retired(directory: Path, *, secret: str) -> list[Authority]:
     if not retired.is_dir():
         return []
     found = [load_authority(folder, secret=secret) for folder in sorted(retired.iterdir())
-             if folder.is_dir() and (folder / CA_CERT_FILE).exists()]
+             if folder.is_dir() and not folder.name.startswith(FAILED_PREFIX) and (folder / CA_CERT_FILE).exists()]
     return sorted(found, key=lambda a: a.ca_cert.not_valid_before_utc)
 
 

@@ -243,7 +243,7 @@ def test_pyhanko_adesverify_in_2029_judges_the_signatures_in_the_past_and_the_ar
 def test_a_tsa_certificate_near_its_end_is_reissued_and_the_documents_renewed_with_the_new_one(
         mou, own_authority, monkeypatch):
     old_tsa = pki.authority().tsa_cert
-    monkeypatch.setattr(archival, "RENEW_BEFORE", archival.datetime.timedelta(days=4000))  # ~11 years: all due
+    monkeypatch.setattr(archival, "renewal_due", lambda stored, now: True)
     monkeypatch.setattr(archival, "authority_renewal_due", lambda now: "tsa")
     counts = archiving.archive_renew()
     assert counts == {"checked": 1, "renewed": 1, "failed": 0, "authority": 1}
@@ -333,3 +333,50 @@ def signatures_roots():
     from agreements import signatures
 
     return signatures.trust_roots()
+
+
+def test_a_renewal_during_the_next_stage_changes_nothing_it_prints_and_its_chain_still_verifies(
+        programme, monkeypatch):
+    banjar = programme(BANJAR)
+    driver.run_programme(banjar, only_stage=Stage.MOU)
+    mou = StageProcess.objects.get(programme=banjar, stage=Stage.MOU)
+    closed_with = mou.final_pdf.sha256
+    monkeypatch.setattr(archival, "renewal_due", lambda stored, now: True)
+    monkeypatch.setattr(archival, "authority_renewal_due", lambda now: "")
+    assert archiving.archive_renew()["renewed"] == 1
+    mou.refresh_from_db()
+    assert mou.final_pdf.sha256 != closed_with and mou.closing_sha256() == closed_with
+    driver.run_programme(banjar, only_stage=Stage.REGULATION)
+    regulation = StageProcess.objects.get(programme=banjar, stage=Stage.REGULATION)
+    assert regulation.final_pdf.previous_stage_sha256 == closed_with  # what the close made, printed on it
+    result = verify_content(read(regulation.final_pdf))
+    assert result.genuine, result.all_problems
+    assert [link.sha256 for link in result.chain] == [closed_with] and result.chain[0].ok
+
+
+def test_a_renewal_by_a_tsa_whose_certificate_ends_within_the_margin_is_refused_and_the_rest_go_on(
+        programme, monkeypatch, caplog):
+    driver.run_programme(programme(BANJAR), only_stage=Stage.MOU)
+    driver.run_programme(programme("kota-solok"), only_stage=Stage.MOU)
+    monkeypatch.setattr(archival, "renewal_due", lambda stored, now: True)
+    monkeypatch.setattr(archival, "authority_renewal_due", lambda now: "")
+    # An outside TSA with eleven months left: renewing with it would be due again tomorrow, and every day after.
+    later = timezone.now() + archival.datetime.timedelta(days=30)
+    counts = archiving.archive_renew(now=later)
+    assert counts == {"checked": 2, "renewed": 2, "failed": 0, "authority": 0}
+    tsa_end = pki.authority().tsa_cert.not_valid_after_utc
+    counts = archiving.archive_renew(now=tsa_end - archival.datetime.timedelta(days=300))
+    assert counts == {"checked": 2, "renewed": 0, "failed": 2, "authority": 0}
+    assert "the TSA certificate ends" in caplog.text
+    assert StoredPdf.objects.filter(is_final=True, document__programme__region__slug=BANJAR).count() == 2
+
+
+def test_only_one_renewal_runs_at_a_time():
+    from django.core.cache import cache
+
+    cache.add(archiving.LOCK_KEY, "another", 60)
+    try:
+        with pytest.raises(CommandError, match="sedang berjalan"):
+            call_command("archive_renew", stdout=io.StringIO())
+    finally:
+        cache.delete(archiving.LOCK_KEY)

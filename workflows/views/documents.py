@@ -90,7 +90,7 @@ class VersionPdfView(generic.View):
         if version is None:
             raise Http404
         previous = selectors.previous_stage_case(case.programme, case.stage)
-        content = draft_pdf(version, previous_stage_sha256=previous.final_pdf.sha256 if previous else "")
+        content = draft_pdf(version, previous_stage_sha256=previous.closing_sha256() if previous else "")
         _downloaded(request, case, version, name=f"versi {number} (draf)", sha256=hashlib.sha256(content).hexdigest())
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{case.document.identifier}-v{number}-draf.pdf"'

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from agreements.archival import RENEW_BEFORE
 from agreements.signing import AuthorityError
-from workflows.archiving import archive_renew
+from workflows.archiving import AlreadyRunning, archive_renew
 
 
 class Command(BaseCommand):
@@ -15,6 +15,8 @@ class Command(BaseCommand):
             counts = archive_renew()
         except AuthorityError as error:
             raise CommandError(str(error)) from error
+        except AlreadyRunning as error:
+            raise CommandError("Pembaruan cap waktu arsip lain sedang berjalan; tidak ada yang dilakukan.") from error
         if counts["authority"]:
             self.stdout.write("Otoritas lokal diperbarui (sertifikat TSA baru, atau CA baru) sebelum berakhir.")
         self.stdout.write(f"{counts['checked']} dokumen final diperiksa, {counts['renewed']} diberi cap waktu arsip "
