@@ -32,6 +32,12 @@ MSG_NO_TRUST_ROOTS = "Tidak ada sertifikat akar tepercaya untuk memeriksa tanda 
 MSG_BAD_TRUST_ROOT = "Salah satu sertifikat akar tepercaya tidak dapat dibaca."
 MSG_SIGNER_COUNT_MISMATCH = "Jumlah tanda tangan ({found}) tidak sama dengan yang diharapkan ({expected})."
 MSG_SIGNER_MISMATCH = "Tanda tangan ke-{position} bukan dari penanda tangan yang diharapkan."
+MSG_TOO_MANY_SIGNATURES = "Dokumen memuat lebih dari {limit} tanda tangan dan cap waktu arsip; tidak diperiksa."
+
+# Each signature and archive timestamp costs a validation: a file naming thousands (fields may share one
+# signature dictionary) is refused before any. A Sepakat document has at most four signatures and one
+# archive timestamp per renewal (about one a decade with the local TSA).
+MAX_SIGNATURE_FIELDS = 64
 
 # Per-signature problems.
 MSG_NOT_INTACT = "Bagian dokumen yang ditandatangani telah diubah; tanda tangan tidak utuh."
@@ -387,6 +393,9 @@ def verify_pdf(
         stamps = list(reader.embedded_timestamp_signatures)
     except Exception:  # not a PDF, truncated, encrypted, ...
         return VerificationReport(signatures=(), problems=(*problems, MSG_UNREADABLE))
+    if len(embedded) + len(stamps) > MAX_SIGNATURE_FIELDS:
+        return VerificationReport(signatures=(), problems=(
+            *problems, MSG_TOO_MANY_SIGNATURES.format(limit=MAX_SIGNATURE_FIELDS)))
 
     archives = _check_archives(pdf, stamps, roots, validation_time) if stamps else []
     reports = tuple(

@@ -380,3 +380,26 @@ def test_only_one_renewal_runs_at_a_time():
             call_command("archive_renew", stdout=io.StringIO())
     finally:
         cache.delete(archiving.LOCK_KEY)
+
+
+def test_a_file_naming_more_signatures_than_any_document_has_is_refused_before_any_is_checked(mou):
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    from agreements.signing import verify_pdf
+
+    writer = IncrementalPdfFileWriter(BytesIO(read(mou.final_pdf)), strict=False)
+    [genuine] = writer.prev.embedded_timestamp_signatures
+    form = writer.root["/AcroForm"]
+    for number in range(200):  # 200 fields, one shared signature dictionary: 200 validations if let through
+        form["/Fields"].append(writer.add_object(generic.DictionaryObject({
+            generic.NameObject("/FT"): generic.NameObject("/Sig"),
+            generic.NameObject("/T"): generic.TextStringObject(f"salinan{number}"),
+            generic.NameObject("/V"): genuine.sig_field.raw_get("/V"),
+        })))
+    writer.update_container(form["/Fields"])
+    out = BytesIO()
+    writer.write(out)
+    report = verify_pdf(out.getvalue(), trust_roots_pem=signatures_roots())
+    assert not report.valid and not report.signatures and not report.archive_timestamps  # none was validated
+    assert "lebih dari 64 tanda tangan" in report.problems[0]
