@@ -121,6 +121,16 @@ def _run_on_commit_callbacks_as_a_commit_would(monkeypatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _an_empty_cache():
+    """Django's cache (the CRL, rate-limit counts, locks) starts empty for every test, as the database's
+    rolled-back transaction does: a CRL cached by an earlier test would list its revocations."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _commits_run_on_commit_callbacks(request, monkeypatch):
     """Each test runs inside a transaction that is rolled back, so on_commit callbacks would never run.
 

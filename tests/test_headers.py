@@ -46,6 +46,7 @@ def directives(policy: str) -> dict[str, list[str]]:
     return parsed
 
 
+@pytest.mark.slow  # a server under production settings, in a subprocess
 def test_production_pages_carry_a_strict_csp_and_a_permissions_policy(tmp_path):
     result = production(tmp_path, textwrap.dedent("""
         import json, django
@@ -73,6 +74,7 @@ def test_production_pages_carry_a_strict_csp_and_a_permissions_policy(tmp_path):
         assert f"{feature}=()" in permissions
 
 
+@pytest.mark.slow  # manage.py check --deploy in a subprocess
 def test_check_deploy_stays_clean_under_production_settings():
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("DJANGO")}, **PRODUCTION_ENV}
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -80,6 +82,7 @@ def test_check_deploy_stays_clean_under_production_settings():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow  # production settings in a subprocess
 @pytest.mark.parametrize("base_url", [None, "http://sepakat.example.go.id", "https://"])
 def test_production_refuses_to_start_without_an_https_base_url(base_url):
     """The address is printed in every signed PDF's QR code: no development default, no plain http.

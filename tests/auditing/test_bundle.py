@@ -21,7 +21,9 @@ from auditing import bundle
 from demo import driver
 from workflows.models import Stage, StageProcess
 
-pytestmark = pytest.mark.django_db
+# Whole programmes exported and checked by the standalone script, forgery by forgery: run by .ci/run
+# (pytest -m slow), not by make test.
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 SCRIPT = Path(bundle.__file__).with_name("bundle_verify.py")
 

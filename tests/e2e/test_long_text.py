@@ -24,7 +24,8 @@ from agreements.kinds import draft_pdf, kind_spec
 from demo import driver
 from workflows.models import Stage
 
-pytestmark = pytest.mark.django_db
+# A real browser at desktop and phone width: run by .ci/run (pytest -m slow), not by make test.
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 BASE = "http://sepakat.test"

@@ -162,6 +162,7 @@ def test_the_agency_head_reassigns_a_claimed_task_with_a_reason(as_user, officia
     assert AuditEvent.objects.filter(action="task.reassigned", actor=other).count() == 1
 
 
+@pytest.mark.slow  # posts to every step of every flow
 def test_an_auditor_cannot_post_to_any_step(as_user, programme):
     driver.run_programme(programme(BANJAR))
     client = as_user("auditor")

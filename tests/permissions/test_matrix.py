@@ -141,6 +141,7 @@ def check_access(client, user, cases, open_tasks, regions) -> int:
     return checked
 
 
+@pytest.mark.slow  # drives every region of the world to its step
 def test_the_world_has_every_region_at_a_different_step(cases, open_tasks):
     stages_reached = {(c.programme.region.slug, c.stage) for c in cases}
     assert len({slug for slug, _ in stages_reached}) == 10

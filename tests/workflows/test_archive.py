@@ -95,6 +95,7 @@ def test_the_public_page_lists_the_archive_timestamp(mou, client):
     assert f"{timezone.localtime(pki.authority().tsa_cert.not_valid_after_utc):%d-%m-%Y}" in section
 
 
+@pytest.mark.slow  # pyHanko's CLI in a subprocess
 @pytest.mark.skipif(not shutil.which("pyhanko") and not shutil.which(".venv/bin/pyhanko"), reason="pyhanko-cli")
 def test_pyhanko_adesverify_with_revocation_checking_accepts_the_final_document(mou, tmp_path):
     pdf, root = tmp_path / "mou.pdf", tmp_path / "root.pem"
@@ -136,6 +137,7 @@ def test_an_archive_timestamp_sepakat_did_not_record_is_reported(mou):
     assert verify_content(read(final)).genuine
 
 
+@pytest.mark.slow  # ten years of renewal and a rollover, a bundle in 2037
 def test_a_renewal_needs_the_hatch_and_keeps_the_document_genuine_past_every_certificate(mou, tmp_path,
                                                                                         own_authority, capsys):
     first = mou.final_pdf
@@ -206,6 +208,7 @@ def test_a_renewal_needs_the_hatch_and_keeps_the_document_genuine_past_every_cer
     assert code == 0, output
 
 
+@pytest.mark.slow  # pyHanko's AdES validator against a live server
 def test_pyhanko_adesverify_in_2029_judges_the_signatures_in_the_past_and_the_archive_timestamp_online(
         programme, settings, monkeypatch, sepakat_server, own_authority, tmp_path):
     """After the signers' certificates have expired, pyHanko's AdES validator (the CLI, run in this process so
@@ -272,6 +275,7 @@ def test_a_certificate_revoked_after_it_signed_does_not_stop_the_close(programme
         assert result.genuine, result.all_problems  # revoked after its timestamp: the signature stands
 
 
+@pytest.mark.slow  # a rollover and pyHanko's AdES validator
 def test_after_a_rollover_a_signature_under_the_old_ca_still_closes_the_stage_with_its_revocation_data(
         programme, own_authority, tmp_path, monkeypatch):
     from agreements import signatures
@@ -335,6 +339,7 @@ def signatures_roots():
     return signatures.trust_roots()
 
 
+@pytest.mark.slow  # two stages and a renewal
 def test_a_renewal_during_the_next_stage_changes_nothing_it_prints_and_its_chain_still_verifies(
         programme, monkeypatch):
     banjar = programme(BANJAR)
@@ -354,6 +359,7 @@ def test_a_renewal_during_the_next_stage_changes_nothing_it_prints_and_its_chain
     assert [link.sha256 for link in result.chain] == [closed_with] and result.chain[0].ok
 
 
+@pytest.mark.slow  # two programmes renewed twice
 def test_a_renewal_by_a_tsa_whose_certificate_ends_within_the_margin_is_refused_and_the_rest_go_on(
         programme, monkeypatch, caplog):
     driver.run_programme(programme(BANJAR), only_stage=Stage.MOU)

@@ -51,6 +51,7 @@ def test_run_programme_refuses_a_stage_already_done(programme):
     assert all_done.value.returncode == 2
 
 
+@pytest.mark.slow  # seeds the demo world twice
 def test_seed_demo_is_idempotent_and_prints_the_logins():
     first = run("seed_demo")
     counts = (

@@ -118,6 +118,7 @@ def test_a_roadmap_item_without_a_horizon_is_a_form_error(as_user, masterplan):
     assert not Version.objects.filter(document=masterplan.document).exists()
 
 
+@pytest.mark.slow  # a whole programme
 def test_run_programme_without_a_stage_runs_the_whole_programme():
     out = io.StringIO()
     call_command("run_programme", "--region", "kab-serang", stdout=out)

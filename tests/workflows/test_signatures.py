@@ -361,6 +361,7 @@ def test_a_failed_preparation_is_shown_with_a_retry_and_loses_nothing(as_user, p
     assert process.outcome == Outcome.OPEN and driver.open_tasks(process).exists()
 
 
+@pytest.mark.slow  # poppler's pdfsig against a live server
 @pytest.mark.skipif(not (shutil.which("pdfsig") and shutil.which("certutil")), reason="poppler-utils / nss tools")
 def test_pdfsig_accepts_the_signatures_asking_sepakats_ocsp_responder_and_sees_a_revocation(
         programme, tmp_path, settings, monkeypatch, sepakat_server):

@@ -18,7 +18,8 @@ from workflows.models import Stage, StageProcess
 
 from .helpers import pdf_bytes
 
-pytestmark = pytest.mark.django_db
+# Every route walked as officials of another region: run by .ci/run (pytest -m slow), not by make test.
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 OBJECT_KWARGS = {"process_pk", "task_pk", "attachment_pk", "number", "region", "year", "pk", "programme_pk", "username",
                  "sha256", "stage"}
