@@ -22,12 +22,12 @@ from io import BytesIO
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
-from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
+from pyhanko.keys import load_certs_from_pemder_data
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.signers.pdf_signer import PdfTimeStamper, TimestampDSSContentSettings
@@ -108,12 +108,7 @@ def _own_revocation_data(certificates: list[asn1_x509.Certificate]) -> tuple[lis
 
 
 def _roots() -> list[asn1_x509.Certificate]:
-    roots = []
-    for data in trust_roots():
-        blocks = [der for kind, _h, der in pem.unarmor(data, multiple=True) if kind == "CERTIFICATE"] \
-            if pem.detect(data) else [data]
-        roots += [asn1_x509.Certificate.load(der) for der in blocks]
-    return roots
+    return [certificate for data in trust_roots() for certificate in load_certs_from_pemder_data(data)]
 
 
 def _validation_context(certificates, crls, ocsps, *, strict: bool, moment=None) -> ValidationContext:
@@ -196,10 +191,8 @@ def last_archive_timestamp(content: bytes) -> tuple[datetime.datetime, datetime.
     if not stamps:
         return None
     last = stamps[-1]
-    signed_data = last.signed_data
-    tst_info = signed_data["encap_content_info"]["content"].parsed
-    certificate = last.signer_cert
-    return tst_info["gen_time"].native, certificate["tbs_certificate"]["validity"]["not_after"].native
+    tst_info = last.signed_data["encap_content_info"]["content"].parsed
+    return tst_info["gen_time"].native, last.signer_cert.not_valid_after
 
 
 @transaction.atomic

@@ -150,7 +150,7 @@ def _ended(status) -> bool:
     certificates = [status.signing_cert]
     if status.timestamp_validity is not None:
         certificates.append(status.timestamp_validity.signing_cert)
-    return any(c is not None and c["tbs_certificate"]["validity"]["not_after"].native < now for c in certificates)
+    return any(c is not None and c.not_valid_after < now for c in certificates)
 
 
 def _trusted(status) -> bool:

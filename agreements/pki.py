@@ -114,9 +114,14 @@ def _retired_at(directory: str, operator_secret: str) -> list[Authority]:
     return load_retired(Path(directory), secret=operator_secret)
 
 
+def our_authorities() -> list[Authority]:
+    """The current authority, then those rolled over from."""
+    return [authority(), *retired_authorities()]
+
+
 def issuing_authority(certificate: x509.Certificate) -> Authority | None:
     """The authority (current or retired) whose CA issued ``certificate``; None for anyone else's."""
-    for candidate in [authority(), *retired_authorities()]:
+    for candidate in our_authorities():
         try:
             certificate.verify_directly_issued_by(candidate.ca_cert)
         except (ValueError, TypeError, InvalidSignature):
@@ -203,9 +208,7 @@ def _with_seal(loaded: Authority, directory: Path, operator_secret: str, iterati
         _authority_cache_clear()
         done.append("Sertifikat TSA diterbitkan ulang dengan alamat CRL dan OCSP.")
         loaded = authority_from_settings(settings.SIGNING)
-        event_record(actor=None, action=AuditAction.SIGNING_TSA_REISSUED,
-                     details={"tsa_fingerprint": fingerprint_sha256(loaded.tsa_cert),
-                              "not_after": loaded.tsa_cert.not_valid_after_utc.isoformat()})
+        _record_tsa_reissued(loaded)
     seal = fingerprint_sha256(loaded.seal_cert)
     if seal not in recorded_seal_fingerprints():
         event_record(actor=None, action=AuditAction.SIGNING_SEAL_RECORDED,
@@ -271,10 +274,14 @@ def tsa_reissue() -> Authority:
     directory = Path(settings.SIGNING["AUTHORITY_DIR"])
     loaded = reissue_tsa(directory, secret=secret(), kdf_iterations=_iterations(), **revocation_urls())
     _authority_cache_clear()
+    _record_tsa_reissued(loaded)
+    return authority()
+
+
+def _record_tsa_reissued(loaded: Authority) -> None:
     event_record(actor=None, action=AuditAction.SIGNING_TSA_REISSUED,
                  details={"tsa_fingerprint": fingerprint_sha256(loaded.tsa_cert),
                           "not_after": loaded.tsa_cert.not_valid_after_utc.isoformat()})
-    return authority()
 
 
 def authority_roll_over() -> Authority:

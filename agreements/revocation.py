@@ -124,7 +124,7 @@ def ocsp_response(request_der: bytes) -> bytes:
     except ValueError:
         return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
     # The current CA's responder, or a rolled-over CA's (its certificates stay in archived documents).
-    authority = next((candidate for candidate in [pki.authority(), *pki.retired_authorities()]
+    authority = next((candidate for candidate in pki.our_authorities()
                       if request.issuer_key_hash == _key_hash(candidate.ca_cert, request.hash_algorithm)), None)
     if authority is None or authority.ocsp_key is None:
         return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)

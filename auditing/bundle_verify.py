@@ -623,7 +623,7 @@ def _ended(status) -> bool:
     now = datetime.now(UTC)
     stamp = status.timestamp_validity
     certificates = [status.signing_cert, stamp.signing_cert if stamp is not None else None]
-    return any(c is not None and c["tbs_certificate"]["validity"]["not_after"].native < now for c in certificates)
+    return any(c is not None and c.not_valid_after < now for c in certificates)
 
 
 def seal_problem(data: bytes, signature: bytes, roots, seals: set[str]) -> tuple[str, str] | None:

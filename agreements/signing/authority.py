@@ -588,6 +588,8 @@ def reissue_tsa(directory: Path, *, secret: str, crl_url: str = "", ocsp_url: st
 
 
 RETIRED_DIR = "pensiun"
+# Everything a rollover moves: the authority, its seal and its OCSP responder.
+ROLLED_OVER_FILES = (*AUTHORITY_FILES, SEAL_CERT_FILE, SEAL_KEY_FILE, OCSP_CERT_FILE, OCSP_KEY_FILE)
 FAILED_PREFIX = "gagal-"  # under RETIRED_DIR: a rollover whose recording failed (never a trust root)
 
 
@@ -604,7 +606,7 @@ def roll_over(directory: Path, *, secret: str, name: str = "", crl_url: str = ""
     name = name or f"{DEFAULT_AUTHORITY_NAME} {_now().year}"
     retired = directory / RETIRED_DIR / old.ca_fingerprint_sha256()[:16]
     retired.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
-    for file in (*AUTHORITY_FILES, SEAL_CERT_FILE, SEAL_KEY_FILE, OCSP_CERT_FILE, OCSP_KEY_FILE):
+    for file in ROLLED_OVER_FILES:
         if (directory / file).exists():
             os.replace(directory / file, retired / file)
     return ensure_authority(directory, secret=secret, name=name, kdf_iterations=kdf_iterations, crl_url=crl_url,
@@ -618,15 +620,14 @@ def undo_roll_over(directory: Path, old_fingerprint: str) -> None:
     retired = directory / RETIRED_DIR / old_fingerprint[:16]
     if not (retired / CA_CERT_FILE).exists():
         return
-    names = (*AUTHORITY_FILES, SEAL_CERT_FILE, SEAL_KEY_FILE, OCSP_CERT_FILE, OCSP_KEY_FILE)
     if (directory / CA_CERT_FILE).exists():
         successor = x509.load_pem_x509_certificate((directory / CA_CERT_FILE).read_bytes())
         failed = directory / RETIRED_DIR / f"{FAILED_PREFIX}{fingerprint_sha256(successor)[:16]}"
         failed.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
-        for name in names:
+        for name in ROLLED_OVER_FILES:
             if (directory / name).exists():
                 os.replace(directory / name, failed / name)
-    for name in names:
+    for name in ROLLED_OVER_FILES:
         if (retired / name).exists():
             os.replace(retired / name, directory / name)
     retired.rmdir()

@@ -166,13 +166,18 @@ def _field_name(embedded_sig) -> str:
 
 def _revision_sha256(pdf: bytes, embedded_sig) -> str:
     try:
-        start, first, second_start, second = (int(v) for v in embedded_sig.byte_range)
+        start = int(embedded_sig.byte_range[0])
     except Exception:
         return ""
-    end = second_start + second
+    end = _covered_end(embedded_sig)
     if start != 0 or not 0 < end <= len(pdf):
         return ""
     return hashlib.sha256(pdf[:end]).hexdigest()
+
+
+def _context(roots, moment: datetime | None) -> ValidationContext:
+    """Offline (no fetching), revocation soft-fail: judged ``moment`` (None: now)."""
+    return ValidationContext(trust_roots=list(roots), moment=moment, allow_fetching=False, revocation_mode="soft-fail")
 
 
 def _validated(embedded_sig, roots, moment: datetime | None, *, timestamp_moment: datetime | None = None):
@@ -181,10 +186,8 @@ def _validated(embedded_sig, roots, moment: datetime | None, *, timestamp_moment
     The signer's certificate is judged at ``moment`` (None: now), the timestamp token at
     ``timestamp_moment`` (the same moment unless given).
     """
-    context = ValidationContext(trust_roots=list(roots), moment=moment, allow_fetching=False,
-                                revocation_mode="soft-fail")
-    ts_context = context if timestamp_moment is None else ValidationContext(
-        trust_roots=list(roots), moment=timestamp_moment, allow_fetching=False, revocation_mode="soft-fail")
+    context = _context(roots, moment)
+    ts_context = context if timestamp_moment is None else _context(roots, timestamp_moment)
     return validate_pdf_signature(embedded_sig, signer_validation_context=context, ts_validation_context=ts_context)
 
 
@@ -287,15 +290,13 @@ def _archive_proof_time(embedded_sig, archives: Sequence[ArchiveTimestampReport]
 
 
 def _stamp_status(embedded, roots, moment: datetime):
-    context = ValidationContext(trust_roots=list(roots), moment=moment, allow_fetching=False,
-                                revocation_mode="soft-fail")
-    return validate_pdf_timestamp(embedded, validation_context=context)
+    return validate_pdf_timestamp(embedded, validation_context=_context(roots, moment))
 
 
 def _tsa_identity(embedded) -> tuple[str, datetime | None]:
     try:
         certificate = embedded.signer_cert
-        return _cert_identity(certificate)[0], certificate["tbs_certificate"]["validity"]["not_after"].native
+        return _cert_identity(certificate)[0], certificate.not_valid_after
     except Exception:  # a malformed token: reported as not intact by the validation
         return "", None
 
