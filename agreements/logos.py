@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
 from audit.actions import AuditAction
-from audit.services import event_record
+from audit.services import chain_lock, event_record
 
 from .models import Logo, LogoType
 
@@ -99,6 +99,7 @@ def _check_svg(content: bytes) -> None:
 def logo_set(*, region, content: bytes, actor) -> Logo:
     """Store (or replace) the region's logo; region None is the ministry's."""
     kind = checked_logo(content)
+    chain_lock()  # before the logo's row: one lock order (audit.services.chain_lock)
     logo = Logo.objects.select_for_update().filter(region=region).first() or Logo(region=region)
     old = logo.sha256 or None
     logo.content_type = kind

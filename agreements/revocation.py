@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.actions import AuditAction
-from audit.services import event_record
+from audit.services import chain_lock, event_record
 
 from . import pki
 from .models import RevokedCertificate, SignatureRecord, SigningCredential
@@ -39,6 +39,7 @@ REASON_CA_ROLLED_OVER = _("otoritas sertifikat diganti dengan CA baru")
 @transaction.atomic
 def credential_revoke(*, credential: SigningCredential, actor, reason: str) -> RevokedCertificate | None:
     """Revoke the official's certificate now; None if it already was. Audited as signing.credential_revoked."""
+    chain_lock()  # before the credential's row: one lock order (audit.services.chain_lock)
     credential = SigningCredential.objects.select_for_update().get(pk=credential.pk)
     if credential.revoked_at is not None:
         return None

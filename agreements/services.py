@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.actions import AuditAction
-from audit.services import event_record
+from audit.services import chain_lock, event_record
 from sepakat.limits import limit
 
 from .models import (
@@ -137,6 +137,7 @@ def _raise(errors: list[str]) -> None:
 
 
 def _next_version(document: Document, author, **fields) -> Version:
+    chain_lock()  # before the version rows: one lock order (audit.services.chain_lock)
     last = document.versions.select_for_update().order_by("-number").first()
     version = Version.objects.create(
         document=document, number=(last.number + 1) if last else 1, author=author, **fields

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from audit.actions import AuditAction
-from audit.services import event_record
+from audit.services import chain_lock, event_record
 
 from . import checkpoints, pki
 from .kinds import render_stage_pdf, snapshot_for
@@ -190,6 +190,7 @@ def unlock_signer(*, user, passphrase: str) -> tuple[UnlockedSigner, SigningCred
     A wrong passphrase is counted (and recorded) before SigningRefused is raised:
     callers return an error page rather than raising, so the count is committed.
     """
+    chain_lock()  # before the credential's row: one lock order (audit.services.chain_lock)
     credential = SigningCredential.objects.select_for_update().filter(user=user).first()
     if credential is None:
         raise SigningRefused(NO_CREDENTIAL)

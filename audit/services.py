@@ -109,7 +109,7 @@ def event_record(*, actor, action: AuditAction, region=None, programme=None, pro
         region = programme.region
     details = json.loads(json.dumps(details or {}, cls=DjangoJSONEncoder))  # stored exactly as hashed
 
-    _lock_chain_tail()
+    chain_lock()
     last_seq, prev_hash = AuditEvent.objects.order_by("-pk").values_list("pk", "hash").first() or (0, GENESIS_HASH)
     official = getattr(actor, "official", None) if actor else None
     event = AuditEvent(
@@ -132,7 +132,7 @@ def event_record(*, actor, action: AuditAction, region=None, programme=None, pro
     return event
 
 
-def _lock_chain_tail() -> None:
+def chain_lock() -> None:
     """Let one transaction at a time append, so that each event follows the last committed one.
 
     On PostgreSQL a row lock on the last event is not enough: a second writer waiting
@@ -140,6 +140,11 @@ def _lock_chain_tail() -> None:
     predates the new row) and fork the chain. A self-conflicting table lock makes it
     wait, then read afresh. SQLite runs one writer at a time anyway. On any backend,
     a fork would collide on the pk (the sequence number), so it fails rather than forks.
+
+    The lock is held to the end of the transaction, so every transaction takes its locks in one
+    order (docs/adr/0012): a flow step's process row, then this, then any other row (a credential,
+    a version, a regulation number's index entry). A transaction that locks another row before
+    its first event takes this first; taking it again is a no-op.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

@@ -1,5 +1,6 @@
 """Building blocks of our flows: a scoped flow base and a role-aware step node."""
 
+from contextlib import contextmanager
 from functools import update_wrapper
 
 from django.contrib import messages
@@ -12,6 +13,7 @@ from viewflow.workflow.flow import utils
 from viewflow.workflow.models import Task
 
 from agreements.models import APPROVING, DecisionKind
+from audit.services import chain_lock
 from permissions.roles import StepRole
 from permissions.selectors import regions_visible_to
 from permissions.steps import StepSpec, signing_steps
@@ -30,11 +32,27 @@ def region_of(process):
     return process.coerced.programme.region
 
 
+class ProcessThenChainLock(lock.SelectForUpdateLock):
+    """The process row, then the audit chain: every flow transaction takes its locks in this order.
+
+    The chain's lock is held from a transaction's first event to its commit. Taken at the first event,
+    it came after whatever that transaction had locked before (a regulation number's index entry), and two
+    promulgations deadlocked. Taken here, right after the process row, it comes before every other lock
+    of a step (docs/adr/0012).
+    """
+
+    @contextmanager
+    def __call__(self, flow_class, process_pk):
+        with super().__call__(flow_class, process_pk):
+            chain_lock()
+            yield
+
+
 class StageFlow(flow.Flow):
-    """A stage's flow: locked per process, visible only within the user's regions."""
+    """A stage's flow: locked per process, then on the audit chain; visible only within the user's regions."""
 
     process_class = StageProcess
-    lock_impl = lock.select_for_update_lock
+    lock_impl = ProcessThenChainLock()
 
     def has_view_permission(self, user, obj=None):
         if not user.is_authenticated:
