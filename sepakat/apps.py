@@ -3,8 +3,8 @@ from django.contrib.staticfiles.apps import StaticFilesConfig as DjangoStaticFil
 
 
 class SepakatConfig(AppConfig):
-    """The project package as an app: connects the login receivers of sepakat.security and the
-    SQLite file-mode receiver of sepakat.files."""
+    """The project package as an app: connects the login receivers of sepakat.security, the
+    SQLite file-mode receiver of sepakat.files and the rolled-back files' removal of sepakat.media."""
 
     name = "sepakat"
     verbose_name = "Sepakat"
@@ -12,10 +12,11 @@ class SepakatConfig(AppConfig):
     def ready(self):
         from django.core import checks
 
-        from . import base_url, files, security
+        from . import base_url, files, media, security
 
         security.connect()
         files.connect()
+        media.connect()
         checks.register(base_url.check_base_url)
 
 

@@ -154,7 +154,9 @@ MEDIA_URL = "media/"
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # A filesystem (a shared mount when several machines serve: docs/operations.md) that removes the files
+    # of rolled-back changes (sepakat.media).
+    "default": {"BACKEND": "sepakat.media.MediaStorage"},
     "staticfiles": {
         "BACKEND": (
             "sepakat.storage.StaticStorage"
@@ -234,9 +236,22 @@ CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint-hourly": {"task": "agreements.tasks.audit_checkpoint", "schedule": 3600.0,
                                 "args": ("jadwal",)},
     "archive-renew-daily": {"task": "workflows.tasks.archive_renew", "schedule": 86400.0},
+    # Preparations lost (broker down when queued, worker died) or due again after a failure.
+    "preparations-sweep": {"task": "workflows.tasks.preparations_sweep", "schedule": 60.0},
 }
+# A job is acknowledged when it is done, not when it is taken: a job whose worker dies is delivered again, at
+# once when the worker's parent sees its child die, else when the broker's visibility timeout ends (sized to
+# the longest job: the time limit below, with room). workflows.services' sweeper catches the rest.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+# A broker that is down answers the sender within seconds (the request has committed and says so).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 
 # Everything on the console as JSON lines (sepakat.logs): our apps' loggers (logging.getLogger(__name__))

@@ -39,6 +39,9 @@ class StageProcess(Process):
     rejection_reason = models.TextField(_("alasan penolakan"), blank=True)
     final_pdf = models.ForeignKey(StoredPdf, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     preparation_error = models.TextField(_("galat penyiapan dokumen"), blank=True)
+    # workflows.services: when the document's preparation is sent (again) if it is still not done.
+    preparation_due = models.DateTimeField(_("penyiapan dokumen dijadwalkan"), null=True, blank=True, db_index=True)
+    preparation_attempts = models.PositiveSmallIntegerField(_("percobaan penyiapan dokumen"), default=0)
 
     def closing_sha256(self) -> str:
         """SHA-256 of the final PDF as the stage's close made it ("" while open): what the next stage's

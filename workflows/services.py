@@ -5,10 +5,13 @@ viewflow's task views take it for a POST, and `acting_on` takes it for code
 (run_programme, tests).
 """
 
+import logging
 from contextlib import contextmanager
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -26,10 +29,13 @@ from audit.actions import AuditAction
 from audit.services import event_record
 from permissions.selectors import acting_basis, holders_of, is_head_for, user_holds_step_role
 from permissions.steps import STEP_ROLES
+from sepakat.queueing import send_after_commit
 
 from . import messages
 from .models import STAGE_ORDER, Outcome, StageProcess, stage_after
 from .selectors import previous_stage_case, stage_blocker, takes_part_in
+
+logger = logging.getLogger(__name__)
 
 
 class StepError(Exception):
@@ -233,6 +239,15 @@ def step_sign(*, activation, user, kind: str, note: str = "", passphrase: str = 
         _task_event(activation, user, AuditAction.DOCUMENT_SIGNING_FAILED, version=revision.version,
                     reason=str(refusal))
         raise
+    except (StepError, PermissionDenied, ValidationError):
+        raise
+    except Exception as error:  # the signer, the TSA, a full disk: the signer is told, the operator can see why
+        logger.exception("signing %s at %s failed unexpectedly", process.document.identifier,
+                         activation.flow_task.name)
+        _task_event(activation, user, AuditAction.DOCUMENT_SIGNING_FAILED, version=revision.version,
+                    reason=f"{error.__class__.__name__}: {error}")
+        raise signatures.SigningRefused(messages.SIGNING_UNEXPECTED % {"error": error.__class__.__name__}) \
+            from error
 
 
 def _sign_and_finish(activation, user, kind, note, revision, signer, credential, promulgation) -> Decision:
@@ -314,25 +329,87 @@ def _render_for_signing(process: StageProcess):
     )
 
 
+# Preparing a document (rendering it for its signers) runs in a worker. Its state is on the process:
+# preparation_due is when the sweeper sends the job (again) if the document is still not prepared (None: nothing
+# pending); preparation_attempts counts the jobs sent. A job is lost if it is not done PREPARATION_LOST_AFTER
+# after it was sent (not queued because the broker was down, or its worker died; the broker's visibility
+# timeout, sepakat.settings, redelivers an unacknowledged one sooner). A failed job is sent again after
+# preparation_backoff. After PREPARATION_MAX_ATTEMPTS the error and the retry button are shown.
+PREPARATION_LOST_AFTER = timedelta(minutes=10)
+PREPARATION_MAX_ATTEMPTS = 5
+
+
+def preparation_backoff(attempts: int) -> timedelta:
+    return timedelta(minutes=2 ** (attempts - 1))  # 1, 2, 4, 8 minutes
+
+
 def signing_prepare(*, process_id: int) -> None:
     """Celery task body: render the document before its first signer opens the step."""
     with transaction.atomic():
         process = StageProcess.objects.select_for_update().get(pk=process_id)
-        if process.outcome != Outcome.OPEN:
-            return
-        _render_for_signing(process)
-        if process.preparation_error:
-            process.preparation_error = ""
-            process.save(update_fields=["preparation_error"])
+        if process.outcome == Outcome.OPEN:
+            _render_for_signing(process)
+        process.preparation_error = ""
+        process.preparation_due = None
+        process.preparation_attempts = 0
+        process.save(update_fields=["preparation_error", "preparation_due", "preparation_attempts"])
 
 
 def signing_preparation_failed(*, process_id: int, error: Exception) -> None:
-    process = StageProcess.objects.select_related("programme__region").get(pk=process_id)
+    """A preparation job failed: sent again after a pause, or, after the last attempt, shown to the participants
+    with its error and the retry button. Every failure is an audit event."""
     reason = f"{messages.PREPARATION_FAILED} ({error.__class__.__name__}: {error})"
     with transaction.atomic():
-        StageProcess.objects.filter(pk=process_id).update(preparation_error=reason)
+        process = StageProcess.objects.select_related("programme__region").select_for_update(of=("self",)) \
+            .get(pk=process_id)
+        # The embedded default has no scheduler to send it again: its first failure is the last.
+        final = process.preparation_attempts >= PREPARATION_MAX_ATTEMPTS or settings.CELERY_TASK_ALWAYS_EAGER
+        if final:
+            _preparation_given_up(process, reason)
+        else:
+            _preparation_paused(process)
         event_record(actor=None, action=AuditAction.DOCUMENT_RENDER_FAILED, region=process.programme.region,
-                     process=process, details={"error": reason})
+                     process=process, details={"error": reason, "attempt": process.preparation_attempts,
+                                               "final": final})
+
+
+def _preparation_paused(process: StageProcess) -> None:
+    process.preparation_due = timezone.now() + preparation_backoff(max(process.preparation_attempts, 1))
+    process.save(update_fields=["preparation_due"])
+
+
+def _preparation_given_up(process: StageProcess, reason: str) -> None:
+    process.preparation_error = reason
+    process.preparation_due = None
+    process.save(update_fields=["preparation_error", "preparation_due"])
+
+
+def preparations_sweep(*, limit: int = 200) -> int:
+    """Send again every preparation that is due (lost or paused after a failure); give up on one sent
+    PREPARATION_MAX_ATTEMPTS times. Run every minute by Celery beat; returns how many were sent."""
+    now = timezone.now()
+    due = StageProcess.objects.filter(preparation_due__lte=now).order_by("preparation_due")
+    sent = 0
+    for process_id in due.values_list("pk", flat=True)[:limit]:
+        with transaction.atomic():
+            process = StageProcess.objects.select_related("programme__region").select_for_update(
+                of=("self",), skip_locked=True).filter(pk=process_id, preparation_due__lte=now).first()
+            if process is None:  # being prepared right now, or done meanwhile
+                continue
+            if process.outcome != Outcome.OPEN:
+                process.preparation_due = None
+                process.save(update_fields=["preparation_due"])
+                continue
+            if process.preparation_attempts >= PREPARATION_MAX_ATTEMPTS:
+                reason = str(messages.PREPARATION_LOST % {"attempts": process.preparation_attempts})
+                _preparation_given_up(process, reason)
+                event_record(actor=None, action=AuditAction.DOCUMENT_RENDER_FAILED,
+                             region=process.programme.region, process=process,
+                             details={"error": reason, "attempt": process.preparation_attempts, "final": True})
+                continue
+            _preparation_send(process)
+            sent += 1
+    return sent
 
 
 @transaction.atomic
@@ -352,10 +429,26 @@ def signing_preparation_retry(*, process: StageProcess, user) -> None:
 
 def signing_prepare_queue(process: StageProcess) -> None:
     """Render off the request path once the transaction that reached a signing step commits."""
+    StageProcess.objects.filter(pk=process.pk).update(preparation_attempts=0, preparation_error="")
+    process.preparation_attempts = 0
+    _preparation_send(process)
+
+
+def _preparation_send(process: StageProcess) -> None:
+    """Count the attempt and send the job once this transaction commits. If the broker refuses it, it is due at
+    once: the sweeper sends it when the broker is back."""
     from .tasks import prepare_signing  # the task module imports this one
 
+    attempts = process.preparation_attempts + 1
+    StageProcess.objects.filter(pk=process.pk).update(preparation_attempts=attempts,
+                                                      preparation_due=timezone.now() + PREPARATION_LOST_AFTER)
     process_id = process.pk
-    transaction.on_commit(lambda: prepare_signing.delay(process_id))
+
+    def due_now():
+        StageProcess.objects.filter(pk=process_id, preparation_due__isnull=False) \
+            .update(preparation_due=timezone.now())
+
+    send_after_commit(prepare_signing, process_id, on_failure=due_now)
 
 
 def _finish(activation, user, kind: str, note: str, document_sha256: str = "") -> Decision:
@@ -387,7 +480,7 @@ def case_close(*, process: StageProcess) -> None:
         details={"final_pdf_sha256": stored.sha256},
     )
     # The history up to this close, sealed and timestamped once it is committed.
-    transaction.on_commit(lambda: audit_checkpoint.delay("tahap selesai"))
+    send_after_commit(audit_checkpoint, "tahap selesai")  # a missed one is made by the hourly schedule
     following = stage_after(process.stage)
     if following and stage_blocker(programme=process.programme, stage=following) is None:
         stage_open(programme=process.programme, stage=following)

@@ -9,15 +9,24 @@ from . import archiving, services
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, max_retries=3, default_retry_delay=10)
-def prepare_signing(self, process_id: int) -> None:
+@shared_task
+def prepare_signing(process_id: int) -> None:
+    """Render a document for its signers. A failure is recorded and the sweeper sends the job again after a
+    pause (workflows.services); a job whose worker died is redelivered (acks late) or found lost by the sweeper."""
     try:
         services.signing_prepare(process_id=process_id)
     except Exception as error:
-        if self.request.retries >= self.max_retries:
-            services.signing_preparation_failed(process_id=process_id, error=error)
-            raise
-        raise self.retry(exc=error) from error
+        logger.exception("preparing the document of case %s failed", process_id)
+        services.signing_preparation_failed(process_id=process_id, error=error)
+
+
+@shared_task
+def preparations_sweep() -> int:
+    """Every minute (Celery beat): send again the preparations that are lost or due after a failure."""
+    sent = services.preparations_sweep()
+    if sent:
+        logger.warning("document preparations sent again: %d", sent)
+    return sent
 
 
 @shared_task

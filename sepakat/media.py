@@ -1,0 +1,70 @@
+"""Media files outlive no failed change: a file that no row names once its request or job ends is removed.
+
+A signature writes the signed PDF before its transaction commits; a rollback (a refused archive timestamp, a
+deadlock, a crash in the signer) leaves the file behind with no row naming it, and a full disk leaves half a
+file. MediaStorage remembers what this thread wrote; when the request or the Celery job ends (every
+transaction of it finished), each remembered file that no FileField names is deleted. A process killed
+mid-request leaves its files to ``check_storage --delete-orphans`` (scheduled).
+"""
+
+import logging
+import os
+import threading
+
+from django.apps import apps
+from django.core.files.storage import FileSystemStorage
+from django.db import models
+
+logger = logging.getLogger(__name__)
+_written = threading.local()
+
+
+class MediaStorage(FileSystemStorage):
+    def _save(self, name, content):
+        existed = self.exists(name)
+        try:
+            saved = super()._save(name, content)
+        except BaseException:
+            if not existed and os.path.exists(self.path(name)):  # half written (ENOSPC): not a file of ours
+                os.remove(self.path(name))
+            raise
+        pending = getattr(_written, "files", None)
+        if pending is None:
+            pending = _written.files = []
+        pending.append((self, saved))
+        return saved
+
+
+def file_fields() -> list[tuple[type[models.Model], str]]:
+    return [(model, field.name) for model in apps.get_models() for field in model._meta.get_fields()
+            if isinstance(field, models.FileField)]
+
+
+def is_referenced(name: str) -> bool:
+    return any(model._default_manager.filter(**{field: name}).exists() for model, field in file_fields())
+
+
+def remove_unreferenced(**kwargs) -> None:
+    """request_finished / task_postrun: delete what this thread wrote that no row names (a rolled-back change)."""
+    task = kwargs.get("task")
+    if task is not None and task.request.is_eager:
+        return  # run inside a request (or a command): its end decides
+    pending = getattr(_written, "files", None)
+    if not pending:
+        return
+    _written.files = []
+    for storage, name in pending:
+        try:
+            if not is_referenced(name):
+                storage.delete(name)
+                logger.warning("removed %s: written by a change that was rolled back", name)
+        except Exception:
+            logger.exception("could not check or remove %s; check_storage will report it", name)
+
+
+def connect() -> None:
+    from celery.signals import task_postrun
+    from django.core.signals import request_finished
+
+    request_finished.connect(remove_unreferenced, dispatch_uid="sepakat.media.remove_unreferenced")
+    task_postrun.connect(remove_unreferenced, dispatch_uid="sepakat.media.remove_unreferenced", weak=False)

@@ -1,0 +1,25 @@
+"""Handing work to Celery once a transaction commits, without a broker outage reaching the user.
+
+The change is committed when the callback runs: a broker that is down (or, in the embedded default, an
+eager task that fails) must not turn a saved decision into a 500. The failure is logged with its
+traceback; whatever depends on the job is found again by a sweeper (workflows.services.preparations_sweep)
+or by the next scheduled run.
+"""
+
+import logging
+
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def send_after_commit(task, *args, on_failure=None) -> None:
+    def send():
+        try:
+            task.delay(*args)
+        except Exception:
+            logger.exception("%s%r could not be queued", task.name, args)
+            if on_failure is not None:
+                on_failure()
+
+    transaction.on_commit(send)
