@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from agreements import archival, pki
+from sepakat import media
 
 from .models import StageProcess
 
@@ -69,6 +70,7 @@ def _renew(now) -> dict[str, int]:
         except Exception:  # one document's trouble (its TSA, its file) does not stop the others
             counts["failed"] += 1
             logger.exception("archive renewal of stage %s failed", process.pk)
+            media.remove_unreferenced()  # the renewal's file, if it was written before the failure
             continue
         counts["renewed"] += 1
     return counts
