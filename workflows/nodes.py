@@ -15,7 +15,7 @@ from viewflow.workflow.models import Task
 from agreements.models import APPROVING, DecisionKind
 from audit.services import chain_lock
 from permissions.roles import StepRole
-from permissions.selectors import regions_visible_to
+from permissions.selectors import regions_visible_to, user_holds_step_role
 from permissions.steps import StepSpec, signing_steps
 
 from . import messages as texts
@@ -134,12 +134,43 @@ class Step(flow.View):
         return DECIDE
 
     @property
+    def assign_path(self):
+        return path(
+            f"<int:process_pk>/{self.name}/<int:task_pk>/assign/",
+            _tell_when_taken(self, utils.wrap_task_view(self, self.assign_view, permission=self.can_assign)),
+            name="assign",
+        )
+
+    @property
     def view_path(self):
         return path(
             f"<int:process_pk>/{self.name}/<int:task_pk>/execute/",
             _redirect_when_done(utils.wrap_view(self, self.view)),
             name="execute",
         )
+
+
+def _tell_when_taken(node, view):
+    """The losers of a claim race (and anyone clicking "Ambil" on a stale page) are told who took the task."""
+
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied:
+            task = Task.objects.select_related("owner__official", "process").filter(pk=kwargs["task_pk"]).first()
+            if task is None or task.owner_id is None or task.flow_task is not node:
+                raise
+            if task.owner_id == request.user.pk:
+                return redirect(node.reverse("execute", args=[task.process_id, task.pk]))
+            if not user_holds_step_role(request.user, node.step_role, region_of(task.process)):
+                raise  # someone who could never have claimed it learns nothing about it
+            official = getattr(task.owner, "official", None)
+            messages.warning(request, texts.TASK_TAKEN % {"name": official.full_name if official
+                                                            else task.owner.get_username()})
+            return redirect(case_url(task.process_id))
+
+    update_wrapper(wrapped, view)
+    return wrapped
 
 
 def _redirect_when_done(view):
