@@ -1,9 +1,10 @@
 """Celery for rendering off the request path. Embedded default: tasks run eagerly."""
 
+import contextlib
 import os
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import setup_logging, task_postrun, task_prerun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sepakat.settings")
 
@@ -18,3 +19,37 @@ def _refuse_a_wrong_base_url(**kwargs):
     from sepakat.base_url import require_base_url
 
     require_base_url()
+
+
+@setup_logging.connect
+def _log_as_django_does(**kwargs):
+    """The worker and beat log as the web process does (settings.LOGGING: JSON lines on stderr, the
+    "celery" logger included), not in Celery's own format. With a receiver here Celery configures no
+    logging of its own: no root handler of its own printing our apps' lines a second time, and its
+    --loglevel has no effect (LOG_LEVEL sets it)."""
+    from django.conf import settings
+    from django.utils.log import configure_logging
+
+    configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
+
+
+# Every line logged while a task runs names it (sepakat.logs: task_id, task). In a worker's process
+# each task runs in its own context; an eager task inside a request keeps the request's id too.
+_task_contexts: dict[str, object] = {}
+
+
+@task_prerun.connect
+def _log_context_enter(task_id=None, task=None, **kwargs):
+    from sepakat.logs import context_set
+
+    _task_contexts[task_id] = context_set(task_id=task_id or "", task=getattr(task, "name", ""))
+
+
+@task_postrun.connect
+def _log_context_leave(task_id=None, **kwargs):
+    from sepakat.logs import context_reset
+
+    token = _task_contexts.pop(task_id, None)
+    if token is not None:
+        with contextlib.suppress(ValueError):  # set in another context: nothing to undo in this one
+            context_reset(token)

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: names the request (X-Request-ID, request_id in every log line), redirects and 500s included.
+    "sepakat.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "sepakat.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -238,6 +240,8 @@ CELERY_BEAT_SCHEDULE = {
     "archive-renew-daily": {"task": "workflows.tasks.archive_renew", "schedule": 86400.0},
     # Preparations lost (broker down when queued, worker died) or due again after a failure.
     "preparations-sweep": {"task": "workflows.tasks.preparations_sweep", "schedule": 60.0},
+    # A worker writes the time: the health endpoint's proof that beat and a worker are alive (sepakat.health).
+    "worker-heartbeat": {"task": "sepakat.tasks.heartbeat", "schedule": 60.0, "options": {"expires": 50}},
 }
 # A job is acknowledged when it is done, not when it is taken: a job whose worker dies is delivered again, at
 # once when the worker's parent sees its child die, else when the broker's visibility timeout ends (sized to
@@ -267,6 +271,9 @@ LOGGING = {
         **{app: {"handlers": ["console"], "level": LOG_LEVEL}
            for app in ("sepakat", "agreements", "audit", "permissions", "workflows")},
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # The worker's and beat's own lines (a task received, succeeded, failed), as JSON lines with the
+        # task's id: sepakat.celery leaves logging to this configuration.
+        "celery": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "weasyprint": {"handlers": ["console"], "level": "ERROR"},
         "fontTools": {"handlers": ["console"], "level": "ERROR"},
         "pypdf": {"handlers": ["console"], "level": "ERROR"},
@@ -342,3 +349,20 @@ SEPAKAT_PERMISSIONS_POLICY = {
     )
 }
 SEPAKAT_PERMISSIONS_POLICY["fullscreen"] = ["self"]
+
+# Health (sepakat.health): GET /sehat/ for load balancers (no login; answered on plain http inside the
+# network, not redirected to https) and GET /sehat/hidup/ for a container's liveness; manage.py health.
+SECURE_REDIRECT_EXEMPT = [r"^sehat/"]
+SEPAKAT_HEALTH = {
+    "TIMEOUT": env.float("SEPAKAT_HEALTH_TIMEOUT", default=3.0),  # seconds, all checks of a probe at once
+    "HEARTBEAT_MAX_AGE": 300,  # seconds since a worker last ran sepakat.tasks.heartbeat (beat: every 60 s)
+    "SIGNING_CACHE_SECONDS": 30,
+}
+
+# Error reports (sepakat.reporting): only when SENTRY_DSN is set; sentry_sdk is not imported otherwise.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from sepakat.reporting import sentry_init
+
+    sentry_init(dsn=SENTRY_DSN, environment=env.str("DJANGO_ENV", default="development"),
+                release=env.str("SEPAKAT_RELEASE", default=""))

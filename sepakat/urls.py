@@ -13,6 +13,8 @@ from auditing.viewsets import AuditApp
 from workflows.flows import MasterplanFlow, MouFlow, RegulationFlow
 from workflows.viewsets import ProgrammeApp, ScopedFlowViewset, ScopedWorkflowApp
 
+from . import views
+
 site = Site(
     title=_("Sepakat"),
     viewsets=[
@@ -29,6 +31,9 @@ site = Site(
 )
 
 urlpatterns = [
+    # For load balancers and operators: no login, no redirect (settings.SECURE_REDIRECT_EXEMPT).
+    path("sehat/", views.health, name="health"),
+    path("sehat/hidup/", views.alive, name="health_alive"),
     path(
         "accounts/login/",
         login_not_required(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
@@ -48,3 +53,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", site.urls),
 ]
+
+# The 500 page shows the request id (sepakat.middleware.RequestIdMiddleware) for support.
+handler500 = "sepakat.views.server_error"
