@@ -114,6 +114,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    # A kept connection is checked before a request reuses it: a PostgreSQL restart (or a failover) costs
+    # one reconnect, not a 500 per stale connection.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# One cache for every process and machine in production (CACHE_URL=redis://…): login lockouts, rate limits,
+# the CRL, the archive renewal's run lock. The default is per process: right for the embedded default only.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -158,7 +165,10 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 STORAGES = {
     # A filesystem (a shared mount when several machines serve: docs/operations.md) that removes the files
     # of rolled-back changes (sepakat.media).
-    "default": {"BACKEND": "sepakat.media.MediaStorage"},
+    # MEDIA_STORAGE_BACKEND and MEDIA_STORAGE_OPTIONS (JSON) name another (an S3-compatible store through
+    # django-storages, installed by the operator); that one is not cleaned as it goes, check_storage does.
+    "default": {"BACKEND": env.str("MEDIA_STORAGE_BACKEND", default="sepakat.media.MediaStorage"),
+                "OPTIONS": env.json("MEDIA_STORAGE_OPTIONS", default={})},
     "staticfiles": {
         "BACKEND": (
             "sepakat.storage.StaticStorage"
