@@ -9,6 +9,8 @@ from django.db import transaction
 from guardian.models import UserObjectPermission
 
 from agreements.models import Region
+from audit.actions import AuditAction
+from audit.services import event_record
 
 from .models import Delegation, Official, RoleAssignment
 from .roles import ACTING_ROLE_KINDS, VIEW_CASES_PERMISSION, act_codename, region_permissions
@@ -87,6 +89,20 @@ def role_sync_all() -> SyncReport:
         user_report = role_sync_user(user=user)
         report.granted += user_report.granted
         report.revoked += user_report.revoked
+    return report
+
+
+@transaction.atomic
+def roles_sync() -> SyncReport:
+    """Every user's permissions from what is in force today, recorded when anything changed (daily: Celery
+    beat or manage.py sync_roles)."""
+    report = role_sync_all()
+    if report.changed:
+        event_record(
+            actor=None, action=AuditAction.ROLE_SYNCED,
+            details={"granted": len(report.granted), "revoked": len(report.revoked),
+                     "granted_permissions": report.granted, "revoked_permissions": report.revoked},
+        )
     return report
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from sepakat.files import private_directory
@@ -250,6 +251,8 @@ CELERY_BEAT_SCHEDULE = {
     "archive-renew-daily": {"task": "workflows.tasks.archive_renew", "schedule": 86400.0},
     # Preparations lost (broker down when queued, worker died) or due again after a failure.
     "preparations-sweep": {"task": "workflows.tasks.preparations_sweep", "schedule": 60.0},
+    # Role assignments and delegations that start or end today take effect (also manage.py sync_roles).
+    "sync-roles-daily": {"task": "permissions.tasks.sync_roles", "schedule": crontab(hour=0, minute=5)},
     # A worker writes the time: the health endpoint's proof that beat and a worker are alive (sepakat.health).
     "worker-heartbeat": {"task": "sepakat.tasks.heartbeat", "schedule": 60.0, "options": {"expires": 50}},
 }

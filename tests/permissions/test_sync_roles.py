@@ -66,3 +66,15 @@ def test_an_assignment_that_begins_today_is_granted(official):
     assert output.strip().splitlines()[-1] == "1 izin diberikan, 0 izin dicabut"
     assert official("kota-solok.bappeda").has_perm(STEP_ROLES["mou"]["paraf_sekda"].permission, solok)
     assert sync_roles().strip() == "Tidak ada perubahan."
+
+
+def test_celery_beat_runs_the_same_sync_each_night(official, settings):
+    from permissions.tasks import sync_roles as nightly
+
+    assert settings.CELERY_BEAT_SCHEDULE["sync-roles-daily"]["task"] == nightly.name
+    bappeda = official("kota-solok.bappeda")
+    agency = Agency.objects.get(region__slug="kota-solok", kind=AgencyKind.SEKDA)
+    RoleAssignment.objects.create(user=bappeda, agency=agency, role=RoleKind.PARAF)
+    assert nightly.apply().get() == {"granted": 1, "revoked": 0}
+    assert AuditEvent.objects.filter(action="role.synced").count() == 1
+    assert nightly.apply().get() == {"granted": 0, "revoked": 0}
