@@ -270,4 +270,7 @@ class Migration(migrations.Migration):
             model_name='article',
             constraint=models.UniqueConstraint(fields=('version', 'number'), name='unique_article_number'),
         ),
+        # Irreversible: unapplying would drop every table of the app (regions, programmes, documents, their
+        # versions, decisions and stored PDFs) with their rows. Go back by restoring a backup.
+        migrations.RunPython(migrations.RunPython.noop),  # no reverse_code: unapplying raises IrreversibleError
     ]

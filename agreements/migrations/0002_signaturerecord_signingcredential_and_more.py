@@ -104,4 +104,8 @@ class Migration(migrations.Migration):
             name='user',
             field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='signing_credential', to=settings.AUTH_USER_MODEL),
         ),
+        # Irreversible: unapplying would drop the signature records, the officials' signing credentials and
+        # each stored PDF's revision number, parent hash and signature boxes; migrating forward again
+        # numbers every revision 0 and fails on unique_pdf_revision. Go back by restoring a backup.
+        migrations.RunPython(migrations.RunPython.noop),  # no reverse_code: unapplying raises IrreversibleError
     ]

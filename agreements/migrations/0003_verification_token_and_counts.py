@@ -1,5 +1,10 @@
 """Unguessable verification codes for documents (existing rows get their own), and bounded counters
-for the public verification page instead of audit events."""
+for the public verification page instead of audit events.
+
+Irreversible: unapplying would drop the verification codes printed (as QR codes) on every document, and
+migrating forward again would draw new ones, so no printed code would verify any more. Go back by
+restoring a backup.
+"""
 
 import secrets
 
@@ -28,7 +33,7 @@ class Migration(migrations.Migration):
             field=models.CharField(default="", editable=False, max_length=43, verbose_name="kode verifikasi"),
             preserve_default=False,
         ),
-        migrations.RunPython(fill_tokens, migrations.RunPython.noop),
+        migrations.RunPython(fill_tokens),  # no reverse_code: unapplying raises IrreversibleError
         migrations.AlterField(
             model_name="document",
             name="verification_token",

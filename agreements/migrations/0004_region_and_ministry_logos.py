@@ -28,4 +28,6 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(django.db.models.functions.comparison.Coalesce('region', 0), name='one_logo_per_owner', violation_error_message='Logo untuk pemilik ini sudah ada: ubah logo yang ada.')],
             },
         ),
+        # Irreversible: unapplying would drop the kop logos uploaded in the admin. Go back by restoring a backup.
+        migrations.RunPython(migrations.RunPython.noop),  # no reverse_code: unapplying raises IrreversibleError
     ]

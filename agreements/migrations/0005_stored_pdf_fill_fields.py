@@ -15,4 +15,7 @@ class Migration(migrations.Migration):
             name='fill_fields',
             field=models.JSONField(blank=True, default=list, help_text='The blanks (text fields isi_<step>_<what>) each signing step fills'),
         ),
+        # Irreversible: unapplying would drop each stored PDF's fill_fields (the blanks its signing steps
+        # fill); migrating forward again would leave every one empty. Go back by restoring a backup.
+        migrations.RunPython(migrations.RunPython.noop),  # no reverse_code: unapplying raises IrreversibleError
     ]

@@ -31,4 +31,7 @@ class Migration(migrations.Migration):
                 'ordering': ['version', 'created'],
             },
         ),
+        # Irreversible: unapplying would drop the paraf copies and the hash of the file each decision was
+        # taken on, the evidence of what was initialled and signed. Go back by restoring a backup.
+        migrations.RunPython(migrations.RunPython.noop),  # no reverse_code: unapplying raises IrreversibleError
     ]

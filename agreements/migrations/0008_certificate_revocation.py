@@ -34,6 +34,10 @@ class Migration(migrations.Migration):
                 'ordering': ['revoked_at', 'pk'],
             },
         ),
+        # Irreversible: unapplying would drop every revocation (RevokedCertificate and the credentials'
+        # revoked_at): migrated forward again, revoked certificates would sign and verify as valid.
+        # Go back by restoring a backup.
+        migrations.RunPython(migrations.RunPython.noop),  # no reverse_code: unapplying raises IrreversibleError
     ]
 
 

@@ -76,6 +76,8 @@ def backwards(apps, schema_editor):
                   and "CREATE OR REPLACE" in sql]
     for sql in wanted:
         schema_editor.execute(sql, params=None)
+    if vendor == "sqlite":
+        schema_editor.execute(f"DROP TABLE IF EXISTS {HATCH_TABLE}", params=None)  # made by forwards
 
 
 class Migration(migrations.Migration):

@@ -37,4 +37,6 @@ class Migration(migrations.Migration):
                 'ordering': ['pk'],
             },
         ),
+        # Irreversible: unapplying would drop the audit log. Go back by restoring a backup.
+        migrations.RunPython(migrations.RunPython.noop),  # no reverse_code: unapplying raises IrreversibleError
     ]

@@ -5,6 +5,10 @@ Events written before this migration are re-chained in the new format, but only 
 their chain is intact in the old one: a broken chain stops the migration, so that no
 evidence of tampering is hashed over. The hash functions are copied here on purpose:
 this migration must keep computing what it computes today, whatever services.py becomes.
+
+Irreversible: unapplying would drop every event's actor agency and programme, and migrating
+forward again would re-chain them blank, into hashes that no checkpoint or outside copy of
+the chain holds. Go back by restoring a backup.
 """
 
 import hashlib
@@ -75,10 +79,6 @@ def forwards(apps, schema_editor):
     _rechain(apps, schema_editor, read=_old_payload, write=_new_payload)
 
 
-def backwards(apps, schema_editor):
-    _rechain(apps, schema_editor, read=_new_payload, write=_old_payload)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -96,5 +96,5 @@ class Migration(migrations.Migration):
             name="programme_id",
             field=models.BigIntegerField(db_index=True, null=True),
         ),
-        migrations.RunPython(forwards, backwards),
+        migrations.RunPython(forwards),  # no reverse_code: unapplying raises IrreversibleError
     ]

@@ -35,4 +35,6 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(condition=models.Q(('user__isnull', False)), fields=('user', 'route', 'hour'), name='audit_refusal_once_per_user_route_hour'), models.UniqueConstraint(condition=models.Q(('user__isnull', True)), fields=('ip', 'route', 'hour'), name='audit_refusal_once_per_ip_route_hour')],
             },
         ),
+        # Irreversible: unapplying would drop the counts of refused requests. Go back by restoring a backup.
+        migrations.RunPython(migrations.RunPython.noop),  # no reverse_code: unapplying raises IrreversibleError
     ]

@@ -32,4 +32,7 @@ class Migration(migrations.Migration):
                 'ordering': ['seq'],
             },
         ),
+        # Irreversible: unapplying would drop the signed, timestamped checkpoints that anchor the audit
+        # chain. Go back by restoring a backup.
+        migrations.RunPython(migrations.RunPython.noop),  # no reverse_code: unapplying raises IrreversibleError
     ]

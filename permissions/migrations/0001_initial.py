@@ -49,4 +49,7 @@ class Migration(migrations.Migration):
                 'ordering': ['agency', 'role'],
             },
         ),
+        # Irreversible: unapplying would drop the officials and their role assignments. Go back by restoring
+        # a backup.
+        migrations.RunPython(migrations.RunPython.noop),  # no reverse_code: unapplying raises IrreversibleError
     ]

@@ -38,4 +38,7 @@ class Migration(migrations.Migration):
                 'ordering': ['-valid_from'],
             },
         ),
+        # Irreversible: unapplying would drop the delegations (on whose behalf a delegate acted) and the
+        # heads of agency. Go back by restoring a backup.
+        migrations.RunPython(migrations.RunPython.noop),  # no reverse_code: unapplying raises IrreversibleError
     ]

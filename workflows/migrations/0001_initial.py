@@ -34,4 +34,6 @@ class Migration(migrations.Migration):
             },
             bases=('viewflow.process',),
         ),
+        # Irreversible: unapplying would drop every case (stage process). Go back by restoring a backup.
+        migrations.RunPython(migrations.RunPython.noop),  # no reverse_code: unapplying raises IrreversibleError
     ]

@@ -15,4 +15,7 @@ class Migration(migrations.Migration):
             name='preparation_error',
             field=models.TextField(blank=True, verbose_name='galat penyiapan dokumen'),
         ),
+        # Irreversible: unapplying would drop why a case's document preparation failed; migrating forward
+        # again would leave it blank. Go back by restoring a backup.
+        migrations.RunPython(migrations.RunPython.noop),  # no reverse_code: unapplying raises IrreversibleError
     ]
