@@ -1,10 +1,10 @@
-"""Background work of the agreements app: the audit log's signed checkpoints."""
+"""Background work of the agreements app: the audit log's signed checkpoints, the stored files' check."""
 
 import logging
 
 from celery import shared_task
 
-from . import checkpoints
+from . import checkpoints, storage_check
 
 logger = logging.getLogger(__name__)
 
@@ -19,3 +19,14 @@ def audit_checkpoint(self, reason: str = "jadwal") -> int | None:
         raise self.retry(exc=error) from error
     return made.seq if made else None
 
+
+@shared_task
+def check_storage() -> dict[str, int]:
+    """Compare the stored files with the database (daily by Celery beat); each problem is logged as an error."""
+    report = storage_check.storage_check()
+    for line in report.problem_lines():
+        logger.error("storage check: %s", line)
+    if report.ok:
+        logger.info("storage check: %s files as recorded", report.checked)
+    return {"checked": report.checked, "missing": len(report.missing), "mismatched": len(report.mismatched),
+            "orphans": len(report.orphans), "recent_orphans": len(report.recent_orphans)}

@@ -18,6 +18,7 @@ from . import pdfsafety, provenance
 from .models import Document, ParafCopy, SignatureRecord, StoredPdf, VerificationCount
 from .signatures import trust_roots
 from .signing import VerificationReport, verify_pdf
+from .stored_files import open_stored
 from .uploads import TOO_LARGE, format_size, hostile_pdf_error
 
 logger = logging.getLogger(__name__)
@@ -174,7 +175,7 @@ def verify_content(content: bytes, *, at=None) -> Verification:
 
 
 def _read(stored: StoredPdf) -> bytes:
-    with stored.file.open("rb") as handle:
+    with open_stored(stored.file) as handle:
         return handle.read()
 
 
@@ -272,7 +273,7 @@ def _paraf_row(entry: dict, stored: StoredPdf | None) -> PrintedHash:
     copy = ParafCopy.objects.filter(sha256=printed, version__document=stored.document).first() if stored else None
     if copy is None:
         return PrintedHash(label, printed, "", str(_("tidak ada berkas paraf dengan hash ini")), False)
-    with copy.file.open("rb") as fh:
+    with open_stored(copy.file) as fh:
         computed = hashlib.sha256(fh.read()).hexdigest()
     source = _("berkas PDF versi %(version)s yang diparaf, disimpan Sepakat") % {"version": copy.version.number}
     return PrintedHash(label, printed, computed, str(source), computed == printed)
@@ -312,5 +313,5 @@ def verify_document(document: Document) -> Verification | None:
     stored = StoredPdf.objects.filter(document=document).order_by("-is_final", "-created").first()
     if stored is None:
         return None
-    with stored.file.open("rb") as stored_file:
+    with open_stored(stored.file) as stored_file:
         return verify_content(stored_file.read())

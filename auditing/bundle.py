@@ -159,7 +159,9 @@ class _HashingZip:
 
 
 def _file_chunks(field_file):
-    with field_file.open("rb") as handle:
+    from agreements.stored_files import open_stored
+
+    with open_stored(field_file) as handle:
         while chunk := handle.read(FILE_CHUNK):
             yield chunk
 

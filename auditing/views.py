@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views import generic
 
 from agreements.models import Decision, StoredPdf
+from agreements.views.missing_file import AnswersMissingFile
 from audit.actions import AuditAction
 from audit.services import event_record
 from permissions.selectors import regions_visible_to
@@ -214,7 +215,7 @@ class ExportView(generic.View):
         return response
 
 
-class BundleView(generic.View):
+class BundleView(AnswersMissingFile, generic.View):
     """The programme's audit bundle (zip): events, PDFs, trust root, manifest and the standalone checker."""
 
     def get(self, request, programme_pk):

@@ -253,6 +253,8 @@ CELERY_BEAT_SCHEDULE = {
     "preparations-sweep": {"task": "workflows.tasks.preparations_sweep", "schedule": 60.0},
     # Role assignments and delegations that start or end today take effect (also manage.py sync_roles).
     "sync-roles-daily": {"task": "permissions.tasks.sync_roles", "schedule": crontab(hour=0, minute=5)},
+    # Stored files against the database: missing, changed and orphan files logged as errors (manage.py check_storage).
+    "storage-check-daily": {"task": "agreements.tasks.check_storage", "schedule": crontab(hour=3, minute=15)},
     # A worker writes the time: the health endpoint's proof that beat and a worker are alive (sepakat.health).
     "worker-heartbeat": {"task": "sepakat.tasks.heartbeat", "schedule": 60.0, "options": {"expires": 50}},
 }

@@ -18,7 +18,7 @@ from audit.actions import AuditAction
 from audit.services import event_record
 
 from .. import pki, ratelimit
-from ..models import VerificationChannel, VerificationOutcome
+from ..models import SignatureRecord, StoredPdf, VerificationChannel, VerificationOutcome
 from ..uploads import TOO_LARGE, PdfUploadField, format_size
 from ..verification import (
     DATA_ATTACHMENT,
@@ -29,6 +29,7 @@ from ..verification import (
     verify_content,
     verify_document,
 )
+from .missing_file import AnswersMissingFile
 
 TEMPLATE = "agreements/verify.html"
 RATE_LIMITED = _(
@@ -80,7 +81,7 @@ def _record(request, verification, channel: str) -> None:
 
 
 @method_decorator(login_not_required, name="dispatch")
-class VerifyUploadView(generic.View):
+class VerifyUploadView(AnswersMissingFile, generic.View):
     template_name = TEMPLATE
 
     def get(self, request):
@@ -112,18 +113,21 @@ class VerifyUploadView(generic.View):
 
 
 @method_decorator(login_not_required, name="dispatch")
-class VerifyDocumentView(generic.View):
+class VerifyDocumentView(AnswersMissingFile, generic.View):
     """/verifikasi/<code>/: the code printed on the document and carried by its QR code.
 
     The URL's parameter is still called ``identifier`` (sepakat/urls.py); it holds the code.
+    When a stored file it needs is gone, the page shows what the database records of the document.
     """
+
+    document = None
 
     def get(self, request, identifier):
         token = identifier
         limited = _limited(request, VerificationChannel.CODE)
         if limited:
             return limited
-        document = document_by_token(token)
+        document = self.document = document_by_token(token)
         verification = verify_document(document) if document else None
         if verification is None:  # unknown code, old identifier, guessed number: all look the same
             count_verification(document=None, channel=VerificationChannel.CODE,
@@ -132,6 +136,15 @@ class VerifyDocumentView(generic.View):
         _record(request, verification, VerificationChannel.CODE)
         return render(request, TEMPLATE, {"form": VerifyUploadForm(), "verification": verification,
                                           "document": document})
+
+    def missing_file_context(self) -> dict:
+        if self.document is None:
+            return {}
+        stored = StoredPdf.objects.filter(document=self.document).select_related("version") \
+            .order_by("-is_final", "-created").first()
+        signatures = SignatureRecord.objects.filter(pdf__document=self.document, pdf__version_id=stored.version_id) \
+            .order_by("created", "pk") if stored else []
+        return {"document": self.document, "stored": stored, "signatures": signatures}
 
 
 @login_not_required

@@ -11,6 +11,8 @@ from django.views import generic
 from agreements import compare, signatures
 from agreements.kinds import draft_pdf, kind_spec
 from agreements.services import attachment_add
+from agreements.stored_files import open_stored
+from agreements.views.missing_file import AnswersMissingFile
 from audit.actions import AuditAction
 from audit.services import event_record
 
@@ -38,14 +40,22 @@ class AttachmentUploadView(generic.View):
         return redirect(case_url(case.pk))
 
 
-class AttachmentDownloadView(generic.View):
+class _StoredFileView(AnswersMissingFile, generic.View):
+    """Serves a stored file: one gone from storage answers the missing-file page (503), with a way back to the case."""
+
+    def missing_file_context(self) -> dict:
+        return {"back_url": case_url(self.kwargs["process_pk"])}
+
+
+class AttachmentDownloadView(_StoredFileView):
     def get(self, request, process_pk, attachment_pk):
         case = case_or_404(request.user, process_pk)
         attachment = selectors.case_attachments(case).filter(pk=attachment_pk).first()
         if attachment is None:
             raise Http404
+        file = open_stored(attachment.file)
         _downloaded(request, case, attachment.version, name=attachment.original_name, sha256=attachment.sha256)
-        return FileResponse(attachment.file.open("rb"), content_type="application/pdf",
+        return FileResponse(file, content_type="application/pdf",
                             as_attachment=True, filename=attachment.original_name)
 
 
@@ -97,7 +107,7 @@ class VersionPdfView(generic.View):
         return response
 
 
-class SigningPdfView(generic.View):
+class SigningPdfView(_StoredFileView):
     """The exact file the next signer signs: the latest revision, with the signatures made so far."""
 
     def get(self, request, process_pk):
@@ -106,16 +116,17 @@ class SigningPdfView(generic.View):
         revision = signatures.latest_revision(version) if version else None
         if revision is None:
             raise Http404
+        file = open_stored(revision.file)
         _downloaded(request, case, version, name=f"revisi {revision.revision} (untuk ditandatangani)",
                     sha256=revision.sha256)
         return FileResponse(
-            revision.file.open("rb"),
+            file,
             content_type="application/pdf",
             filename=f"{case.document.identifier}-v{version.number}-revisi-{revision.revision}.pdf",
         )
 
 
-class DecidedFileView(generic.View):
+class DecidedFileView(_StoredFileView):
     """A file an official decided on, by its hash: the version's PDF a paraf was on, or a revision signed."""
 
     def get(self, request, process_pk, sha256):
@@ -124,19 +135,21 @@ class DecidedFileView(generic.View):
         if found is None:
             raise Http404
         version, file, name = found
+        file = open_stored(file)
         _downloaded(request, case, version, name=name, sha256=sha256)
-        return FileResponse(file.open("rb"), content_type="application/pdf",
+        return FileResponse(file, content_type="application/pdf",
                             filename=f"{case.document.identifier}-v{version.number}-{sha256[:12]}.pdf")
 
 
-class FinalPdfView(generic.View):
+class FinalPdfView(_StoredFileView):
     def get(self, request, process_pk):
         case = case_or_404(request.user, process_pk)
         if case.final_pdf is None:
             raise Http404
+        file = open_stored(case.final_pdf.file)
         _downloaded(request, case, case.final_pdf.version, name="final", sha256=case.final_pdf.sha256)
         return FileResponse(
-            case.final_pdf.file.open("rb"),
+            file,
             content_type="application/pdf",
             filename=f"{case.document.identifier}-final.pdf",
         )
