@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-slow lint check clean
+.PHONY: run test test-slow lint check clean web worker beat migrate collectstatic production-check
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -30,6 +30,33 @@ test-slow: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py check
+
+# Production-style processes, as the Procfile starts them (gunicorn.conf.py reads SEPAKAT_BIND, PORT and
+# WEB_CONCURRENCY). They expect the production environment (docs/operations.md) and refuse to start, naming
+# each missing variable, without it. They install nothing and never migrate: `make migrate` (the schema, then
+# the signing authority if there is none yet) and `make collectstatic` first, once per release.
+WORKER_CONCURRENCY ?= $(or $(SEPAKAT_WORKER_CONCURRENCY),2)
+BEAT_SCHEDULE ?= $(or $(SEPAKAT_BEAT_SCHEDULE_FILE),var/celerybeat-schedule)
+
+web:
+	$(BIN)/gunicorn -c gunicorn.conf.py sepakat.wsgi
+
+worker:
+	$(BIN)/celery -A sepakat worker --loglevel INFO --concurrency $(WORKER_CONCURRENCY)
+
+beat:
+	$(BIN)/celery -A sepakat beat --loglevel INFO --schedule $(BEAT_SCHEDULE)
+
+migrate:
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py init_pki
+
+collectstatic:
+	$(BIN)/python manage.py collectstatic --noinput
+
+# gunicorn, a Celery worker and beat on PostgreSQL and Redis, serving a whole MoU over HTTP (.ci/run runs it).
+production-check: $(STAMP)
+	$(BIN)/python .ci/production_stack
 
 clean:
 	rm -rf $(VENV) var

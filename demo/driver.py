@@ -130,8 +130,21 @@ def ensure_credential(user) -> None:
                                     confirmation=DEMO_SIGNING_PASSPHRASE)
 
 
+def ensure_prepared(process: StageProcess) -> None:
+    """Render the document to sign here if the worker has not yet (the task body, in this process).
+
+    With eager Celery it was rendered when the case reached its first signing step. Under production
+    settings the rendering is queued for a worker, which may not run while the demo is seeded: the
+    signature would be refused as still being prepared. Rendering is once per version, so the queued
+    task finds the document ready and does nothing.
+    """
+    if signatures.latest_revision(process.document.latest_version()) is None:
+        services.signing_prepare(process_id=process.pk)
+
+
 def sign(task: Task, user, kind: str, note: str = ""):
     ensure_credential(user)
+    ensure_prepared(task.process.coerced)
     with services.acting_on(task) as activation:
         services.task_begin(activation=activation, user=user)
         return services.step_sign(activation=activation, user=user, kind=kind, note=note,
@@ -140,6 +153,7 @@ def sign(task: Task, user, kind: str, note: str = ""):
 
 def promulgate(task: Task, user):
     ensure_credential(user)
+    ensure_prepared(task.process.coerced)
     region = task.process.coerced.programme.region
     year = timezone.localdate().year
     number, berita_daerah = next_free_numbers(region, year)

@@ -12,12 +12,13 @@ class SepakatConfig(AppConfig):
     def ready(self):
         from django.core import checks
 
-        from . import base_url, files, media, security
+        from . import base_url, environment, files, media, security
 
         security.connect()
         files.connect()
         media.connect()
         checks.register(base_url.check_base_url)
+        checks.register(environment.check_production_env)
 
 
 class StaticFilesConfig(DjangoStaticFilesConfig):

@@ -2,9 +2,12 @@
 
 import contextlib
 import os
+import sys
 
 from celery import Celery
-from celery.signals import setup_logging, task_postrun, task_prerun, worker_init
+from celery.signals import beat_init, setup_logging, task_postrun, task_prerun, worker_init
+
+from sepakat import environment
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sepakat.settings")
 
@@ -13,12 +16,31 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+def _refuse_to_start(*requirements) -> None:
+    """Celery logs a receiver's exception and starts anyway: a refusal here prints its message and exits."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        for require in requirements:
+            require()
+    except ImproperlyConfigured as refusal:
+        sys.stderr.write(f"{refusal}\n")
+        raise SystemExit(1) from refusal
+
+
 @worker_init.connect
-def _refuse_a_wrong_base_url(**kwargs):
-    """The worker renders the PDFs that carry the address in their QR code."""
+def _refuse_a_wrong_environment(**kwargs):
+    """The worker renders and signs: it needs what the web application needs (every missing variable named
+    at once), and the public address its PDFs carry in their QR code."""
     from sepakat.base_url import require_base_url
 
-    require_base_url()
+    _refuse_to_start(lambda: environment.require_production_env(environment.WORKER), require_base_url)
+
+
+@beat_init.connect
+def _refuse_a_memory_broker(**kwargs):
+    """Beat only sends the scheduled tasks: it needs the broker the worker reads."""
+    _refuse_to_start(lambda: environment.require_production_env(environment.BEAT))
 
 
 @setup_logging.connect

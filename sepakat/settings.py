@@ -2,9 +2,13 @@
 
 The embedded default needs no environment at all: SQLite under var/, debug on,
 a development secret key. Production sets DJANGO_ENV=production, DATABASE_URL,
-SECRET_KEY, ALLOWED_HOSTS and SEPAKAT_BASE_URL (https).
+SECRET_KEY, ALLOWED_HOSTS, SEPAKAT_BASE_URL (https), CELERY_BROKER_URL (not memory://)
+and SEPAKAT_AUTHORITY_SECRET (or _FILE): the server, the worker and the system checks
+refuse to start without them, naming each one missing (sepakat/environment.py), while
+build steps such as collectstatic need only a SECRET_KEY.
 """
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -104,9 +108,11 @@ TEMPLATES = [
 
 # Embedded default: SQLite with IMMEDIATE transactions, so that concurrent
 # writers queue up instead of failing with "database is locked".
+# An empty DATABASE_URL (a blank line in .env) counts as unset, not as a KeyError: production then refuses
+# to start, naming it among the missing variables (sepakat/environment.py).
 DATABASES = {
-    "default": env.db(
-        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'sepakat.sqlite3'}"
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'sepakat.sqlite3'}"
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -121,7 +127,7 @@ else:
 
 # One cache for every process and machine in production (CACHE_URL=redis://…): login lockouts, rate limits,
 # the CRL, the archive renewal's run lock. The default is per process: right for the embedded default only.
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+CACHES = {"default": env.cache_url_config(env.str("CACHE_URL", default="") or "locmemcache://")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -169,7 +175,7 @@ STORAGES = {
     # MEDIA_STORAGE_BACKEND and MEDIA_STORAGE_OPTIONS (JSON) name another (an S3-compatible store through
     # django-storages, installed by the operator); that one is not cleaned as it goes, check_storage does.
     "default": {"BACKEND": env.str("MEDIA_STORAGE_BACKEND", default="sepakat.media.MediaStorage"),
-                "OPTIONS": env.json("MEDIA_STORAGE_OPTIONS", default={})},
+                "OPTIONS": json.loads(env.str("MEDIA_STORAGE_OPTIONS", default="") or "{}")},
     "staticfiles": {
         "BACKEND": (
             "sepakat.storage.StaticStorage"
