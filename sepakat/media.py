@@ -62,9 +62,19 @@ def remove_unreferenced(**kwargs) -> None:
             logger.exception("could not check or remove %s; check_storage will report it", name)
 
 
-def connect() -> None:
-    from celery.signals import task_postrun
-    from django.core.signals import request_finished
+def forget_earlier(**kwargs) -> None:
+    """request_started / task_prerun: what this thread wrote before (a command, a test's setup) is not this
+    request's to judge; check_storage reports it if it is an orphan."""
+    task = kwargs.get("task")
+    if task is None or not task.request.is_eager:
+        _written.files = []
 
+
+def connect() -> None:
+    from celery.signals import task_postrun, task_prerun
+    from django.core.signals import request_finished, request_started
+
+    request_started.connect(forget_earlier, dispatch_uid="sepakat.media.forget_earlier")
     request_finished.connect(remove_unreferenced, dispatch_uid="sepakat.media.remove_unreferenced")
+    task_prerun.connect(forget_earlier, dispatch_uid="sepakat.media.forget_earlier", weak=False)
     task_postrun.connect(remove_unreferenced, dispatch_uid="sepakat.media.remove_unreferenced", weak=False)
