@@ -7,19 +7,31 @@ from collections import Counter
 import pytest
 from viewflow.workflow.models import Task
 
-from agreements.models import SIGNING, Attachment, Decision, DecisionKind, ParafCopy, SignatureRecord, Version
+from agreements.models import (
+    SIGNING,
+    Attachment,
+    Decision,
+    DecisionKind,
+    ParafCopy,
+    Programme,
+    SignatureRecord,
+    Version,
+)
 from audit.models import AuditEvent
 from audit.services import chain_verify
 from demo import driver
+from demo.world import COHORT_YEAR
 from permissions.models import RoleAssignment
 from workflows import services
-from workflows.models import Stage
+from workflows.models import Stage, StageProcess
 
+from ..conftest import world_kept_for_the_module
 from ..workflows.helpers import open_task
 
 pytestmark = pytest.mark.django_db
 
-REGION = "kab-gianyar"
+REGION = "kab-gianyar"  # driven to the end once for the module (_whole_run)
+FRESH_REGION = "kab-bangli"  # for the tests that open a case of their own
 # What driving a programme may write, and nothing else.
 RUN_ACTIONS = {
     "case.opened", "case.completed", "task.created", "task.claimed", "task.started", "task.finished",
@@ -42,14 +54,28 @@ def agency(user) -> str:
                                                                                         flat=True).first()
 
 
-@pytest.fixture
-def run(programme):
-    """One region's whole programme, driven to the end; its cases, and the events it wrote."""
-    prog = programme(REGION)
+def _run_whole_programme() -> tuple[int, list[int], int]:
+    prog = Programme.objects.get(region__slug=REGION, year=COHORT_YEAR)
     before = last_event_pk()
     cases = driver.run_programme(prog)
-    events = list(AuditEvent.objects.filter(pk__gt=before).select_related("actor__official").order_by("pk"))
-    return prog, cases, events
+    return prog.pk, [case.pk for case in cases], before
+
+
+@pytest.fixture(scope="module")
+def _whole_run(django_db_setup, django_db_blocker):
+    """Driven once for the module's two readers of it (each test's changes are rolled back after it)."""
+    with world_kept_for_the_module(django_db_blocker, _run_whole_programme) as run:
+        yield run
+
+
+@pytest.fixture
+def run(_whole_run):
+    """One region's whole programme, driven to the end; its cases, and the events it wrote."""
+    programme_pk, case_pks, before = _whole_run
+    cases = [StageProcess.objects.get(pk=pk) for pk in case_pks]
+    events = list(AuditEvent.objects.filter(pk__gt=before, pk__lte=last_event_pk())
+                  .select_related("actor__official").order_by("pk"))
+    return Programme.objects.get(pk=programme_pk), cases, events
 
 
 def test_a_whole_programme_writes_one_event_per_thing_done(run):
@@ -152,14 +178,14 @@ def _check_document_events(cases, events):
 
 def test_only_human_tasks_are_recorded_as_created(programme):
     before = last_event_pk()
-    process = services.first_case_open(programme=programme(REGION))
+    process = services.first_case_open(programme=programme(FRESH_REGION))
     [draft] = AuditEvent.objects.filter(pk__gt=before, action="task.created")
     assert draft.task_id == open_task(process, "draft").pk
     assert Task.objects.filter(process=process).exclude(flow_task_type="HUMAN").exists()  # the start node
 
 
 def test_claiming_and_releasing_a_task_are_recorded_with_who_did_it(programme, official):
-    process = services.first_case_open(programme=programme(REGION))
+    process = services.first_case_open(programme=programme(FRESH_REGION))
     task = open_task(process, "draft")
     drafter = driver.holder_of(task)
     before = last_event_pk()

@@ -40,6 +40,7 @@ def test_run_programme_refuses_unknown_region_and_unavailable_stage_with_exit_co
     assert stage.value.returncode == 2
 
 
+@pytest.mark.slow  # drives a whole programme through the command
 def test_run_programme_refuses_a_stage_already_done(programme):
     run("run_programme", "--region", "kota-solok", "--stage", "mou")
     with pytest.raises(CommandError, match="sudah selesai") as done:

@@ -4,8 +4,6 @@ import hashlib
 import io
 import json
 import re
-import shutil
-import subprocess
 
 import pytest
 from django.conf import settings
@@ -20,6 +18,7 @@ from pypdf import PdfReader
 from agreements import pki, signatures
 from agreements.models import (
     DecisionKind,
+    Programme,
     SignatureRecord,
     SigningCredential,
     StoredPdf,
@@ -30,30 +29,45 @@ from agreements.signing import ensure_authority, issue_signer, verify_pdf
 from audit.actions import AuditAction
 from audit.models import AuditEvent
 from demo import driver
+from demo.world import COHORT_YEAR
 from tests.signing_backends import MEMORY_BACKEND
 from tests.signing_backends import token as memory_token
 from tests.write_once import write_once_suspended
 from workflows.models import Outcome, Stage, StageProcess
 
+from ..conftest import world_kept_for_the_module
 from .helpers import claim, decide, open_task, pdf_page_text, pdf_text, shown_sha256, task_url
 
 AUTHORITY_SECRET = "rahasia-operator-uji"  # the operator's secret of the authorities made here (as test_settings)
 
 pytestmark = pytest.mark.django_db
 
-BANJAR = "kota-banjar"
+BANJAR = "kota-banjar"  # finished once for the module (banjar_done_pks)
+SOLOK = "kota-solok"  # for the tests that drive a programme of their own
+
+
+def _banjar_done() -> dict[str, int]:
+    banjar = Programme.objects.get(region__slug=BANJAR, year=COHORT_YEAR)
+    driver.run_programme(banjar)
+    return dict(StageProcess.objects.filter(programme=banjar).values_list("stage", "pk"))
+
+
+@pytest.fixture(scope="module")
+def banjar_done_pks(django_db_setup, django_db_blocker):
+    """Kota Banjar's whole programme, signed and closed, once for the module (each test's changes are rolled
+    back after it; the tests read its final documents)."""
+    with world_kept_for_the_module(django_db_blocker, _banjar_done) as pks:
+        yield pks
 
 
 @pytest.fixture
-def mou(programme):
-    driver.run_programme(programme(BANJAR), only_stage=Stage.MOU)
-    return StageProcess.objects.get(programme=programme(BANJAR), stage=Stage.MOU)
+def mou(banjar_done_pks):
+    return StageProcess.objects.get(pk=banjar_done_pks[Stage.MOU])
 
 
 @pytest.fixture
-def programme_done(programme):
-    driver.run_programme(programme(BANJAR))
-    return {c.stage: c for c in StageProcess.objects.filter(programme=programme(BANJAR))}
+def programme_done(banjar_done_pks):
+    return {stage: StageProcess.objects.get(pk=pk) for stage, pk in banjar_done_pks.items()}
 
 
 def final_bytes(case) -> bytes:
@@ -235,10 +249,10 @@ def test_garbage_uploads_are_refused_with_a_message(client):
 
 
 def test_wrong_passphrase_signs_nothing_says_so_and_locks_after_repeated_failures(as_user, programme, official):
-    process = driver.run_programme(programme(BANJAR), stop_stage=Stage.MOU, stop_step="sign_region")[0]
-    head = official(f"{BANJAR}.kdh")
+    process = driver.run_programme(programme(SOLOK), stop_stage=Stage.MOU, stop_step="sign_region")[0]
+    head = official(f"{SOLOK}.kdh")
     driver.ensure_credential(head)
-    client = as_user(f"{BANJAR}.kdh")
+    client = as_user(f"{SOLOK}.kdh")
     task = open_task(process, "sign_region")
     claim(client, task)
     shown = shown_sha256(client, task)
@@ -261,16 +275,16 @@ def test_wrong_passphrase_signs_nothing_says_so_and_locks_after_repeated_failure
 
 
 def test_first_use_sets_a_passphrase_with_rules(as_user, official):
-    client = as_user(f"{BANJAR}.kdh")
+    client = as_user(f"{SOLOK}.kdh")
     url = reverse("sepakat:enrol")
     short = client.post(url, {"passphrase": "pendek", "confirmation": "pendek"})
     assert "paling sedikit 10 karakter" in short.content.decode()
     mismatch = client.post(url, {"passphrase": "passphrase-panjang", "confirmation": "passphrase-lain"})
     assert "Konfirmasi passphrase tidak sama." in mismatch.content.decode()
-    assert not SigningCredential.objects.filter(user=official(f"{BANJAR}.kdh")).exists()
+    assert not SigningCredential.objects.filter(user=official(f"{SOLOK}.kdh")).exists()
     ok = client.post(url, {"passphrase": "passphrase-panjang", "confirmation": "passphrase-panjang"})
     assert ok.status_code == 302
-    credential = SigningCredential.objects.get(user=official(f"{BANJAR}.kdh"))
+    credential = SigningCredential.objects.get(user=official(f"{SOLOK}.kdh"))
     assert "passphrase-panjang" not in credential.encrypted_key_pem
     assert "ENCRYPTED" in credential.encrypted_key_pem
 
@@ -303,11 +317,11 @@ def test_the_document_is_prepared_off_the_request_path(as_user, programme, offic
                                                        django_capture_on_commit_callbacks):
     # Development and production take this path alike; only Celery's eagerness differs.
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        process = driver.run_programme(programme(BANJAR), stop_stage=Stage.MOU, stop_step="sign_region")[0]
+        process = driver.run_programme(programme(SOLOK), stop_stage=Stage.MOU, stop_step="sign_region")[0]
     assert queued  # the rendering was queued, not done
     assert not StoredPdf.objects.filter(document=process.document).exists()
-    client = as_user(f"{BANJAR}.kdh")
-    driver.ensure_credential(official(f"{BANJAR}.kdh"))
+    client = as_user(f"{SOLOK}.kdh")
+    driver.ensure_credential(official(f"{SOLOK}.kdh"))
     task = open_task(process, "sign_region")
     claim(client, task)
     page = client.get(task_url(task, "execute")).content.decode()
@@ -330,7 +344,7 @@ def test_the_document_is_prepared_off_the_request_path(as_user, programme, offic
 def test_a_failed_preparation_is_shown_with_a_retry_and_loses_nothing(as_user, programme, monkeypatch,
                                                                       django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        process = driver.run_programme(programme(BANJAR), stop_stage=Stage.MOU, stop_step="sign_region")[0]
+        process = driver.run_programme(programme(SOLOK), stop_stage=Stage.MOU, stop_step="sign_region")[0]
 
     def broken(*args, **kwargs):
         raise RuntimeError("font hilang")
@@ -342,7 +356,7 @@ def test_a_failed_preparation_is_shown_with_a_retry_and_loses_nothing(as_user, p
     process.refresh_from_db()
     assert process.preparation_due is None
     assert "font hilang" in process.preparation_error
-    client = as_user(f"{BANJAR}.kdh")
+    client = as_user(f"{SOLOK}.kdh")
     task = open_task(process, "sign_region")
     claim(client, task)
     page = client.get(task_url(task, "execute")).content.decode()
@@ -353,50 +367,12 @@ def test_a_failed_preparation_is_shown_with_a_retry_and_loses_nothing(as_user, p
         response = client.post(reverse("sepakat:signing_retry", args=[process.pk]))
     assert response.status_code == 302 and len(queued) == 1
     retried = AuditEvent.objects.filter(process_id=process.pk, action=AuditAction.DOCUMENT_PREPARATION_RETRIED).get()
-    assert retried.actor.username == f"{BANJAR}.kdh" and "font hilang" in retried.details["old"]["preparation_error"]
+    assert retried.actor.username == f"{SOLOK}.kdh" and "font hilang" in retried.details["old"]["preparation_error"]
     prepare_signing.apply(args=[process.pk])  # what the worker does with the queued task
     process.refresh_from_db()
     assert process.preparation_error == ""
     assert StoredPdf.objects.filter(document=process.document, revision=0).exists()
     assert process.outcome == Outcome.OPEN and driver.open_tasks(process).exists()
-
-
-@pytest.mark.slow  # poppler's pdfsig against a live server
-@pytest.mark.skipif(not (shutil.which("pdfsig") and shutil.which("certutil")), reason="poppler-utils / nss tools")
-def test_pdfsig_accepts_the_signatures_asking_sepakats_ocsp_responder_and_sees_a_revocation(
-        programme, tmp_path, settings, monkeypatch, sepakat_server):
-    from agreements.revocation import credential_revoke
-    from agreements.signing import authority as authority_files
-
-    # The officials' certificates name this server's OCSP responder: issued now, not reused from another test.
-    settings.SEPAKAT_BASE_URL = sepakat_server
-    monkeypatch.setattr(signatures, "issue_signer", authority_files.issue_signer)
-    driver.run_programme(programme(BANJAR), only_stage=Stage.MOU)
-    mou = StageProcess.objects.get(programme=programme(BANJAR), stage=Stage.MOU)
-    root = tmp_path / "sepakat-ca.pem"
-    call_command("export_trust_root", "--out", str(root), stdout=io.StringIO())
-    nss = tmp_path / "nss"
-    nss.mkdir()
-    subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True, capture_output=True)
-    subprocess.run(["certutil", "-A", "-d", f"sql:{nss}", "-n", "sepakat", "-t", ",C,", "-i", str(root)],
-                   check=True, capture_output=True)
-    pdf = tmp_path / "mou.pdf"
-    pdf.write_bytes(final_bytes(mou))
-
-    def pdfsig() -> str:
-        # pdfsig asks the OCSP responder each certificate names (poppler's -no-ocsp reports every certificate as
-        # an "unknown issue", so the check is made online, as a verifier would).
-        return subprocess.run(["pdfsig", "-nssdir", f"sql:{nss}", str(pdf)], capture_output=True, text=True,
-                              check=False, timeout=120).stdout
-
-    output = pdfsig()
-    assert output.count("Signature is Valid") == 2, output
-    assert output.count("Certificate is Trusted") == 2, output
-    assert "isn't Trusted" not in output
-    signer = SigningCredential.objects.get(user__username="dirjen")
-    credential_revoke(credential=signer, actor=None, reason="uji")
-    output = pdfsig()
-    assert output.count("Certificate is Trusted") == 1 and "Certificate has been Revoked" in output, output
 
 
 def test_the_page_text_of_a_signed_pdf_still_reads(mou):
@@ -407,12 +383,12 @@ def test_a_signature_that_fails_verification_records_nothing_but_the_failure(as_
                                                                             monkeypatch):
     from agreements.signing.verify import VerificationReport
 
-    process = driver.run_programme(programme(BANJAR), stop_stage=Stage.MOU, stop_step="sign_region")[0]
-    driver.ensure_credential(official(f"{BANJAR}.kdh"))
+    process = driver.run_programme(programme(SOLOK), stop_stage=Stage.MOU, stop_step="sign_region")[0]
+    driver.ensure_credential(official(f"{SOLOK}.kdh"))
     # sign_pdf verifies what every backend signed, before document_sign sees it.
     monkeypatch.setattr("agreements.signing.signer.verify_pdf",
                         lambda *a, **k: VerificationReport(signatures=(), problems=("uji: rusak",)))
-    client = as_user(f"{BANJAR}.kdh")
+    client = as_user(f"{SOLOK}.kdh")
     task = open_task(process, "sign_region")
     claim(client, task)
     response = client.post(task_url(task, "execute"), {"decision": DecisionKind.SIGNED, "passphrase":
@@ -433,14 +409,15 @@ def test_the_services_sign_through_whichever_backend_settings_name(programme, of
     token_name = "workflows-mou"
     memory = {**settings.SIGNING, "BACKEND": MEMORY_BACKEND, "TOKEN": token_name}
     signers = {}
-    for username in (f"{BANJAR}.kdh", "dirjen"):
+    for username in (f"{SOLOK}.kdh", "dirjen"):
         user = official(username)
         issued = memory_token(token_name).enrol(
             common_name=user.official.full_name, organisation="Token Uji", unit=user.official.post,
             nip=user.official.nip or username, passphrase=driver.DEMO_SIGNING_PASSPHRASE)
-        signers[username] = SigningCredential.objects.create(
-            user=user, cert_pem=issued.cert_pem.decode(), encrypted_key_pem="", serial=str(issued.serial),
-            fingerprint_sha256=issued.fingerprint_sha256, not_after=issued.not_after)
+        signers[username], _created = SigningCredential.objects.update_or_create(  # dirjen signed Banjar's MoU
+            user=user, defaults={"cert_pem": issued.cert_pem.decode(), "encrypted_key_pem": "",
+                                 "serial": str(issued.serial), "fingerprint_sha256": issued.fingerprint_sha256,
+                                 "not_after": issued.not_after, "failed_attempts": 0, "revoked_at": None})
 
     with override_settings(SIGNING=memory):
         with pytest.raises(signatures.SigningRefused) as refused:
@@ -449,8 +426,8 @@ def test_the_services_sign_through_whichever_backend_settings_name(programme, of
         assert str(refused.value) == str(signatures.WRONG_PASSPHRASE % {"left": left})
         assert SigningCredential.objects.get(user__username="dirjen").failed_attempts == 1
 
-        driver.run_programme(programme(BANJAR), only_stage=Stage.MOU)
-        mou = StageProcess.objects.get(programme=programme(BANJAR), stage=Stage.MOU)
+        driver.run_programme(programme(SOLOK), only_stage=Stage.MOU)
+        mou = StageProcess.objects.get(programme=programme(SOLOK), stage=Stage.MOU)
         content = final_bytes(mou)
         # The backend's roots, and the CA Sepakat recorded making: documents signed before a switch still verify.
         assert signatures.trust_roots() == [memory_token(token_name).ca_cert_pem, *pki.recorded_ca_certificates()]
@@ -472,9 +449,9 @@ def _download(response) -> bytes:
 
 
 def test_each_signer_reads_the_exact_file_they_sign_with_the_signatures_so_far(as_user, programme, official):
-    process = driver.run_programme(programme(BANJAR), stop_stage=Stage.MOU, stop_step="sign_region")[0]
+    process = driver.run_programme(programme(SOLOK), stop_stage=Stage.MOU, stop_step="sign_region")[0]
     downloads = []
-    for step, username in (("sign_region", f"{BANJAR}.kdh"), ("sign_ministry", "dirjen")):
+    for step, username in (("sign_region", f"{SOLOK}.kdh"), ("sign_ministry", "dirjen")):
         client = as_user(username)
         task = open_task(process, step)
         claim(client, task)
@@ -498,10 +475,10 @@ def test_each_signer_reads_the_exact_file_they_sign_with_the_signatures_so_far(a
 
 
 def test_the_signing_file_is_scoped_like_the_case(as_user, programme):
-    process = driver.run_programme(programme(BANJAR), stop_stage=Stage.MOU, stop_step="sign_region")[0]
+    process = driver.run_programme(programme(SOLOK), stop_stage=Stage.MOU, stop_step="sign_region")[0]
     link = reverse("sepakat:signing_pdf", args=[process.pk])
-    assert as_user("kota-solok.kdh").get(link).status_code == 404
-    assert as_user(f"{BANJAR}.kominfo").get(link).status_code == 200
+    assert as_user(f"{BANJAR}.kdh").get(link).status_code == 404
+    assert as_user(f"{SOLOK}.kominfo").get(link).status_code == 200
 
 
 HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
