@@ -13,7 +13,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
 from audit.actions import AuditAction
-from audit.services import event_record
+from audit.services import chain_lock, event_record
 
 from .kinds import draft_moment, render_stage_pdf, snapshot_for
 from .models import Decision, DecisionKind, ParafCopy, Version
@@ -47,6 +47,7 @@ def paraf_copy(*, version: Version, previous_stage_sha256: str = "") -> ParafCop
                    ContentFile(rendered.content), save=False)
     try:
         with transaction.atomic():
+            chain_lock()  # before the insert's index entry and version lock: one lock order
             copy.save()
             event_record(actor=None, action=AuditAction.DOCUMENT_PARAF_COPY_MADE,
                          region=version.document.programme.region, version=version,

@@ -221,6 +221,7 @@ def masterplan_version_create(*, document: Document, author, data: MasterplanDra
 @transaction.atomic
 def attachment_add(*, version: Version, user, checked) -> Attachment:
     """Keep a checked PDF (agreements.uploads.CheckedPdf) on a version."""
+    chain_lock()  # before the insert locks the version's row: one lock order (audit.services.chain_lock)
     attachment = Attachment(
         version=version, original_name=checked.name, size=checked.size, sha256=checked.sha256, uploaded_by=user
     )

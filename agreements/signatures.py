@@ -171,6 +171,7 @@ def credential_enrol(*, user, passphrase: str, confirmation: str) -> SigningCred
         **pki.revocation_urls(),
     )
     # A revoked certificate's row is taken over by the new one; the revocation itself stays (RevokedCertificate).
+    chain_lock()  # before the credential's row: one lock order (audit.services.chain_lock)
     credential = existing or SigningCredential(user=user)
     credential.cert_pem = issued.cert_pem.decode()
     credential.encrypted_key_pem = issued.encrypted_key_pem.decode()

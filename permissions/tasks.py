@@ -9,7 +9,7 @@ from . import services
 logger = logging.getLogger(__name__)
 
 
-@shared_task
+@shared_task(acks_late=False)
 def sync_roles() -> dict[str, int]:
     """Just after midnight (Celery beat): assignments and delegations that start or end today take effect."""
     report = services.roles_sync()

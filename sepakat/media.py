@@ -25,14 +25,25 @@ class MediaStorage(FileSystemStorage):
         try:
             saved = super()._save(name, content)
         except BaseException:
-            if not existed and os.path.exists(self.path(name)):  # half written (ENOSPC): not a file of ours
-                os.remove(self.path(name))
+            self._remove_partial(name, content, existed)
             raise
         pending = getattr(_written, "files", None)
         if pending is None:
             pending = _written.files = []
         pending.append((self, saved))
         return saved
+
+
+    def _remove_partial(self, name, content, existed) -> None:
+        """Half written (ENOSPC): not a file of ours. Only a shorter file than ours: had another writer taken the
+        name between Storage.save's get_available_name and the write (Django then writes under a new name), a
+        whole file of theirs stays."""
+        path = self.path(name)
+        try:
+            if not existed and os.path.getsize(path) < content.size:
+                os.remove(path)
+        except OSError:
+            pass
 
 
 def file_fields() -> list[tuple[type[models.Model], str]]:

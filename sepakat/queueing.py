@@ -20,6 +20,9 @@ def send_after_commit(task, *args, on_failure=None) -> None:
         except Exception:
             logger.exception("%s%r could not be queued", task.name, args)
             if on_failure is not None:
-                on_failure()
+                try:
+                    on_failure()
+                except Exception:  # the database too: the next sweep or the retry button is the way back
+                    logger.exception("%s%r: recording that it was not queued failed too", task.name, args)
 
     transaction.on_commit(send)

@@ -264,16 +264,16 @@ CELERY_BEAT_SCHEDULE = {
     # A worker writes the time: the health endpoint's proof that beat and a worker are alive (sepakat.health).
     "worker-heartbeat": {"task": "sepakat.tasks.heartbeat", "schedule": 60.0, "options": {"expires": 50}},
 }
-# A job is acknowledged when it is done, not when it is taken: a job whose worker dies is delivered again, at
-# once when the worker's parent sees its child die, else when the broker's visibility timeout ends (sized to
-# the longest job: the time limit below, with room). workflows.services' sweeper catches the rest.
+# A job is acknowledged when it is done, not when it is taken: a job whose whole worker dies comes back when the
+# broker's visibility timeout ends (above the longest acks-late job: prepare_signing's 300 s limit). A job whose
+# worker child dies is acknowledged as failed, not put back (a document that kills its renderer would kill
+# every worker in turn): workflows.services' sweeper sends it again after 10 minutes, counted, at most 5 times.
+# The long scheduled jobs (archive renewal, storage check, role sync) are acknowledged when taken.
 CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = 240
-CELERY_TASK_TIME_LIMIT = 300
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
-# A broker that is down answers the sender within seconds (the request has committed and says so).
+# A broker that is down, or gone without a word, answers the sender within seconds (the request has committed
+# and says so): kombu's Redis transport needs its own socket timeouts for the second case.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600, "socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

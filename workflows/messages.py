@@ -8,6 +8,7 @@ ROLE_REQUIRED = _("Anda tidak memegang peran yang diperlukan untuk tahap ini di 
 DECISION_NOT_ALLOWED = _("Keputusan ini tidak tersedia pada tahap ini.")
 NOTE_REQUIRED = _("Catatan wajib diisi untuk mengembalikan atau menolak.")
 CASE_ALREADY_OPEN = _("Tahap ini sudah berjalan untuk program daerah ini.")
+CASE_BUSY = _("Kasus ini sedang diproses oleh permintaan lain. Tidak ada yang berubah; coba lagi sebentar lagi.")
 TASK_TAKEN = _("Tugas sudah diambil oleh %(name)s.")
 TASK_CLAIMED = _("Tugas diambil. Silakan tinjau dan putuskan.")
 TASK_RELEASED = _("Tugas dilepaskan ke antrean.")

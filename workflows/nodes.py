@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.urls import path
 from viewflow import this
 from viewflow.workflow import STATUS, flow, lock
+from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.flow import utils
 from viewflow.workflow.models import Task
 
@@ -150,12 +151,20 @@ class Step(flow.View):
         )
 
 
+def _case_busy(request, process_pk):
+    """The case's row stayed locked through every retry (a long signature or rendering on it): nothing was done."""
+    messages.warning(request, texts.CASE_BUSY)
+    return redirect(case_url(process_pk))
+
+
 def _tell_when_taken(node, view):
     """The losers of a claim race (and anyone clicking "Ambil" on a stale page) are told who took the task."""
 
     def wrapped(request, *args, **kwargs):
         try:
             return view(request, *args, **kwargs)
+        except FlowLockFailed:
+            return _case_busy(request, kwargs["process_pk"])
         except PermissionDenied:
             task = Task.objects.select_related("owner__official", "process").filter(pk=kwargs["task_pk"]).first()
             if task is None or task.owner_id is None or task.flow_task is not node:
@@ -179,6 +188,8 @@ def _redirect_when_done(view):
     def wrapped(request, *args, **kwargs):
         try:
             return view(request, *args, **kwargs)
+        except FlowLockFailed:
+            return _case_busy(request, kwargs["process_pk"])
         except PermissionDenied:
             task = Task.objects.filter(pk=kwargs["task_pk"]).first()
             if task is None or task.status not in (STATUS.DONE, STATUS.CANCELED):

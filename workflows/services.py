@@ -244,8 +244,9 @@ def step_sign(*, activation, user, kind: str, note: str = "", passphrase: str = 
     except Exception as error:  # the signer, the TSA, a full disk: the signer is told, the operator can see why
         logger.exception("signing %s at %s failed unexpectedly", process.document.identifier,
                          activation.flow_task.name)
+        # The class only: the message may hold paths or values that the permanent log must not keep.
         _task_event(activation, user, AuditAction.DOCUMENT_SIGNING_FAILED, version=revision.version,
-                    reason=f"{error.__class__.__name__}: {error}")
+                    reason=f"{error.__class__.__name__} (kesalahan sistem; rinciannya di log)")
         raise signatures.SigningRefused(messages.SIGNING_UNEXPECTED % {"error": error.__class__.__name__}) \
             from error
 
@@ -347,6 +348,8 @@ def signing_prepare(*, process_id: int) -> None:
     """Celery task body: render the document before its first signer opens the step."""
     with transaction.atomic():
         process = StageProcess.objects.select_for_update().get(pk=process_id)
+        if process.preparation_due is None and process.preparation_error:
+            return  # given up (a copy of the job still in the broker): the retry button starts it afresh
         if process.outcome == Outcome.OPEN:
             _render_for_signing(process)
         process.preparation_error = ""
@@ -362,6 +365,8 @@ def signing_preparation_failed(*, process_id: int, error: Exception) -> None:
     with transaction.atomic():
         process = StageProcess.objects.select_related("programme__region").select_for_update(of=("self",)) \
             .get(pk=process_id)
+        if process.preparation_due is None or _prepared(process):
+            return  # a stale copy of the job failed after another one prepared the document, or after giving up
         # The embedded default has no scheduler to send it again: its first failure is the last.
         final = process.preparation_attempts >= PREPARATION_MAX_ATTEMPTS or settings.CELERY_TASK_ALWAYS_EAGER
         if final:
@@ -371,6 +376,11 @@ def signing_preparation_failed(*, process_id: int, error: Exception) -> None:
         event_record(actor=None, action=AuditAction.DOCUMENT_RENDER_FAILED, region=process.programme.region,
                      process=process, details={"error": reason, "attempt": process.preparation_attempts,
                                                "final": final})
+
+
+def _prepared(process: StageProcess) -> bool:
+    version = process.document.latest_version() if process.document_id else None
+    return version is not None and signatures.latest_revision(version) is not None
 
 
 def _preparation_paused(process: StageProcess) -> None:
@@ -445,8 +455,12 @@ def _preparation_send(process: StageProcess) -> None:
     process_id = process.pk
 
     def due_now():
-        StageProcess.objects.filter(pk=process_id, preparation_due__isnull=False) \
-            .update(preparation_due=timezone.now())
+        if settings.CELERY_TASK_ALWAYS_EAGER:  # no sweeper: the job failed in process and could not say why
+            StageProcess.objects.filter(pk=process_id, preparation_error="").update(
+                preparation_due=None, preparation_error=str(messages.PREPARATION_FAILED))
+        else:
+            StageProcess.objects.filter(pk=process_id, preparation_due__isnull=False) \
+                .update(preparation_due=timezone.now())
 
     send_after_commit(prepare_signing, process_id, on_failure=due_now)
 

@@ -9,7 +9,7 @@ from . import archiving, services
 logger = logging.getLogger(__name__)
 
 
-@shared_task
+@shared_task(soft_time_limit=240, time_limit=300)
 def prepare_signing(process_id: int) -> None:
     """Render a document for its signers. A failure is recorded and the sweeper sends the job again after a
     pause (workflows.services); a job whose worker died is redelivered (acks late) or found lost by the sweeper."""
@@ -29,7 +29,7 @@ def preparations_sweep() -> int:
     return sent
 
 
-@shared_task
+@shared_task(acks_late=False)  # may run for hours; its own lock keeps it single
 def archive_renew() -> dict[str, int]:
     """Keep every final document's archive timestamp ahead of its certificate's end (daily by Celery beat)."""
     try:

@@ -43,3 +43,28 @@ def test_someone_who_could_never_claim_it_learns_nothing(as_user, programme, off
     response = as_user("kota-solok.kominfo").post(task_url(task, "assign"))
     assert response.status_code in (403, 404)
     assert winner.official.full_name not in response.content.decode()
+
+
+def test_a_case_locked_through_every_retry_is_a_message_not_a_500(as_user, programme, monkeypatch):
+    from contextlib import contextmanager
+
+    from viewflow.workflow.exceptions import FlowLockFailed
+
+    from workflows.flows import MouFlow
+
+    process = driver.run_programme(programme(BANJAR), stop_stage=Stage.MOU, stop_step="review_diskominfo")[0]
+    task = open_task(process, "review_diskominfo")
+
+    @contextmanager
+    def still_locked(flow_class, process_pk):
+        raise FlowLockFailed("Lock failed")
+        yield
+
+    monkeypatch.setattr(MouFlow, "lock_impl", still_locked)
+    client = as_user(f"{BANJAR}.kominfo")
+    for name in ("assign", "execute"):
+        response = client.post(task_url(task, name), follow=True)
+        assert response.status_code == 200, name
+        assert str(messages.CASE_BUSY) in response.content.decode(), name
+    task.refresh_from_db()
+    assert task.owner_id is None

@@ -28,12 +28,14 @@ def at_sekda_paraf(programme):
 
 
 @pytest.fixture
-def broker_down():
-    """Redis stopped: sending any job fails as kombu fails. ``.undo()`` starts it again."""
+def broker_down(settings):
+    """Production's Redis stopped: sending any job fails as kombu fails. ``.undo()`` starts it again (and the
+    jobs then run here, in process, as the worker would run them)."""
     def refused(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     with pytest.MonkeyPatch.context() as outage:
+        outage.setattr(settings, "CELERY_TASK_ALWAYS_EAGER", False)  # what Sepakat reads: production's answer
         for task in (prepare_signing, audit_checkpoint):
             outage.setattr(task, "delay", refused)
         yield outage
@@ -44,7 +46,7 @@ def _prepared(process) -> bool:
 
 
 def test_a_broker_down_when_the_sekda_initials_saves_the_paraf_and_the_sweeper_sends_it_later(
-        as_user, at_sekda_paraf, broker_down, caplog):
+        as_user, at_sekda_paraf, broker_down, caplog, monkeypatch):
     process = at_sekda_paraf
     act(as_user, f"{BANJAR}.sekda", process, "paraf_sekda", DecisionKind.INITIALLED)  # 302, no 500
     signer = as_user(f"{BANJAR}.kdh")
@@ -57,7 +59,8 @@ def test_a_broker_down_when_the_sekda_initials_saves_the_paraf_and_the_sweeper_s
     assert any(record.levelname == "ERROR" and record.exc_info and "could not be queued" in record.getMessage()
                for record in caplog.records)
 
-    broker_down.undo()  # Redis is back; beat runs the sweeper within the minute
+    broker_down.undo()  # Redis is back; beat runs the sweeper within the minute, a worker the job it sends
+    monkeypatch.setattr(prepare_signing, "delay", lambda process_id: prepare_signing.apply(args=[process_id]))
     assert preparations_sweep.apply().get() == 1
     process.refresh_from_db()
     assert _prepared(process) and process.preparation_due is None and process.preparation_error == ""
@@ -148,3 +151,22 @@ def test_a_broker_down_at_the_last_signature_still_closes_the_stage(as_user, pro
     act(as_user, signer.username, process, "sign_ministry", DecisionKind.SIGNED)  # 302: the checkpoint waits
     process.refresh_from_db()
     assert process.final_pdf is not None
+
+
+def test_a_copy_of_the_job_after_giving_up_does_nothing_and_a_stale_failure_is_not_recorded(
+        at_sekda_paraf, monkeypatch, django_capture_on_commit_callbacks):
+    process = at_sekda_paraf
+    with django_capture_on_commit_callbacks(execute=False):
+        driver.act(open_task(process, "paraf_sekda"))
+    StageProcess.objects.filter(pk=process.pk).update(preparation_due=None, preparation_error="menyerah")
+    prepare_signing.apply(args=[process.pk])  # the broker delivers a copy of a job given up on
+    assert not _prepared(process)  # it waits for someone to press the retry button
+
+    StageProcess.objects.filter(pk=process.pk).update(preparation_due=timezone.now(), preparation_error="")
+    prepare_signing.apply(args=[process.pk])
+    assert _prepared(process)
+    failures = AuditEvent.objects.filter(process_id=process.pk, action=AuditAction.DOCUMENT_RENDER_FAILED)
+    services.signing_preparation_failed(process_id=process.pk, error=RuntimeError("salinan basi"))
+    assert not failures.exists()  # a stale copy failing after another one prepared the document
+    process.refresh_from_db()
+    assert process.preparation_error == "" and process.preparation_due is None
