@@ -340,6 +340,11 @@ PREPARATION_LOST_AFTER = timedelta(minutes=10)
 PREPARATION_MAX_ATTEMPTS = 5
 
 
+def preparing_in_process() -> bool:
+    """The embedded default: Celery runs each job in the process that sends it, and no beat sweeps."""
+    return bool(settings.CELERY_TASK_ALWAYS_EAGER)
+
+
 def preparation_backoff(attempts: int) -> timedelta:
     return timedelta(minutes=2 ** (attempts - 1))  # 1, 2, 4, 8 minutes
 
@@ -368,7 +373,7 @@ def signing_preparation_failed(*, process_id: int, error: Exception) -> None:
         if process.preparation_due is None or _prepared(process):
             return  # a stale copy of the job failed after another one prepared the document, or after giving up
         # The embedded default has no scheduler to send it again: its first failure is the last.
-        final = process.preparation_attempts >= PREPARATION_MAX_ATTEMPTS or settings.CELERY_TASK_ALWAYS_EAGER
+        final = process.preparation_attempts >= PREPARATION_MAX_ATTEMPTS or preparing_in_process()
         if final:
             _preparation_given_up(process, reason)
         else:
@@ -455,7 +460,7 @@ def _preparation_send(process: StageProcess) -> None:
     process_id = process.pk
 
     def due_now():
-        if settings.CELERY_TASK_ALWAYS_EAGER:  # no sweeper: the job failed in process and could not say why
+        if preparing_in_process():  # no sweeper: the job failed in process and could not say why
             StageProcess.objects.filter(pk=process_id, preparation_error="").update(
                 preparation_due=None, preparation_error=str(messages.PREPARATION_FAILED))
         else:

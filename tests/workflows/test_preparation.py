@@ -28,14 +28,16 @@ def at_sekda_paraf(programme):
 
 
 @pytest.fixture
-def broker_down(settings):
+def broker_down():
     """Production's Redis stopped: sending any job fails as kombu fails. ``.undo()`` starts it again (and the
     jobs then run here, in process, as the worker would run them)."""
     def refused(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     with pytest.MonkeyPatch.context() as outage:
-        outage.setattr(settings, "CELERY_TASK_ALWAYS_EAGER", False)  # what Sepakat reads: production's answer
+        # Production's answer, to Sepakat only: Celery itself keeps running the jobs here (changing its setting
+        # would stay in Celery's configuration for the tests that follow).
+        outage.setattr(services, "preparing_in_process", lambda: False)
         for task in (prepare_signing, audit_checkpoint):
             outage.setattr(task, "delay", refused)
         yield outage
@@ -82,7 +84,7 @@ def test_a_job_lost_with_its_worker_is_sent_again_once_overdue(at_sekda_paraf, d
 
 def test_failures_are_retried_with_backoff_then_shown_with_the_retry_button(
         as_user, at_sekda_paraf, monkeypatch, settings, django_capture_on_commit_callbacks):
-    settings.CELERY_TASK_ALWAYS_EAGER = False  # as production decides; the tasks still run here, in process
+    monkeypatch.setattr(services, "preparing_in_process", lambda: False)  # as production; jobs still run here
     process = at_sekda_paraf
     with django_capture_on_commit_callbacks(execute=False):
         driver.act(open_task(process, "paraf_sekda"))
