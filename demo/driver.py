@@ -139,7 +139,7 @@ def ensure_prepared(process: StageProcess) -> None:
     task finds the document ready and does nothing.
     """
     if signatures.latest_revision(process.document.latest_version()) is None:
-        services.signing_prepare(process_id=process.pk)
+        services.signing_prepare(process_id=process.pk, even_if_given_up=True)
 
 
 def sign(task: Task, user, kind: str, note: str = ""):

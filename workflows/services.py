@@ -349,11 +349,12 @@ def preparation_backoff(attempts: int) -> timedelta:
     return timedelta(minutes=2 ** (attempts - 1))  # 1, 2, 4, 8 minutes
 
 
-def signing_prepare(*, process_id: int) -> None:
-    """Celery task body: render the document before its first signer opens the step."""
+def signing_prepare(*, process_id: int, even_if_given_up: bool = False) -> None:
+    """Celery task body: render the document before its first signer opens the step. ``even_if_given_up``: the
+    demo driver, rendering in its own process whatever became of the job."""
     with transaction.atomic():
         process = StageProcess.objects.select_for_update().get(pk=process_id)
-        if process.preparation_due is None and process.preparation_error:
+        if process.preparation_due is None and process.preparation_error and not even_if_given_up:
             return  # given up (a copy of the job still in the broker): the retry button starts it afresh
         if process.outcome == Outcome.OPEN:
             _render_for_signing(process)

@@ -52,8 +52,11 @@ def _forget_broker_connections():
     test signed something, a changed broker_url alone sent this test's task to memory://, where
     no worker ever saw it. _after_fork is Celery's own reset for a forked child.
     """
+    from kombu import pools
+
     celery_app.pool.force_close_all()
     celery_app._after_fork()
+    pools.reset()  # kombu's own registry of producer pools, else the next eager task acquires on a closed one
 
 
 @pytest.fixture
