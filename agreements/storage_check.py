@@ -20,6 +20,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
 
+from sepakat import media
+
 from .stored_files import HASHED_FILES
 
 logger = logging.getLogger(__name__)
@@ -149,7 +151,7 @@ def orphans_delete(report: StorageReport, *, root: Path | str | None = None,
     """Remove the report's old orphans (never its recent ones), each checked again just before."""
     root = Path(root if root is not None else settings.MEDIA_ROOT)
     for orphan in report.orphans:
-        if _referenced(orphan.name, using=using):  # a row named it since the check
+        if media.is_referenced(orphan.name, using=using):  # a row named it since the check
             continue
         path = _inside(root, orphan.name)
         try:
@@ -160,10 +162,6 @@ def orphans_delete(report: StorageReport, *, root: Path | str | None = None,
         report.deleted.append(orphan.name)
     report.orphans = [o for o in report.orphans if o.name not in report.deleted]
     return report.deleted
-
-
-def _referenced(name: str, *, using: str) -> bool:
-    return any(h.model._default_manager.using(using).filter(**{h.file_field: name}).exists() for h in HASHED_FILES)
 
 
 def _inside(root: Path, name: str) -> Path | None:

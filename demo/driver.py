@@ -138,7 +138,7 @@ def ensure_prepared(process: StageProcess) -> None:
     signature would be refused as still being prepared. Rendering is once per version, so the queued
     task finds the document ready and does nothing.
     """
-    if signatures.latest_revision(process.document.latest_version()) is None:
+    if not services.is_prepared(process):
         services.signing_prepare(process_id=process.pk, even_if_given_up=True)
 
 

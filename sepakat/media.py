@@ -7,13 +7,14 @@ transaction of it finished), each remembered file that no FileField names is del
 mid-request leaves its files to ``check_storage --delete-orphans`` (scheduled).
 """
 
+import functools
 import logging
 import os
 import threading
 
 from django.apps import apps
 from django.core.files.storage import FileSystemStorage
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, models
 
 logger = logging.getLogger(__name__)
 _written = threading.local()
@@ -33,7 +34,6 @@ class MediaStorage(FileSystemStorage):
         pending.append((self, saved))
         return saved
 
-
     def _remove_partial(self, name, content, existed) -> None:
         """Half written (ENOSPC): not a file of ours. Only a shorter file than ours: had another writer taken the
         name between Storage.save's get_available_name and the write (Django then writes under a new name), a
@@ -46,13 +46,15 @@ class MediaStorage(FileSystemStorage):
             pass
 
 
-def file_fields() -> list[tuple[type[models.Model], str]]:
-    return [(model, field.name) for model in apps.get_models() for field in model._meta.get_fields()
-            if isinstance(field, models.FileField)]
+@functools.cache
+def file_fields() -> tuple[tuple[type[models.Model], str], ...]:
+    return tuple((model, field.name) for model in apps.get_models() for field in model._meta.get_fields()
+                 if isinstance(field, models.FileField))
 
 
-def is_referenced(name: str) -> bool:
-    return any(model._default_manager.filter(**{field: name}).exists() for model, field in file_fields())
+def is_referenced(name: str, *, using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Whether any row of any model names the file (the check_storage command asks a restored database)."""
+    return any(model._default_manager.using(using).filter(**{field: name}).exists() for model, field in file_fields())
 
 
 def remove_unreferenced(**kwargs) -> None:

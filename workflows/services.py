@@ -371,7 +371,7 @@ def signing_preparation_failed(*, process_id: int, error: Exception) -> None:
     with transaction.atomic():
         process = StageProcess.objects.select_related("programme__region").select_for_update(of=("self",)) \
             .get(pk=process_id)
-        if process.preparation_due is None or _prepared(process):
+        if process.preparation_due is None or is_prepared(process):
             return  # a stale copy of the job failed after another one prepared the document, or after giving up
         # The embedded default has no scheduler to send it again: its first failure is the last.
         final = process.preparation_attempts >= PREPARATION_MAX_ATTEMPTS or preparing_in_process()
@@ -384,7 +384,8 @@ def signing_preparation_failed(*, process_id: int, error: Exception) -> None:
                                                "final": final})
 
 
-def _prepared(process: StageProcess) -> bool:
+def is_prepared(process: StageProcess) -> bool:
+    """The document its signers will sign has been rendered (for the version now under signature)."""
     version = process.document.latest_version() if process.document_id else None
     return version is not None and signatures.latest_revision(version) is not None
 
@@ -445,19 +446,17 @@ def signing_preparation_retry(*, process: StageProcess, user) -> None:
 
 def signing_prepare_queue(process: StageProcess) -> None:
     """Render off the request path once the transaction that reached a signing step commits."""
-    StageProcess.objects.filter(pk=process.pk).update(preparation_attempts=0, preparation_error="")
-    process.preparation_attempts = 0
-    _preparation_send(process)
+    _preparation_send(process, sent_before=0, preparation_error="")
 
 
-def _preparation_send(process: StageProcess) -> None:
+def _preparation_send(process: StageProcess, *, sent_before: int | None = None, **also) -> None:
     """Count the attempt and send the job once this transaction commits. If the broker refuses it, it is due at
     once: the sweeper sends it when the broker is back."""
     from .tasks import prepare_signing  # the task module imports this one
 
-    attempts = process.preparation_attempts + 1
+    attempts = (process.preparation_attempts if sent_before is None else sent_before) + 1
     StageProcess.objects.filter(pk=process.pk).update(preparation_attempts=attempts,
-                                                      preparation_due=timezone.now() + PREPARATION_LOST_AFTER)
+                                                      preparation_due=timezone.now() + PREPARATION_LOST_AFTER, **also)
     process_id = process.pk
 
     def due_now():
