@@ -6,6 +6,7 @@ which viewflow's queue and our selectors read.
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -13,6 +14,11 @@ from django.utils.translation import gettext_lazy as _
 
 from .roles import ACTING_ROLE_KINDS, CENTRAL_AGENCY_KINDS, AgencyKind, RoleKind
 from .steps import roles_of_agency_kind
+
+WHATSAPP_NUMBER = RegexValidator(
+    r"^\+62[1-9][0-9]{7,12}$",
+    _("Nomor WhatsApp ditulis dalam format internasional Indonesia: +62 lalu 8–13 angka, mis. +6281234567890."),
+)
 
 
 class Official(models.Model):
@@ -22,6 +28,8 @@ class Official(models.Model):
     full_name = models.CharField(_("nama lengkap"), max_length=200, help_text=_("Dengan gelar"))
     nip = models.CharField(_("NIP"), max_length=30, blank=True)
     post = models.CharField(_("jabatan"), max_length=200)
+    whatsapp_number = models.CharField(_("nomor WhatsApp"), max_length=16, blank=True, validators=[WHATSAPP_NUMBER],
+                                       help_text=_("Format +62, mis. +6281234567890. Untuk pemberitahuan."))
 
     class Meta:
         verbose_name = _("pejabat")

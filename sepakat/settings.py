@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "agreements",
     "permissions",
     "workflows",
+    "notices",
     "auditing",
     "demo",
     "axes",

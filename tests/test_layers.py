@@ -5,7 +5,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # From the ground floor up; an app may import only the apps before it in this list.
-LAYERS = ["audit", "agreements", "permissions", "workflows", "auditing", "demo"]
+LAYERS = ["audit", "agreements", "permissions", "workflows", "notices", "auditing", "demo"]
 
 
 def imports_of(app: str) -> dict[str, set[str]]:

@@ -22,7 +22,7 @@ from demo import driver
 from demo.world import COHORT_YEAR, seed_world
 from workflows.models import Stage, StageProcess
 
-OUR_APPS = ("agreements", "audit", "permissions", "workflows")
+OUR_APPS = ("agreements", "audit", "permissions", "workflows", "notices")
 
 # The migrations that install the database's guards, in the order they are applied. Only the last two
 # can be reached by migrating back; the others are checked by running their reverse directly.

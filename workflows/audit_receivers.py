@@ -1,8 +1,8 @@
 """Task events that viewflow causes itself, where no service of ours runs.
 
 viewflow creates a case's tasks as the flow moves on: "task.created" is recorded when a
-human task is saved for the first time, in the same transaction. The actor is the
-system (the flow); the official whose decision moved the flow on has their own
+human task is saved for the first time, in the same transaction, with its Tenggat
+(workflows.deadlines). The actor is the system (the flow); the official whose decision moved the flow on has their own
 "task.finished" event just before.
 
 viewflow's management actions on tasks are recorded too: cancel, undo, revive.
@@ -25,6 +25,7 @@ from audit.actions import AuditAction
 from audit.context import current_actor, current_via
 from audit.services import event_record
 
+from .deadlines import deadline_set
 from .models import StageProcess
 
 
@@ -33,12 +34,16 @@ def record_task_created(sender, instance: Task, created: bool, raw: bool = False
         return
     process = instance.process.coerced
     node = instance.flow_task
+    details = {"step": node.name, "title": str(node.task_title)}
+    if isinstance(process, StageProcess):  # its Tenggat first: the event, and the notices made of it, name it
+        deadline = deadline_set(instance, process)
+        details.update(due=deadline.due.isoformat(), working_days=deadline.working_days)
     event_record(
         actor=None,
         action=AuditAction.TASK_CREATED,
         process=process if isinstance(process, StageProcess) else instance.process,
         task=instance,
-        details={"step": node.name, "title": str(node.task_title)},
+        details=details,
     )
 
 

@@ -75,3 +75,78 @@ class StageProcess(Process):
     def days_spent(self) -> int:
         """Whole days from opening to closing (or to now while open)."""
         return ((self.finished or timezone.now()) - self.created).days
+
+
+# Tenggat: the Indonesian working-day calendar and each human task's due date (workflows.deadlines).
+
+
+class HolidayKind(models.TextChoices):
+    CUTI_BERSAMA = "cuti_bersama", _("Cuti bersama")
+    NATIONAL = "national", _("Hari libur nasional tambahan")
+    REGIONAL = "regional", _("Hari libur daerah")
+
+
+class Holiday(models.Model):
+    """A day off that the national calendar (the `holidays` library) does not know: cuti bersama, a national
+    day declared later (e.g. an election day), or a regional holiday (with its region)."""
+
+    date = models.DateField(_("tanggal"))
+    name = models.CharField(_("nama"), max_length=200)
+    kind = models.CharField(_("jenis"), max_length=20, choices=HolidayKind.choices, default=HolidayKind.CUTI_BERSAMA)
+    region = models.ForeignKey("agreements.Region", verbose_name=_("daerah"), on_delete=models.CASCADE,
+                               null=True, blank=True, related_name="holidays",
+                               help_text=_("Hanya untuk hari libur daerah; kosong berarti berlaku nasional."))
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("hari libur")
+        verbose_name_plural = _("hari libur dan cuti bersama")
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["date"], condition=models.Q(region__isnull=True),
+                                    name="one_national_holiday_per_day"),
+            models.UniqueConstraint(fields=["date", "region"], name="one_regional_holiday_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d-%m-%Y} {self.name}"
+
+
+class StepDeadline(models.Model):
+    """An administrator's Tenggat for one step: working days, and overdue working days before escalation.
+
+    One row per human step (made from the step table at migrate); a change applies to tasks created after it."""
+
+    stage = models.CharField(_("tahap"), max_length=20, choices=Stage.choices)
+    step = models.CharField(_("langkah"), max_length=50)
+    working_days = models.PositiveSmallIntegerField(_("tenggat (hari kerja)"))
+    escalate_after_days = models.PositiveSmallIntegerField(
+        _("eskalasi setelah terlambat (hari kerja)"), default=3,
+        help_text=_("Jumlah hari kerja setelah tenggat terlewati sebelum kepala instansi diberi tahu."))
+    changed = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("tenggat langkah")
+        verbose_name_plural = _("tenggat langkah")
+        ordering = ["stage", "pk"]
+        constraints = [models.UniqueConstraint(fields=["stage", "step"], name="one_deadline_per_step")]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} {self.step}: {self.working_days}"
+
+
+class TaskDeadline(models.Model):
+    """A human task's Tenggat, fixed when the task is created, and what the reminder sweep has done about it."""
+
+    task = models.OneToOneField("viewflow.Task", on_delete=models.CASCADE, primary_key=True, related_name="deadline")
+    process = models.ForeignKey(StageProcess, on_delete=models.CASCADE, related_name="deadlines")
+    due = models.DateField(_("tenggat"), db_index=True)  # the last working day the task may stay open
+    working_days = models.PositiveSmallIntegerField(_("tenggat (hari kerja)"))
+    escalate_after_days = models.PositiveSmallIntegerField(default=3)
+    reminded_on = models.DateField(null=True, blank=True)  # the working day before the Tenggat
+    overdue_reminded_on = models.DateField(null=True, blank=True)  # the last daily overdue reminder
+    escalated_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("tenggat tugas")
+        verbose_name_plural = _("tenggat tugas")

@@ -11,7 +11,7 @@ from audit.services import event_record
 from auditing.selectors import action_label, actions_labelled
 
 ROOT = Path(__file__).resolve().parents[2]
-OUR_APPS = ("agreements", "audit", "auditing", "demo", "permissions", "sepakat", "workflows")
+OUR_APPS = ("agreements", "audit", "auditing", "demo", "notices", "permissions", "sepakat", "workflows")
 
 
 def test_every_action_has_an_indonesian_label_of_its_own():
