@@ -264,6 +264,12 @@ CELERY_BEAT_SCHEDULE = {
     "storage-check-daily": {"task": "agreements.tasks.check_storage", "schedule": crontab(hour=3, minute=15)},
     # A worker writes the time: the health endpoint's proof that beat and a worker are alive (sepakat.health).
     "worker-heartbeat": {"task": "sepakat.tasks.heartbeat", "schedule": 60.0, "options": {"expires": 50}},
+    # Tenggat (workflows.deadlines): the day-before reminders, the daily overdue reminders and the escalations,
+    # each once per task and day; and delegations that ended yesterday (their delegates are told).
+    "deadlines-sweep": {"task": "workflows.tasks.deadlines_sweep", "schedule": crontab(minute=30)},
+    # Notices: deliveries that failed (or were never queued) sent again when due; the daily digests at 07:00.
+    "deliveries-sweep": {"task": "notices.tasks.deliveries_sweep", "schedule": 60.0, "options": {"expires": 50}},
+    "digests-daily": {"task": "notices.tasks.digests_send", "schedule": crontab(hour=7, minute=0)},
 }
 # A job is acknowledged when it is done, not when it is taken: a job whose whole worker dies comes back when the
 # broker's visibility timeout ends (above the longest acks-late job: prepare_signing's 300 s limit). A job whose
@@ -279,6 +285,19 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+
+# Notices by e-mail (Django's SMTP backend in production: EMAIL_URL, e.g. smtp+tls://user:pass@host:587) and
+# WhatsApp (an HTTP gateway: notices.channels.whatsapp). The embedded default writes each e-mail as a file
+# under var/mail/, which administrators read at /pemberitahuan/surel/, and has no WhatsApp gateway.
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+vars().update(env.email_url("EMAIL_URL", default="filemail://" if not PRODUCTION else "smtp://localhost:25"))
+if EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Sepakat <sepakat@localhost>")
+WHATSAPP_GATEWAY_URL = env.str("WHATSAPP_GATEWAY_URL", default="")
+WHATSAPP_GATEWAY_TOKEN = env.str("WHATSAPP_GATEWAY_TOKEN", default="")
+WHATSAPP_TIMEOUT = env.int("WHATSAPP_TIMEOUT", default=10)
 
 # Everything on the console as JSON lines (sepakat.logs): our apps' loggers (logging.getLogger(__name__))
 # and the request errors Django logs (a 500's traceback). django.request stops here: in development

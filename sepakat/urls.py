@@ -51,6 +51,7 @@ urlpatterns = [
     path("verifikasi/log-audit.json", checkpoint_json, name="checkpoints_json"),
     path("verifikasi/<str:identifier>/", VerifyDocumentView.as_view(), name="verify_document"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("pemberitahuan/", include("notices.urls")),
     path("", site.urls),
 ]
 

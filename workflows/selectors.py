@@ -145,10 +145,14 @@ def programme_timeline(programme, user) -> list[dict]:
 
 
 TASK_ACTIONS = {
+    AuditAction.TASK_CREATED: gettext_lazy("dibuat"),
     AuditAction.TASK_CLAIMED: gettext_lazy("diambil"),
     AuditAction.TASK_RELEASED: gettext_lazy("dilepaskan"),
     AuditAction.TASK_REASSIGNED: gettext_lazy("dialihkan"),
     AuditAction.TASK_FINISHED: gettext_lazy("diselesaikan"),
+    AuditAction.TASK_DEADLINE_NEAR: gettext_lazy("pengingat: tenggat besok"),
+    AuditAction.TASK_OVERDUE: gettext_lazy("pengingat: terlambat"),
+    AuditAction.TASK_ESCALATED: gettext_lazy("dieskalasi ke kepala instansi"),
 }
 
 
