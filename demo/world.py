@@ -138,11 +138,17 @@ def seed_world() -> list[SeededOfficial]:
     return seeded
 
 
+DEMO_MAIL_DOMAIN = "sepakat.example"  # reserved (RFC 2606): never a real mailbox
+
+
 def _seat_official(seat: Seat, username: str, agency: Agency, index: int) -> SeededOfficial:
     full_name, nip = _person(index)
     user, _created = official_upsert(
         username=username, full_name=full_name, post=seat.post, nip=nip, password=DEMO_PASSWORD
     )
+    if not user.email:  # notices by e-mail: in the embedded default they are files under var/mail/
+        user.email = f"{username}@{DEMO_MAIL_DOMAIN}"
+        user.save(update_fields=["email"])
     for role in seat.roles:
         RoleAssignment.objects.update_or_create(
             user=user, agency=agency, role=role, defaults={"valid_from": "2024-01-01", "is_head": seat.head}

@@ -111,10 +111,17 @@ LOCAL_CACHE = ("a cache local to each process (CACHE_URL unset): with more than 
                "limits, the CRL cache and the archive renewal's lock are per process. Set CACHE_URL=redis://…")
 
 
+NO_MAIL_SERVER = ("no mail server (EMAIL_URL unset): notices by e-mail go to an SMTP server on localhost:25, which a "
+                  "container rarely has; they will be retried and then given up. Set EMAIL_URL=smtp+tls://user:pass@host:587")
+
+
 def check_production_env(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """Registered by sepakat.apps: runserver, migrate, check and every command that runs the checks refuse."""
     missing = missing_production_env(WEB)
     found = [checks.Error(missing_message(missing), id="sepakat.E002")] if missing else []
     if settings.PRODUCTION and settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
         found.append(checks.Warning(LOCAL_CACHE, id="sepakat.W020"))
+    smtp = settings.EMAIL_BACKEND.endswith("smtp.EmailBackend")
+    if settings.PRODUCTION and smtp and settings.EMAIL_HOST in ("localhost", "127.0.0.1", ""):
+        found.append(checks.Warning(NO_MAIL_SERVER, id="sepakat.W021"))
     return found
