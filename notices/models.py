@@ -20,6 +20,7 @@ class NoticeKind(models.TextChoices):
     DEADLINE_TOMORROW = "deadline_tomorrow", _("Tenggat besok")
     TASK_OVERDUE = "task_overdue", _("Tugas terlambat")
     TASK_ESCALATED = "task_escalated", _("Eskalasi tugas terlambat")
+    TASK_REASSIGNED = "task_reassigned", _("Tugas dialihkan")
 
 
 class Notice(models.Model):

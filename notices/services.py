@@ -218,10 +218,36 @@ def _on_deadline(event: AuditEvent, kind: str) -> None:
     _tell(users, event, kind, title, body, url, process)
 
 
+def _on_task_reassigned(event: AuditEvent) -> None:
+    task, process = _task_and_process(event)
+    if task is None:
+        return
+    case, step = _case_label(process), str(task.flow_task.task_title)
+    reason = (event.details.get("reason") or "").strip()
+    reason_line = _("Alasan: %(reason)s") % {"reason": reason} if reason else ""
+    to = recipients.user_named(event.details.get("to_user", ""))
+    title = _("Tugas dialihkan kepada Anda: %(step)s — %(case)s") % {"step": step, "case": case}
+    body = "\n".join(filter(None, [_("%(actor)s mengalihkan tugas %(step)s pada kasus %(case)s kepada Anda.") % {
+        "actor": event.actor_label, "step": step, "case": case}, _due_text(task.pk), reason_line]))
+    _tell([to], event, NoticeKind.TASK_REASSIGNED, title, body, _task_url(task), process)
+    previous = recipients.user_named(event.details.get("from_user", ""))
+    if previous is not None:
+        title = _("Tugas Anda dialihkan: %(step)s — %(case)s") % {"step": step, "case": case}
+        body = "\n".join(filter(None, [_("%(actor)s mengalihkan tugas %(step)s pada kasus %(case)s kepada %(to)s.") % {
+            "actor": event.actor_label, "step": step, "case": case, "to": _name(to)}, reason_line]))
+        _tell([previous], event, NoticeKind.TASK_REASSIGNED, title, body, case_url(process.pk), process)
+
+
+def _name(user) -> str:
+    official = getattr(user, "official", None)
+    return official.full_name if official else (user.get_username() if user else "")
+
+
 HANDLERS = {
     AuditAction.TASK_CREATED: _on_task_created,
     AuditAction.TASK_FINISHED: _on_task_finished,
     AuditAction.CASE_COMPLETED: _on_case_completed,
+    AuditAction.TASK_REASSIGNED: _on_task_reassigned,
     AuditAction.ROLE_DELEGATED: lambda event: _on_delegation(event, NoticeKind.DELEGATION_GIVEN),
     AuditAction.ROLE_DELEGATION_ENDED: lambda event: _on_delegation(event, NoticeKind.DELEGATION_ENDED),
     AuditAction.ROLE_DELEGATION_EXPIRED: lambda event: _on_delegation(event, NoticeKind.DELEGATION_ENDED),

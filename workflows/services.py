@@ -128,21 +128,25 @@ def task_release(*, activation, user) -> None:
 
 
 def task_reassign(*, activation, by, to, reason: str) -> None:
-    """An agency head moves a claimed task to another holder of the step's role."""
+    """An agency head moves a task to a holder of the step's role: a claimed one to another holder, an
+    unclaimed one (an overdue task escalated to the head, say) to the holder who is to do it."""
     task, node, region = activation.task, activation.flow_task, activation.process.programme.region
     if not is_head_for(by, node.step_role, region):
         raise PermissionDenied(messages.REASSIGN_HEAD_ONLY)
-    if task.status != STATUS.ASSIGNED:
-        raise StepError(messages.REASSIGN_NOT_CLAIMED)
+    if task.status not in (STATUS.NEW, STATUS.ASSIGNED):
+        raise StepError(messages.REASSIGN_NOT_OPEN)
     if not reason.strip():
         raise StepError(messages.REASSIGN_REASON_REQUIRED)
     if to == task.owner or to not in holders_of(node.step_role, region):
         raise StepError(messages.REASSIGN_NOT_HOLDER)
     previous = task.owner
-    activation.reassign(user=to)
+    if task.status == STATUS.NEW:
+        activation.assign(user=to)
+    else:
+        activation.reassign(user=to)
     task.assigned = timezone.now()
     task.save(update_fields=["assigned"])
-    _task_event(activation, by, AuditAction.TASK_REASSIGNED, from_user=previous.get_username(),
+    _task_event(activation, by, AuditAction.TASK_REASSIGNED, from_user=previous.get_username() if previous else "",
                 to_user=to.get_username(), reason=reason.strip())
 
 

@@ -117,3 +117,23 @@ def test_a_claimed_task_and_a_rolled_back_change_tell_nobody_twice(as_user, prog
     before = Notice.objects.count()
     client.get(task_url(task, "execute"))  # opening the step page starts the task in memory only
     assert Notice.objects.count() == before
+
+
+def test_a_head_hands_an_unclaimed_task_to_a_holder_who_is_told(as_user, programme, official):
+    """An escalated task may be one nobody claimed: its agency's head gives it to a holder, who is told."""
+    head, delegate = official(f"{BANJAR}.kominfo"), official(f"{BANJAR}.kominfo.staf")
+    today = timezone.localdate()
+    delegation_create(actor=head, assignment=RoleAssignment.objects.get(user=head, role=RoleKind.REVIEWER),
+                      delegate=delegate, kind="an", valid_from=today, valid_until=today + datetime.timedelta(days=7))
+    process = start_case(as_user, programme)
+    submit_draft(as_user, process)
+    review = open_task(process, "review_diskominfo")
+    client = as_user(head.username)
+    response = client.post(reverse("sepakat:reassign", args=[process.pk, review.pk]),
+                           {"to": delegate.pk, "reason": "Kepala dinas sedang dinas luar"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    review.refresh_from_db()
+    assert review.owner == delegate and review.status == "ASSIGNED"
+    handed = Notice.objects.get(recipient=delegate, kind=NoticeKind.TASK_REASSIGNED)
+    assert "Kepala dinas sedang dinas luar" in handed.body and handed.url == task_url(review, "index")
+    assert not Notice.objects.filter(recipient=head, kind=NoticeKind.TASK_REASSIGNED).exists()  # their own act
