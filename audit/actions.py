@@ -98,3 +98,4 @@ class AuditAction(models.TextChoices):
     HOLIDAY_REMOVED = "calendar.holiday_removed", _("Hari libur dihapus")
     ROLE_DELEGATION_EXPIRED = "role.delegation_expired", _("Delegasi berakhir (masa berlaku habis)")
     NOTICE_SETTINGS_CHANGED = "notice.settings_changed", _("Pengaturan pemberitahuan diubah")
+    NOTICE_DELIVERY_RESENT = "notice.delivery_resent", _("Pengiriman pemberitahuan diulang oleh administrator")
