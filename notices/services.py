@@ -8,7 +8,9 @@ Notices are written in Bahasa Indonesia, the language of the officials' correspo
 """
 
 import logging
+from importlib import import_module
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -87,6 +89,7 @@ def _due_text(task_id) -> str:
 
 
 def _task_url(task: Task) -> str:
+    import_module(settings.ROOT_URLCONF)  # viewflow's nodes reverse only once the URLconf is built (a fresh worker)
     try:
         return task.flow_task.reverse("index", args=[task.process_id, task.pk])
     except Exception:  # a node without its own URLs: the case page has every open task
@@ -272,12 +275,19 @@ def notices_from_event(event: AuditEvent) -> None:
 # The official's own settings -------------------------------------------------------------------------
 
 
+def _number_digest(number: str) -> str:
+    """What the audit log keeps of a WhatsApp number (personal data): its last three digits, so that a change
+    from one number to another is seen, never the number; "" for none."""
+    return f"…{number[-3:]}" if number else ""
+
+
 @transaction.atomic
 def preference_save(*, user, by_email: bool, by_whatsapp: bool, mode: str, whatsapp_number: str) -> NoticePreference:
     preference = preference_of(user)
     official = getattr(user, "official", None)
+    old_number = getattr(official, "whatsapp_number", "")
     old = {"by_email": preference.by_email, "by_whatsapp": preference.by_whatsapp, "mode": preference.mode,
-           "whatsapp_number": bool(getattr(official, "whatsapp_number", ""))}
+           "whatsapp_number": _number_digest(old_number)}
     preference.by_email, preference.by_whatsapp, preference.mode = by_email, by_whatsapp, mode
     preference.full_clean()
     preference.save()
@@ -285,8 +295,9 @@ def preference_save(*, user, by_email: bool, by_whatsapp: bool, mode: str, whats
         official.whatsapp_number = whatsapp_number
         official.full_clean()
         official.save(update_fields=["whatsapp_number"])
-    new = {"by_email": by_email, "by_whatsapp": by_whatsapp, "mode": mode, "whatsapp_number": bool(whatsapp_number)}
-    if old != new:  # the number itself is personal data: the log says only whether there is one
+    new = {"by_email": by_email, "by_whatsapp": by_whatsapp, "mode": mode,
+           "whatsapp_number": _number_digest(whatsapp_number)}
+    if old != new:
         changed = [key for key in new if old[key] != new[key]]
         event_record(actor=user, action=AuditAction.NOTICE_SETTINGS_CHANGED,
                      details={"old": {k: old[k] for k in changed}, "new": {k: new[k] for k in changed}})

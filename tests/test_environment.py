@@ -84,6 +84,14 @@ def test_a_cache_local_to_each_process_is_a_warning_in_production(production):
     assert [(type(e), e.id) for e in environment.check_production_env()] == [(checks.Warning, "sepakat.W020")]
 
 
+def test_no_mail_relay_is_a_warning_in_production(production):
+    production.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    production.EMAIL_HOST = "localhost"
+    assert [(type(e), e.id) for e in environment.check_production_env()] == [(checks.Warning, "sepakat.W021")]
+    production.EMAIL_HOST = "mail.example.go.id"
+    assert environment.check_production_env() == []
+
+
 def test_the_authority_secret_may_be_a_readable_file(production, tmp_path):
     secret = tmp_path / "authority-secret"
     secret.write_text("rahasia-dari-berkas\n")

@@ -21,9 +21,10 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "sqlite:////tmp/sepakat-headers-test-unused.sqlite3",
 }
 # What the processes need to start as well (sepakat/environment.py): a broker that is not memory://, and a
-# cache shared by the processes (else check warning sepakat.W020). Never
+# cache shared by the processes (else check warning sepakat.W020), a mail relay (else sepakat.W021). Never
 # connected to here; apart from PRODUCTION_ENV, which tests/test_health.py runs without a broker.
-STARTING_ENV = {**PRODUCTION_ENV, "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15", "CACHE_URL": "redis://127.0.0.1:6379/14"}
+STARTING_ENV = {**PRODUCTION_ENV, "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15", "CACHE_URL": "redis://127.0.0.1:6379/14",
+                "EMAIL_URL": "smtp+tls://sepakat:rahasia@mail.example.go.id:587"}
 
 
 def production(tmp_path, code: str) -> subprocess.CompletedProcess:

@@ -1,7 +1,11 @@
 """Scoped queries over cases and tasks: nothing leaves a user's regions."""
 
-from django.db.models import Prefetch
+import datetime
+
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
+from viewflow.workflow import STATUS
 from viewflow.workflow.models import Task
 
 from agreements.kinds import kind_spec
@@ -194,3 +198,76 @@ def can_open_stage(*, user, programme, stage: str) -> bool:
     return user_holds_step_role(user, drafter, programme.region) and stage_blocker(
         programme=programme, stage=stage
     ) is None
+
+
+# Tenggat and the tasks a user may act on -------------------------------------------------------------
+
+DUE_OVERDUE = "overdue"
+DUE_THIS_WEEK = "this_week"
+MY_TASKS_SHOWN = 20  # the home page lists the most urgent; the inbox and the queue have the rest
+
+
+def week_end(day: datetime.date) -> datetime.date:
+    """The Sunday of the day's week: "this week" runs from today to it (a Tenggat is always a working day,
+    so up to Sunday and up to Friday select the same tasks)."""
+    return day + datetime.timedelta(days=6 - day.weekday())
+
+
+def tasks_due(queryset, which: str, today: datetime.date | None = None):
+    """Open tasks past their Tenggat (DUE_OVERDUE: today is after it), or due from today to the end of this
+    week (DUE_THIS_WEEK); the queryset unchanged for anything else."""
+    today = today or timezone.localdate()
+    if which == DUE_OVERDUE:
+        return queryset.filter(finished__isnull=True, deadline__due__lt=today)
+    if which == DUE_THIS_WEEK:
+        return queryset.filter(finished__isnull=True, deadline__due__range=(today, week_end(today)))
+    return queryset
+
+
+def with_deadlines(queryset, today: datetime.date | None = None):
+    """Each task with its Tenggat (`due_on`, None for a task without one) and whether it is open past it
+    (`is_overdue`), in the same query."""
+    today = today or timezone.localdate()
+    return queryset.annotate(
+        due_on=F("deadline__due"),
+        is_overdue=ExpressionWrapper(Q(finished__isnull=True, deadline__due__lt=today), output_field=BooleanField()),
+    )
+
+
+def signing_nodes() -> list:
+    """The flows' paraf and signature steps: what "Perlu tanda tangan" counts."""
+    from .flows import FLOWS  # the flows import this module
+
+    return [
+        node
+        for flow_class in FLOWS.values()
+        for node in flow_class.instance.nodes()
+        if getattr(node, "spec", None) is not None and (node.spec.signer is not None or node.spec.is_paraf)
+    ]
+
+
+def actionable_tasks(user):
+    """Open human tasks the user may act on now, in their regions: claimed by them (their inbox), or waiting
+    to be claimed at a step whose role they hold or are delegated (their queue). The queue's rule is
+    viewflow's own (Task.objects.user_queue, on the guardian permissions synced from role assignments and
+    delegations), so the home page, the inbox and the queue always agree."""
+    queue = Task.objects.filter(flow_task_type="HUMAN").user_queue(user)
+    return scope_tasks(queue.filter(Q(status=STATUS.NEW) | Q(status=STATUS.ASSIGNED, owner=user)), user)
+
+
+def my_tasks(user, *, limit: int = MY_TASKS_SHOWN, today: datetime.date | None = None) -> dict:
+    """The home page's "Tugas saya": the most urgent tasks (overdue first, then by Tenggat; those without a
+    Tenggat last) and the counters, in two queries whatever the number of tasks."""
+    today = today or timezone.localdate()
+    tasks = actionable_tasks(user)
+    counts = tasks.aggregate(
+        action=Count("pk"),
+        signing=Count("pk", filter=Q(flow_task__in=signing_nodes())),
+        overdue=Count("pk", filter=Q(deadline__due__lt=today)),
+    )
+    rows = list(
+        with_deadlines(tasks, today)
+        .select_related("owner", "process__stageprocess__programme__region")
+        .order_by(F("deadline__due").asc(nulls_last=True), "created", "pk")[:limit]
+    )
+    return {"tasks": rows, "counts": counts, "more": max(counts["action"] - len(rows), 0)}

@@ -13,11 +13,9 @@ import time_machine
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.urls import include, path, reverse
+from django.urls import reverse
 from django.utils import timezone
 
-import notices.urls
-import sepakat.urls
 from agreements.models import Decision, DecisionKind
 from audit.actions import AuditAction
 from audit.models import AuditEvent
@@ -37,20 +35,6 @@ BANJAR = "kota-banjar"
 DRAFTER = "laip.staf"
 REVIEWER = f"{BANJAR}.kominfo"
 NUMBER = "+6281234567890"
-
-# The mailbox's pages, as the lead is asked to add them to notices/urls.py (tests use this URLconf until then).
-_mailbox_paths = [
-    path("surel/", mailbox.mailbox, name="mailbox"),
-    path("surel/<str:name>/", mailbox.mailbox_message, name="mailbox_message"),
-]
-_have = {getattr(p, "name", None) for p in notices.urls.urlpatterns}
-urlpatterns = [
-    path("pemberitahuan/", include(([*notices.urls.urlpatterns, *[p for p in _mailbox_paths if p.name not in _have]],
-                                    "notices")))
-    if str(getattr(p, "pattern", "")) == "pemberitahuan/" else p
-    for p in sepakat.urls.urlpatterns
-]
-
 
 def tell(user, key="1", title="Tugas baru: Telaah Diskominfo — Kota Banjar (2024)",
          body="Kasus Nota Kesepakatan Kota Banjar menunggu tindakan Anda.", url="/kasus/1/"):
@@ -411,7 +395,6 @@ def staff_client(client, official):
     return client
 
 
-@pytest.mark.urls(__name__)
 def test_staff_read_the_mails_written_to_files_as_escaped_text(mail_folder, staff_client, official):
     user = official(DRAFTER)
     tell(user, key="old", title="Lama")
@@ -432,7 +415,6 @@ def test_staff_read_the_mails_written_to_files_as_escaped_text(mail_folder, staf
     assert "<!DOCTYPE html>\n<html lang=\"id\">" not in shown and "&lt;!DOCTYPE" not in shown  # no HTML part
 
 
-@pytest.mark.urls(__name__)
 def test_the_mailbox_opens_only_files_listed_in_its_folder(mail_folder, staff_client, official, tmp_path):
     tell(official(DRAFTER))
     secret = tmp_path / "rahasia.txt"
@@ -445,7 +427,6 @@ def test_the_mailbox_opens_only_files_listed_in_its_folder(mail_folder, staff_cl
     assert "tautan.log" not in staff_client.get(base).content.decode()
 
 
-@pytest.mark.urls(__name__)
 def test_the_mailbox_is_for_staff_and_only_with_the_file_backend(mail_folder, as_user, staff_client, settings):
     base = reverse("notices:mailbox")
     assert as_user(DRAFTER).get(base).status_code == 403

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.dateparse import parse_date
 from django.views import generic
 from viewflow.workflow import STATUS
 
@@ -25,7 +26,7 @@ def _task_links(task, user, region) -> dict:
         links["claim"] = node.reverse("assign", args=args)
     if task.status == STATUS.ASSIGNED and node.can_execute(user, task):
         links.update(execute=node.reverse("execute", args=args), release=node.reverse("unassign", args=args))
-    if task.status == STATUS.ASSIGNED and is_head_for(user, node.step_role, region):
+    if task.status in (STATUS.NEW, STATUS.ASSIGNED) and is_head_for(user, node.step_role, region):
         links["reassign"] = reverse("sepakat:reassign", args=args)
     return links
 
@@ -39,9 +40,14 @@ class ProgrammeListView(generic.TemplateView):
         for programme in programmes:
             cases = list(programme.stage_processes.all())
             programme.current_case = cases[-1] if cases else None
+        mine = selectors.my_tasks(user)
+        for task in mine["tasks"]:
+            task.url = task.flow_task.reverse("index", args=[task.process_id, task.pk])
+            task.case = task.process.stageprocess
         return super().get_context_data(
             programmes=programmes,
             region_count=regions_visible_to(user).count(),
+            my_tasks=mine,
             **kwargs,
         )
 
@@ -84,12 +90,40 @@ class CaseOpenView(generic.View):
         return redirect(case_url(process.pk))
 
 
+def _day_or_none(value):
+    try:
+        return parse_date(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _count_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _history_details(item: dict) -> dict:
+    """What the "Riwayat tugas" table says of an event beyond its label: the step's title (events name it under
+    different keys), and of a Tenggat event the date, the working days late, the heads it went to."""
+    details = item["event"].details or {}
+    heads = details.get("heads") or []
+    item.update(
+        step=details.get("step_title") or details.get("title") or details.get("step", ""),
+        due=_day_or_none(details.get("due")),
+        overdue_days=_count_or_none(details.get("overdue_days")),
+        heads=", ".join(str(head) for head in heads) if isinstance(heads, list) else str(heads),
+    )
+    return item
+
+
 class CaseDetailView(generic.TemplateView):
     template_name = "workflows/case_detail.html"
 
     def get_context_data(self, **kwargs):
         case = case_or_404(self.request.user, self.kwargs["process_pk"])
-        tasks = list(selectors.case_tasks(case))
+        tasks = list(selectors.with_deadlines(selectors.case_tasks(case)))
         region = case.programme.region
         for task in tasks:
             task.links = _task_links(task, self.request.user, region) if task.finished is None else {}
@@ -100,7 +134,7 @@ class CaseDetailView(generic.TemplateView):
             decisions=selectors.case_decisions(case),
             versions=versions,
             attachments=selectors.case_attachments(case),
-            task_history=selectors.case_task_history(case),
+            task_history=[_history_details(item) for item in selectors.case_task_history(case)],
             attachment_form=forms.AttachmentForm(versions=versions) if versions else None,
             can_attach=selectors.takes_part_in(self.request.user, case),
             **kwargs,
@@ -108,7 +142,7 @@ class CaseDetailView(generic.TemplateView):
 
 
 class ReassignView(generic.FormView):
-    """An agency head moves a claimed task to another holder of its role, with a reason."""
+    """An agency head moves a task to a holder of its role (another one, once claimed), with a reason."""
 
     template_name = "workflows/reassign.html"
     form_class = forms.ReassignForm
