@@ -13,11 +13,16 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
+# The server, and beside it the scheduler (manage.py schedule: CELERY_BEAT_SCHEDULE's tasks in process, no Redis).
+# One shell line: Ctrl-C stops runserver (and its autoreloader), then the trap stops the scheduler and waits for it;
+# the trap also stops it when the server exits by itself. RUN_ADDRESS lets a second copy run beside (tests).
+RUN_ADDRESS ?= 127.0.0.1:8000
+
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py init_pki
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py schedule & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null; wait $$scheduler' EXIT INT TERM; $(BIN)/python manage.py runserver $(RUN_ADDRESS)
 
 # The slow integration tests (pytest -m slow: whole-world walks, the audit bundle's forgeries, a real
 # browser, years of archive renewal) run in .ci/run, after this.

@@ -25,37 +25,38 @@ from viewflow.workflow.models import Task
 
 from agreements.models import RETURNING, Decision, DecisionKind, Region
 from permissions.roles import AgencyKind
-from permissions.steps import STEPS, step_spec
+from permissions.steps import STEPS
+from workflows import deadlines, workdays
 from workflows.models import STAGE_ORDER, Outcome, Stage, StageProcess
 
-# Tenggat: how long a step may stay open, in working days (Monday to Friday, public
-# holidays not counted), from the step table (permissions/steps.py). A step no longer in
-# the table (an old task) gets DEFAULT_DEADLINE_DAYS.
-DEFAULT_DEADLINE_DAYS = 5
-
-OPEN_STATUSES = (STATUS.NEW, STATUS.ASSIGNED)
+# Tenggat (workflows.deadlines): each open task's due date is the one stored when it was created, on its
+# region's working-day calendar (Monday to Friday without national holidays, cuti bersama and regional
+# holidays); a task from before Tenggat were stored gets one computed the same way. A task is late once
+# the day is past its due date. Each step's working days are the administrators' (StepDeadline).
+OPEN_STATUSES = deadlines.OPEN_STATUSES
 HOUR = 3600.0
 DAY = 86400.0
 
 
-def deadline_days(stage: str, step: str) -> int:
-    spec = step_spec(stage, step)
-    return spec.deadline_days if spec else DEFAULT_DEADLINE_DAYS
+def is_overdue(due: datetime.date, today: datetime.date) -> bool:
+    """Late: still open after the last working day it may stay open."""
+    return today > due
 
 
-def add_working_days(start: datetime.datetime, days: int) -> datetime.datetime:
-    """The moment `days` working days (Mon–Fri, local time) after `start`."""
-    due = timezone.localtime(start) if timezone.is_aware(start) else start
-    added = 0
-    while added < days:
-        due += datetime.timedelta(days=1)
-        if due.weekday() < 5:
-            added += 1
-    return due
-
-
-def is_overdue(stage: str, step: str, created: datetime.datetime, now: datetime.datetime) -> bool:
-    return now > add_working_days(created, deadline_days(stage, step))
+def _computed_dues(missing: list[tuple[int, str, str, datetime.datetime]], table: dict, today: datetime.date) \
+        -> list[datetime.date]:
+    """Due dates of tasks without a stored Tenggat, on their regions' calendars (one query for all)."""
+    if not missing:
+        return []
+    start = min(timezone.localdate(created) for *_key, created in missing) - datetime.timedelta(days=1)
+    end = max(today, *(timezone.localdate(created) for *_key, created in missing)) \
+        + datetime.timedelta(days=workdays.HORIZON_DAYS)
+    calendars = workdays.calendars_for({region_id for region_id, *_rest in missing}, start, end)
+    return [
+        deadlines.due_date(created, table.get((stage, name), (deadlines.DEFAULT_DEADLINE_DAYS,))[0], region_id,
+                           calendars[region_id])
+        for region_id, stage, name, created in missing
+    ]
 
 
 # Steps, in flow order ---------------------------------------------------------
@@ -294,8 +295,10 @@ class OpenTasks:
 
 
 def open_tasks(regions: Sequence[Region], stage: str | None = None, now=None) -> OpenTasks:
-    """Open human tasks (new or claimed) per region and step, with how many are past their Tenggat. One query."""
+    """Open human tasks per region and step, with how many are past their Tenggat. Two queries (the tasks
+    with their stored Tenggat, the steps' working days), a third for the calendars when a task has none."""
     now = now or timezone.now()
+    today = timezone.localdate(now)
     by_id = _regions_by_id(regions)
     order = _region_order(regions)
     tasks = Task.objects.filter(
@@ -304,23 +307,28 @@ def open_tasks(regions: Sequence[Region], stage: str | None = None, now=None) ->
     )
     if stage:
         tasks = tasks.filter(process__stageprocess__stage=stage)
-    groups: dict[tuple[int, str, str], list[datetime.datetime]] = defaultdict(list)
-    for node, region_id, created in tasks.values_list(
-        "flow_task", "process__stageprocess__programme__region_id", "created"
+    table = deadlines.step_deadlines()
+    groups: dict[tuple[int, str, str], list[tuple[datetime.datetime, datetime.date | None]]] = defaultdict(list)
+    for node, region_id, created, due in tasks.values_list(
+        "flow_task", "process__stageprocess__programme__region_id", "created", "deadline__due"
     ).order_by():
         key = _node_step(node)
         if key is not None:
-            groups[(region_id, *key)].append(created)
+            groups[(region_id, *key)].append((created, due))
+    missing = [(region_id, stage_value, name, created) for (region_id, stage_value, name), items in groups.items()
+               for created, due in items if due is None]
+    computed = iter(_computed_dues(missing, table, today))
     rows = []
-    for (region_id, stage_value, name), created_list in groups.items():
+    for (region_id, stage_value, name), items in groups.items():
+        dues = [due if due is not None else next(computed) for _created, due in items]
         rows.append(
             OpenRow(
                 region=by_id[region_id],
                 step=step_info(stage_value, name),
-                deadline_days=deadline_days(stage_value, name),
-                open=len(created_list),
-                overdue=sum(1 for created in created_list if is_overdue(stage_value, name, created, now)),
-                oldest_days=_r((now - min(created_list)).total_seconds() / DAY),
+                deadline_days=table.get((stage_value, name), (deadlines.DEFAULT_DEADLINE_DAYS,))[0],
+                open=len(items),
+                overdue=sum(1 for due in dues if is_overdue(due, today)),
+                oldest_days=_r((now - min(created for created, _due in items)).total_seconds() / DAY),
             )
         )
     rows.sort(key=lambda r: (order[r.region.pk], r.step.order))
@@ -408,7 +416,7 @@ class Report:
 
 
 def report(regions: Sequence[Region], stage: str | None = None, now=None) -> Report:
-    """All four sections for these regions (four queries)."""
+    """All four sections for these regions (five queries; six when an open task has no stored Tenggat)."""
     regions = list(regions)
     now = now or timezone.now()
     return Report(

@@ -81,7 +81,6 @@ class AnalyticsView(_AnalyticsBase, generic.TemplateView):
             form=form,
             report=data,
             sections=sections,
-            default_deadline=analytics.DEFAULT_DEADLINE_DAYS,
             **kwargs,
         )
 

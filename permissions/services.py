@@ -1,16 +1,19 @@
-"""Deriving django-guardian permissions from role assignments."""
+"""Deriving django-guardian permissions from role assignments; recording delegations that end by themselves."""
 
+import datetime
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils import timezone
 from guardian.models import UserObjectPermission
 
 from agreements.models import Region
 from audit.actions import AuditAction
-from audit.services import event_record
+from audit.models import AuditEvent
+from audit.services import chain_lock, event_record
 
 from .models import Delegation, Official, RoleAssignment
 from .roles import ACTING_ROLE_KINDS, VIEW_CASES_PERMISSION, act_codename, region_permissions
@@ -125,3 +128,58 @@ def official_upsert(*, username: str, full_name: str, post: str, nip: str, passw
     user.save()
     Official.objects.update_or_create(user=user, defaults={"full_name": full_name, "post": post, "nip": nip})
     return user, created
+
+
+# A delegation that ended by itself (its valid_until passed) is recorded once, the day after its last day, and
+# its delegate is told (notices). Looking back a week catches the days a stopped scheduler missed.
+EXPIRY_LOOKBACK_DAYS = 7
+EXPIRY_BATCH = 500
+
+
+def _ended_by_hand(delegation: Delegation) -> bool:
+    """permissions.delegation.delegation_end moves valid_until to the day before it ends the delegation, and
+    records ROLE_DELEGATION_ENDED that day (its delegate is told then): such a delegation did not expire."""
+    day_after = delegation.valid_until + datetime.timedelta(days=1)
+    start = timezone.make_aware(datetime.datetime.combine(day_after, datetime.time.min))
+    ended = AuditEvent.objects.filter(action=AuditAction.ROLE_DELEGATION_ENDED,
+                                      details__delegate=delegation.delegate.get_username(),
+                                      created__gte=start, created__lt=start + datetime.timedelta(days=1))
+    return any(details.get("delegation", delegation.pk) == delegation.pk
+               for details in ended.values_list("details", flat=True))
+
+
+def delegations_expired_record(*, today: datetime.date | None = None, batch: int = EXPIRY_BATCH) -> int:
+    """ROLE_DELEGATION_EXPIRED once for each delegation whose last day has just passed; returns how many.
+
+    Each in its own transaction, under the audit chain's lock: the check for an earlier event and the new one
+    are serialised with every other writer, so two sweeps at once record it once.
+    """
+    today = today or timezone.localdate()
+    ended = (Delegation.objects.filter(valid_until__lt=today,
+                                       valid_until__gte=today - datetime.timedelta(days=EXPIRY_LOOKBACK_DAYS))
+             .select_related("delegate", "assignment__user", "assignment__agency__region").order_by("pk"))
+    count, last = 0, 0
+    while delegations := list(ended.filter(pk__gt=last)[:batch]):
+        last = delegations[-1].pk
+        recorded = set(AuditEvent.objects.filter(action=AuditAction.ROLE_DELEGATION_EXPIRED,
+                                                 details__delegation__in=[d.pk for d in delegations])
+                       .values_list("details__delegation", flat=True))
+        for delegation in delegations:
+            if delegation.pk not in recorded and not _ended_by_hand(delegation) and _expiry_record(delegation):
+                count += 1
+    return count
+
+
+def _expiry_record(delegation: Delegation) -> bool:
+    with transaction.atomic():
+        chain_lock()
+        if AuditEvent.objects.filter(action=AuditAction.ROLE_DELEGATION_EXPIRED,
+                                     details__delegation=delegation.pk).exists():
+            return False  # recorded by another sweep meanwhile
+        assignment = delegation.assignment
+        event_record(actor=None, action=AuditAction.ROLE_DELEGATION_EXPIRED, region=assignment.agency.region,
+                     details={"delegation": delegation.pk, "delegator": assignment.user.get_username(),
+                              "delegate": delegation.delegate.get_username(), "role": assignment.role,
+                              "agency": assignment.agency.name, "kind": delegation.kind,
+                              "valid_until": str(delegation.valid_until)})
+        return True

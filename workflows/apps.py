@@ -1,5 +1,19 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def step_deadlines_after_migrate(sender, apps=None, using="default", **kwargs) -> None:
+    """A StepDeadline row for each human step that has none (a new step, a new database), from the step
+    table; the rows administrators changed are kept as they are."""
+    from .deadlines import step_deadlines_ensure
+
+    try:
+        model = apps.get_model("workflows", "StepDeadline") if apps is not None else None
+    except LookupError:  # migrated back to before the table existed
+        return
+    if model is not None:
+        step_deadlines_ensure(model=model, using=using)
 
 
 class WorkflowsConfig(AppConfig):
@@ -11,3 +25,5 @@ class WorkflowsConfig(AppConfig):
         from . import audit_receivers, flows  # noqa: F401
 
         audit_receivers.connect()
+        post_migrate.connect(step_deadlines_after_migrate, sender=self,
+                             dispatch_uid="workflows.apps.step_deadlines_after_migrate")

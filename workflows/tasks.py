@@ -1,10 +1,10 @@
-"""Background work: rendering a stage's document for its signers; the daily archive renewal."""
+"""Background work: rendering a stage's document for its signers; the daily archive renewal; the Tenggat sweep."""
 
 import logging
 
 from celery import shared_task
 
-from . import archiving, services
+from . import archiving, deadlines, services
 
 logger = logging.getLogger(__name__)
 
@@ -38,4 +38,13 @@ def archive_renew() -> dict[str, int]:
         logger.info("archive renewal already running; this run does nothing")
         return {}
     logger.info("archive renewal: %s", counts)
+    return counts
+
+
+@shared_task(acks_late=False)  # idempotent per day: a lost run is made up by the next hour's
+def deadlines_sweep() -> dict[str, int]:
+    """Hourly (Celery beat, or manage.py schedule in the embedded default): Tenggat reminders, overdue
+    reminders and escalations, and delegations that ended by themselves."""
+    counts = deadlines.deadlines_sweep()
+    logger.info("deadlines sweep: %s", counts)
     return counts

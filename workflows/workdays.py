@@ -11,6 +11,7 @@ from functools import lru_cache
 
 import holidays
 from django.db.models import Q
+from django.utils import timezone
 
 from .models import Holiday
 
@@ -24,23 +25,33 @@ def _national(year: int) -> dict[datetime.date, str]:
 
 
 def national_holidays(start: datetime.date, end: datetime.date) -> dict[datetime.date, str]:
+    """The library's national holidays and cuti bersama between two dates (no query)."""
     days = {}
     for year in range(start.year, end.year + 1):
         days.update({day: name for day, name in _national(year).items() if start <= day <= end})
     return days
 
 
-class WorkingCalendar:
-    """The days off of one region (or of the nation, for region None) between two dates, loaded in one query."""
+def national_holidays_of_year(year: int) -> list[tuple[datetime.date, str]]:
+    """The library's days off of one year, in date order: what administrators need not enter."""
+    return sorted(_national(year).items())
 
-    def __init__(self, region=None, start: datetime.date | None = None, end: datetime.date | None = None):
-        self.start = start or datetime.date.today() - datetime.timedelta(days=HORIZON_DAYS)
+
+class WorkingCalendar:
+    """The days off of one region (or of the nation, for region None) between two dates, loaded in one query
+    (none when `entered`, the administrators' days off of this scope, is given: see calendars_for)."""
+
+    def __init__(self, region=None, start: datetime.date | None = None, end: datetime.date | None = None, *,
+                 entered: dict[datetime.date, str] | None = None):
+        self.start = start or timezone.localdate() - datetime.timedelta(days=HORIZON_DAYS)
         self.end = end or self.start + datetime.timedelta(days=2 * HORIZON_DAYS)
-        region_id = getattr(region, "pk", region)
-        scope = Q(region__isnull=True) | Q(region_id=region_id) if region_id else Q(region__isnull=True)
+        self.region_id = getattr(region, "pk", region)
         self.days_off = national_holidays(self.start, self.end)
-        self.days_off.update(Holiday.objects.filter(scope, date__range=(self.start, self.end))
-                             .values_list("date", "name"))
+        if entered is None:
+            scope = Q(region__isnull=True) | Q(region_id=self.region_id) if self.region_id else Q(region__isnull=True)
+            entered = dict(Holiday.objects.filter(scope, date__range=(self.start, self.end))
+                           .values_list("date", "name"))
+        self.days_off.update(entered)
 
     def _covers(self, day: datetime.date) -> None:
         if not self.start <= day <= self.end:
@@ -78,3 +89,17 @@ class WorkingCalendar:
 def calendar_around(day: datetime.date, region=None) -> WorkingCalendar:
     span = datetime.timedelta(days=HORIZON_DAYS)
     return WorkingCalendar(region, day - span, day + span)
+
+
+def calendars_for(region_ids, start: datetime.date, end: datetime.date) -> dict[int | None, WorkingCalendar]:
+    """One calendar per region (and the nation's, under None) between two dates, in one query for all."""
+    region_ids = {pk for pk in region_ids if pk is not None}
+    national: dict[datetime.date, str] = {}
+    regional: dict[int, dict[datetime.date, str]] = {pk: {} for pk in region_ids}
+    rows = Holiday.objects.filter(Q(region__isnull=True) | Q(region_id__in=region_ids), date__range=(start, end))
+    for day, name, region_id in rows.values_list("date", "name", "region_id"):
+        (national if region_id is None else regional[region_id])[day] = name
+    calendars = {None: WorkingCalendar(None, start, end, entered=national)}
+    for pk, days in regional.items():
+        calendars[pk] = WorkingCalendar(pk, start, end, entered={**national, **days})
+    return calendars

@@ -16,13 +16,14 @@ from agreements.models import DecisionKind, Region
 from auditing import analytics
 from demo import driver
 from permissions.steps import STEPS
-from workflows.models import Stage, StageProcess
+from workflows.models import Holiday, HolidayKind, Stage, StageProcess, StepDeadline, TaskDeadline
 
 pytestmark = pytest.mark.django_db
 
 BANJAR = "kota-banjar"
 SOLOK = "kota-solok"
 PAGE = "audit:analytics"
+WIB = timezone.get_fixed_timezone(7 * 60)
 
 
 def csv_url(table, **params):
@@ -118,6 +119,8 @@ def test_open_tasks_past_their_deadline_are_overdue(programme):
         driver.run_programme(programme(slug), stop_stage=Stage.MOU, stop_step="paraf_laip")
     late = open_task(mou_case(programme(BANJAR)), "paraf_laip")
     Task.objects.filter(pk=late.pk).update(created=timezone.now() - datetime.timedelta(days=30))
+    # Its stored Tenggat, fixed at creation, is what counts: moved to yesterday, the task is late.
+    TaskDeadline.objects.filter(task=late).update(due=timezone.localdate() - datetime.timedelta(days=1))
 
     data = analytics.open_tasks(regions(BANJAR, SOLOK))
 
@@ -129,21 +132,48 @@ def test_open_tasks_past_their_deadline_are_overdue(programme):
     assert (rows[SOLOK].open, rows[SOLOK].overdue) == (1, 0)
     assert [(r.region.slug, r.open, r.overdue) for r in data.per_region] == [(BANJAR, 1, 1), (SOLOK, 1, 0)]
     assert (data.total_open, data.total_overdue) == (2, 1)
+    # Due today: on time until the day is over.
+    TaskDeadline.objects.filter(task=late).update(due=timezone.localdate())
+    assert analytics.open_tasks(regions(BANJAR)).total_overdue == 0
 
 
-def test_the_deadline_counts_working_days():
-    tz = timezone.get_current_timezone()
-    monday = datetime.datetime(2024, 6, 3, 9, 0, tzinfo=tz)
-    assert analytics.add_working_days(monday, 5) == datetime.datetime(2024, 6, 10, 9, 0, tzinfo=tz)
-    friday = datetime.datetime(2024, 6, 7, 9, 0, tzinfo=tz)
-    assert analytics.add_working_days(friday, 3) == datetime.datetime(2024, 6, 12, 9, 0, tzinfo=tz)
-    # A review (5 working days) opened on Monday is on time until the next Monday at the same hour.
-    assert not analytics.is_overdue("mou", "review_legal", monday, monday + datetime.timedelta(days=7, hours=-1))
-    assert analytics.is_overdue("mou", "review_legal", monday, monday + datetime.timedelta(days=7, hours=1))
-    # Drafting has 10, signatures 3, an unknown step the default.
-    assert analytics.deadline_days("mou", "draft") == 10
-    assert analytics.deadline_days("mou", "sign_region") == 3
-    assert analytics.deadline_days("mou", "no_such_step") == analytics.DEFAULT_DEADLINE_DAYS
+def test_a_task_without_a_stored_tenggat_is_counted_on_the_holiday_calendar(programme):
+    """A review (5 working days) opened on Thursday 13 August 2026, from before Tenggat were stored: due Friday
+    21st (Independence Day on the 17th), not Thursday 20th as Monday to Friday would say."""
+    driver.run_programme(programme(BANJAR), stop_stage=Stage.MOU, stop_step="review_diskominfo")
+    task = open_task(mou_case(programme(BANJAR)), "review_diskominfo")
+    Task.objects.filter(pk=task.pk).update(created=datetime.datetime(2026, 8, 13, 9, tzinfo=WIB))
+    TaskDeadline.objects.filter(task=task).delete()
+
+    def overdue_on(day):
+        data = analytics.open_tasks(regions(BANJAR), now=datetime.datetime(*day, 12, tzinfo=WIB))
+        return {r.step.name: r.overdue for r in data.rows}["review_diskominfo"]
+
+    assert overdue_on((2026, 8, 21)) == 0
+    assert overdue_on((2026, 8, 22)) == 1
+    # A regional holiday of Banjar on Friday 21st moves it on to Monday 24th.
+    Holiday.objects.create(date=datetime.date(2026, 8, 21), name="Hari Jadi", kind=HolidayKind.REGIONAL,
+                           region=Region.objects.get(slug=BANJAR))
+    assert overdue_on((2026, 8, 22)) == 0
+    assert overdue_on((2026, 8, 25)) == 1
+
+
+def test_the_deadline_column_is_the_steps_tenggat_as_administrators_set_it(programme):
+    driver.run_programme(programme(BANJAR), stop_stage=Stage.MOU, stop_step="paraf_laip")
+    assert {r.step.name: r.deadline_days for r in analytics.open_tasks(regions(BANJAR)).rows} == {"paraf_laip": 5}
+    StepDeadline.objects.filter(stage="mou", step="paraf_laip").update(working_days=8)
+    assert {r.step.name: r.deadline_days for r in analytics.open_tasks(regions(BANJAR)).rows} == {"paraf_laip": 8}
+
+
+def test_open_tasks_cost_the_same_queries_with_or_without_stored_tenggat(programme, django_assert_num_queries):
+    for slug in (BANJAR, SOLOK):
+        driver.run_programme(programme(slug), stop_stage=Stage.MOU, stop_step="paraf_laip")
+    both = regions(BANJAR, SOLOK)
+    with django_assert_num_queries(2):  # the tasks with their Tenggat, the steps' working days
+        assert analytics.open_tasks(both).total_open == 2
+    TaskDeadline.objects.all().delete()
+    with django_assert_num_queries(3):  # and the calendars of every region at once
+        assert analytics.open_tasks(both).total_open == 2
 
 
 def test_one_return_at_a_step_counts_one_in_that_row(programme):
