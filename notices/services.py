@@ -7,6 +7,7 @@ nobody, a committed one tells everyone it concerns. Each notice is made once per
 Notices are written in Bahasa Indonesia, the language of the officials' correspondence.
 """
 
+import datetime
 import logging
 from importlib import import_module
 
@@ -81,6 +82,13 @@ def _case_label(process: StageProcess) -> str:
 
 def _day(value) -> str:
     return formats.date_format(value, "l, j F Y")
+
+
+def _iso_date(value: str):
+    try:
+        return datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _due_text(task_id) -> str:
@@ -201,9 +209,12 @@ def _on_deadline(event: AuditEvent, kind: str) -> None:
     if task is None:
         return
     case, step = _case_label(process), str(task.flow_task.task_title)
-    due = event.details.get("due", "")
+    due_date = _iso_date(event.details.get("due", ""))
+    due = _day(due_date) if due_date else ""
     if kind == NoticeKind.DEADLINE_TOMORROW:
-        title = _("Tenggat besok: %(step)s — %(case)s") % {"step": step, "case": case}
+        today = timezone.localdate(event.created)
+        title = (_("Tenggat hari ini: %(step)s — %(case)s") if due_date == today  # a sweep that caught up late
+                 else _("Tenggat besok: %(step)s — %(case)s")) % {"step": step, "case": case}
         body = _("Tugas %(step)s pada kasus %(case)s jatuh tempo %(due)s.") % {"step": step, "case": case, "due": due}
         users = recipients.step_holders(task, event.region)
     elif kind == NoticeKind.TASK_OVERDUE:

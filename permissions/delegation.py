@@ -45,13 +45,17 @@ def delegation_end(*, actor, delegation: Delegation) -> None:
     if not _may_manage(actor, delegation.assignment):
         raise PermissionDenied(NOT_YOUR_ROLE)
     today = timezone.localdate()
-    old_until = delegation.valid_until
-    delegation.valid_until = max(delegation.valid_from, today - datetime.timedelta(days=1))
+    old_until, pk = delegation.valid_until, delegation.pk
+    # Never later than it was: ending a delegation that is already over must not bring it back to yesterday.
+    delegation.valid_until = min(old_until, max(delegation.valid_from, today - datetime.timedelta(days=1)))
     if delegation.valid_from > today - datetime.timedelta(days=1):
         delegation.delete()
     else:
         delegation.save(update_fields=["valid_until"])
     role_sync_user(user=delegation.delegate)
-    event_record(actor=actor, action=AuditAction.ROLE_DELEGATION_ENDED, region=delegation.assignment.agency.region,
-                 details={"delegate": delegation.delegate.get_username(), "old_valid_until": str(old_until)})
+    assignment = delegation.assignment
+    event_record(actor=actor, action=AuditAction.ROLE_DELEGATION_ENDED, region=assignment.agency.region,
+                 details={"delegation": pk, "delegate": delegation.delegate.get_username(),
+                          "role": assignment.role, "agency": assignment.agency.name,
+                          "old_valid_until": str(old_until)})
     revoke_if_no_longer_eligible([delegation.delegate], actor=actor)

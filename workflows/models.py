@@ -111,6 +111,11 @@ class Holiday(models.Model):
     def __str__(self) -> str:
         return f"{self.date:%d-%m-%Y} {self.name}"
 
+    def clean(self):
+        from .deadlines import holiday_check  # the rules need the national calendar, which needs this model
+
+        holiday_check(self)
+
 
 class StepDeadline(models.Model):
     """An administrator's Tenggat for one step: working days, and overdue working days before escalation.
