@@ -9,16 +9,21 @@ from django.contrib.auth import get_user_model
 from viewflow.workflow.models import Task
 
 from agreements.models import Decision, DecisionKind
-from permissions.selectors import heads_of, holders_of
+from permissions.selectors import heads_of, holders_of, regions_visible_to, user_holds_step_role
 
 
 def step_holders(task: Task, region) -> list:
-    """Who may act on the task today: its owner once claimed, else every holder of its role and their delegates."""
-    if task.owner_id is not None:
-        return [task.owner]
+    """Who may act on the task today: its owner once claimed (while they still hold the role there), else every
+    holder of its role and their delegates. A claimed task whose owner lost the role (a delegation ended, a
+    transfer) is the holders' again to be told of: its owner may no longer see the case."""
     node = task.flow_task
     step_role = getattr(node, "step_role", None)
-    return holders_of(step_role, region) if step_role is not None else []
+    if step_role is None:
+        return []
+    owner = task.owner
+    if owner is not None and owner.is_active and user_holds_step_role(owner, step_role, region):
+        return [owner]
+    return holders_of(step_role, region)
 
 
 def step_heads(task: Task, region) -> list:
@@ -26,12 +31,15 @@ def step_heads(task: Task, region) -> list:
     return heads_of(step_role, region) if step_role is not None else []
 
 
-def participants(process_id: int) -> list:
-    """Everyone who decided on the case (drafters included), in the order they first did."""
+def participants(process_id: int, region) -> list:
+    """Everyone who decided on the case (drafters included) and may still see it, in the order they first did.
+
+    Someone who decided as a delegate, or before moving to another region, is told no more of it."""
     ids = list(dict.fromkeys(Decision.objects.filter(process_id=process_id).order_by("pk")
                              .values_list("actor_id", flat=True)))
-    users = get_user_model().objects.in_bulk(ids)
-    return [users[pk] for pk in ids if pk in users]
+    users = get_user_model().objects.select_related("official").in_bulk(ids)
+    return [users[pk] for pk in ids
+            if pk in users and regions_visible_to(users[pk]).filter(pk=getattr(region, "pk", region)).exists()]
 
 
 def drafter(process_id: int):

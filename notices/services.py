@@ -13,6 +13,7 @@ from importlib import import_module
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
@@ -21,6 +22,8 @@ from agreements.models import DecisionKind
 from audit.actions import AuditAction
 from audit.models import AuditEvent
 from audit.services import event_record
+from permissions.models import Delegation
+from permissions.roles import RoleKind
 from workflows.models import StageProcess, TaskDeadline
 from workflows.views.common import case_url
 
@@ -104,12 +107,14 @@ def _task_url(task: Task) -> str:
         return case_url(task.process_id)
 
 
-def _tell(users, event: AuditEvent, kind: str, title: str, body: str, url: str, process=None, exclude=()) -> int:
+def _tell(users, event: AuditEvent, kind: str, title: str, body: str, url: str, process=None, exclude=(),
+          key_also: str = "") -> int:
     told = 0
     for user in users:
         if user is None or user.pk in exclude:
             continue
-        if notice_create(recipient=user, kind=kind, key=f"{event.pk}:{kind}:{user.pk}", title=title, body=body,
+        key = f"{event.pk}:{kind}:{user.pk}" + (f":{key_also}" if key_also else "")
+        if notice_create(recipient=user, kind=kind, key=key, title=title, body=body,
                          url=url, process=process, region=event.region, event=event):
             told += 1
     return told
@@ -133,7 +138,17 @@ def _on_task_created(event: AuditEvent) -> None:
         _("Kasus %(case)s menunggu tindakan pada langkah %(step)s.") % {"case": _case_label(process), "step": step},
         _due_text(task.pk)]))
     _tell(recipients.step_holders(task, event.region), event, NoticeKind.TASK_CREATED, title, body, _task_url(task),
-          process)
+          process, exclude=_told_of_the_return(process, event))
+
+
+def _told_of_the_return(process: StageProcess, event: AuditEvent) -> set[int]:
+    """A return makes the draft task again: its drafter, just told of the return with its note, is not told twice."""
+    finished = AuditEvent.objects.filter(process_id=process.pk, action=AuditAction.TASK_FINISHED, pk__lt=event.pk) \
+        .order_by("-pk").values_list("pk", flat=True).first()
+    if finished is None:
+        return set()
+    return set(Notice.objects.filter(event_id=finished, kind=NoticeKind.DRAFT_RETURNED)
+               .values_list("recipient_id", flat=True))
 
 
 def _on_task_finished(event: AuditEvent) -> None:
@@ -152,7 +167,8 @@ def _on_task_finished(event: AuditEvent) -> None:
         title = _("Kasus ditolak: %(case)s") % {"case": case}
         body = "\n".join(filter(None, [_("%(actor)s menolak kasus %(case)s pada langkah %(step)s.") % {
             "actor": actor, "case": case, "step": step}, note_line]))
-        _tell(recipients.participants(process.pk), event, NoticeKind.CASE_REJECTED, title, body, url, process, exclude)
+        taking_part = recipients.participants(process.pk, process.programme.region)
+        _tell(taking_part, event, NoticeKind.CASE_REJECTED, title, body, url, process, exclude)
         return
     told = set(exclude)
     if decision in (DecisionKind.RETURNED, DecisionKind.LETTER_NEEDS_CHANGES):
@@ -166,7 +182,8 @@ def _on_task_finished(event: AuditEvent) -> None:
     title = _("%(decision)s: %(case)s") % {"decision": label, "case": case}
     body = "\n".join(filter(None, [_("%(actor)s memutuskan \"%(decision)s\" pada langkah %(step)s.") % {
         "actor": actor, "decision": label, "step": step}, note_line]))
-    _tell(recipients.participants(process.pk), event, NoticeKind.DECISION_MADE, title, body, url, process, told)
+    taking_part = recipients.participants(process.pk, process.programme.region)
+    _tell(taking_part, event, NoticeKind.DECISION_MADE, title, body, url, process, told)
 
 
 def _step_title(process, event) -> str:
@@ -181,27 +198,59 @@ def _on_case_completed(event: AuditEvent) -> None:
     case = _case_label(process)
     title = _("Kasus selesai: %(case)s") % {"case": case}
     body = _("Semua langkah %(case)s telah diputus dan dokumen finalnya ditandatangani.") % {"case": case}
-    _tell(recipients.participants(process.pk), event, NoticeKind.CASE_COMPLETED, title, body, case_url(process.pk),
+    taking_part = recipients.participants(process.pk, process.programme.region)
+    _tell(taking_part, event, NoticeKind.CASE_COMPLETED, title, body, case_url(process.pk),
           process)
 
 
-def _on_delegation(event: AuditEvent, kind: str) -> None:
-    delegate = recipients.user_named(event.details.get("delegate", ""))
+def _on_delegation_changed(event: AuditEvent) -> None:
+    """An administrator's change of a delegation: a new delegate is given it and the one before loses it; a
+    shortened or lengthened one is told to its delegate as given, with its new period."""
+    old, new = event.details.get("old", {}), event.details.get("new", {})
+    if "delegate" in old and old["delegate"] != event.details.get("delegate"):
+        _on_delegation(event, NoticeKind.DELEGATION_ENDED, delegate_name=old["delegate"])
+    if set(new) & {"delegate", "valid_from", "valid_until", "role", "agency"}:
+        _on_delegation(event, NoticeKind.DELEGATION_GIVEN)
+
+
+def _delegation_facts(event: AuditEvent) -> dict:
+    """Who, which role, for when: from the event (its old and new values too) and the delegation as it is now."""
+    details = event.details
+    facts = {**details.get("old", {}), **details.get("new", {}),
+             **{key: value for key, value in details.items() if key not in ("old", "new")}}
+    delegation = (Delegation.objects.select_related("assignment__agency").filter(pk=details.get("delegation")).first()
+                  if details.get("delegation") else None)
+    if delegation is not None:
+        facts.update(role=delegation.assignment.role, agency=delegation.assignment.agency.name,
+                     valid_from=str(delegation.valid_from), valid_until=str(delegation.valid_until))
+    return facts
+
+
+def _on_delegation(event: AuditEvent, kind: str, delegate_name: str = "") -> None:
+    facts = _delegation_facts(event)
+    delegate = recipients.user_named(delegate_name or facts.get("delegate", ""))
     if delegate is None:
         return
-    role, agency = event.details.get("role", ""), event.details.get("agency", "")
-    what = " ".join(filter(None, [role, agency]))
+    role = facts.get("role", "")
+    role_label = str(RoleKind(role).label) if role in RoleKind.values else role
+    what = " ".join(filter(None, [role_label, facts.get("agency", "")]))
     if kind == NoticeKind.DELEGATION_GIVEN:
-        title = _("Anda menerima delegasi dari %(actor)s") % {"actor": event.actor_label}
+        delegator = recipients.user_named(facts.get("delegator", ""))
+        title = _("Anda menerima delegasi dari %(actor)s") % {"actor": _name(delegator) if delegator
+                                                               else event.actor_label}
         body = _("Peran %(what)s didelegasikan kepada Anda, %(start)s sampai %(end)s.") % {
-            "what": what, "start": event.details.get("valid_from", ""), "end": event.details.get("valid_until", "")}
+            "what": what, "start": _day_text(facts.get("valid_from", "")),
+            "end": _day_text(facts.get("valid_until", ""))}
     else:
         title = _("Delegasi kepada Anda berakhir")
         body = _("Delegasi peran %(what)s kepada Anda telah berakhir.") % {"what": what} if what else \
             _("Sebuah delegasi peran kepada Anda telah berakhir.")
-    from django.urls import reverse
+    _tell([delegate], event, kind, title, body, reverse("sepakat:delegations"), key_also=delegate_name)
 
-    _tell([delegate], event, kind, title, body, reverse("sepakat:delegations"))
+
+def _day_text(value: str) -> str:
+    day = _iso_date(value)
+    return _day(day) if day else value
 
 
 def _on_deadline(event: AuditEvent, kind: str) -> None:
@@ -211,10 +260,14 @@ def _on_deadline(event: AuditEvent, kind: str) -> None:
     case, step = _case_label(process), str(task.flow_task.task_title)
     due_date = _iso_date(event.details.get("due", ""))
     due = _day(due_date) if due_date else ""
-    if kind == NoticeKind.DEADLINE_TOMORROW:
+    if kind == NoticeKind.DEADLINE_TOMORROW:  # sent on the working day before the Tenggat, or later if caught up
         today = timezone.localdate(event.created)
-        title = (_("Tenggat hari ini: %(step)s — %(case)s") if due_date == today  # a sweep that caught up late
-                 else _("Tenggat besok: %(step)s — %(case)s")) % {"step": step, "case": case}
+        if due_date == today:
+            title = _("Tenggat hari ini: %(step)s — %(case)s") % {"step": step, "case": case}
+        elif due_date == today + datetime.timedelta(days=1):
+            title = _("Tenggat besok: %(step)s — %(case)s") % {"step": step, "case": case}
+        else:  # a Friday for a Monday, or the last day before a long holiday
+            title = _("Tenggat %(day)s: %(step)s — %(case)s") % {"day": due, "step": step, "case": case}
         body = _("Tugas %(step)s pada kasus %(case)s jatuh tempo %(due)s.") % {"step": step, "case": case, "due": due}
         users = recipients.step_holders(task, event.region)
     elif kind == NoticeKind.TASK_OVERDUE:
@@ -265,6 +318,8 @@ HANDLERS = {
     AuditAction.ROLE_DELEGATED: lambda event: _on_delegation(event, NoticeKind.DELEGATION_GIVEN),
     AuditAction.ROLE_DELEGATION_ENDED: lambda event: _on_delegation(event, NoticeKind.DELEGATION_ENDED),
     AuditAction.ROLE_DELEGATION_EXPIRED: lambda event: _on_delegation(event, NoticeKind.DELEGATION_ENDED),
+    AuditAction.ROLE_DELEGATION_REMOVED: lambda event: _on_delegation(event, NoticeKind.DELEGATION_ENDED),
+    AuditAction.ROLE_DELEGATION_CHANGED: _on_delegation_changed,
     AuditAction.TASK_DEADLINE_NEAR: lambda event: _on_deadline(event, NoticeKind.DEADLINE_TOMORROW),
     AuditAction.TASK_OVERDUE: lambda event: _on_deadline(event, NoticeKind.TASK_OVERDUE),
     AuditAction.TASK_ESCALATED: lambda event: _on_deadline(event, NoticeKind.TASK_ESCALATED),

@@ -105,11 +105,15 @@ def holders_of(step_role: StepRole, region) -> list:
 
 
 def heads_of(step_role: StepRole, region) -> list:
-    """The heads (is_head) of the agency that acts at this step for this region, in force today."""
+    """The heads (is_head) of the agency that acts at this step for this region, in force today, and whoever
+    holds a head's role by delegation now (a Plt. kepala while the head is away)."""
     scope = Q(agency__region__isnull=True) if step_role.is_central else Q(agency__region=region)
-    assignments = RoleAssignment.objects.active().filter(scope, is_head=True, agency__kind=step_role.agency_kind) \
-        .select_related("user__official")
-    return sorted({a.user for a in assignments}, key=lambda u: u.get_username())
+    assignments = list(RoleAssignment.objects.active().filter(scope, is_head=True, agency__kind=step_role.agency_kind)
+                       .select_related("user__official"))
+    users = {a.user for a in assignments}
+    users |= {d.delegate for d in Delegation.objects.active().filter(assignment__in=assignments)
+              .select_related("delegate__official")}
+    return sorted(users, key=lambda u: u.get_username())
 
 
 def is_head_for(user, step_role: StepRole, region) -> bool:

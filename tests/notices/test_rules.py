@@ -137,3 +137,83 @@ def test_a_head_hands_an_unclaimed_task_to_a_holder_who_is_told(as_user, program
     handed = Notice.objects.get(recipient=delegate, kind=NoticeKind.TASK_REASSIGNED)
     assert "Kepala dinas sedang dinas luar" in handed.body and handed.url == task_url(review, "index")
     assert not Notice.objects.filter(recipient=head, kind=NoticeKind.TASK_REASSIGNED).exists()  # their own act
+
+
+def test_a_return_tells_the_drafter_once(as_user, programme):
+    process = start_case(as_user, programme)
+    submit_draft(as_user, process)
+    act(as_user, f"{BANJAR}.hukum", process, "review_legal", DecisionKind.APPROVED)
+    act(as_user, f"{BANJAR}.kominfo", process, "review_diskominfo", DecisionKind.RETURNED, note="Perbaiki pasal 2.")
+    redraft = open_task(process, "draft")
+    drafter = Notice.objects.filter(recipient__username="laip.staf", process=process)
+    assert drafter.filter(kind=NoticeKind.DRAFT_RETURNED).count() == 1
+    assert not drafter.filter(kind=NoticeKind.TASK_CREATED, event__task_id=redraft.pk).exists()
+
+
+def test_someone_who_can_no_longer_see_the_case_is_told_no_more_of_it(as_user, programme, official):
+    """A delegate decided on the case, then left the region's service: they hear nothing more of the case."""
+    holder, delegate = official(f"{BANJAR}.kominfo"), official(f"{BANJAR}.kominfo.staf")
+    today = timezone.localdate()
+    delegation = delegation_create(actor=holder, assignment=RoleAssignment.objects.get(user=holder,
+                                                                                        role=RoleKind.REVIEWER),
+                                   delegate=delegate, kind="an", valid_from=today,
+                                   valid_until=today + datetime.timedelta(days=7))
+    process = start_case(as_user, programme)
+    submit_draft(as_user, process)
+    act(as_user, delegate.username, process, "review_diskominfo", DecisionKind.APPROVED)
+    from permissions.delegation import delegation_end
+
+    delegation_end(actor=holder, delegation=delegation)
+    ended = Notice.objects.get(recipient=delegate, kind=NoticeKind.DELEGATION_ENDED)
+    assert "Peninjau" in ended.body
+    from permissions.assignments import assignment_end
+
+    for assignment in RoleAssignment.objects.filter(user=delegate):  # moved to another post, outside Banjar
+        assignment_end(assignment=assignment, actor=holder)
+    act(as_user, f"{BANJAR}.hukum", process, "review_legal", DecisionKind.APPROVED)
+    later = Notice.objects.filter(process=process, kind=NoticeKind.DECISION_MADE, event__details__step="review_legal")
+    assert "laip.staf" in later.values_list("recipient__username", flat=True)
+    assert not later.filter(recipient=delegate).exists()
+
+
+def test_a_claimed_task_whose_owner_lost_the_role_reminds_the_holders(as_user, programme, official):
+    from notices.recipients import step_holders
+
+    process = start_case(as_user, programme)
+    submit_draft(as_user, process)
+    review = open_task(process, "review_diskominfo")
+    assert claim(as_user(f"{BANJAR}.kominfo"), review).status_code == 302
+    review.refresh_from_db()
+    assert [u.username for u in step_holders(review, process.programme.region)] == [f"{BANJAR}.kominfo"]
+    RoleAssignment.objects.filter(user=review.owner, role=RoleKind.REVIEWER).update(
+        valid_until=timezone.localdate() - datetime.timedelta(days=1))
+    assert f"{BANJAR}.kominfo" not in [u.username for u in step_holders(review, process.programme.region)]
+
+
+def test_an_administrators_change_of_delegate_tells_both_and_a_removal_tells_the_delegate(official):
+    """The admin's delegation events (permissions.admin.DelegationAdmin), as it records them."""
+    from audit.actions import AuditAction
+    from audit.services import event_record
+
+    holder, old, new = official(f"{BANJAR}.kominfo"), official(f"{BANJAR}.kominfo.staf"), official(f"{BANJAR}.hukum")
+    today = timezone.localdate()
+    delegation = delegation_create(actor=holder, assignment=RoleAssignment.objects.get(user=holder,
+                                                                                        role=RoleKind.REVIEWER),
+                                   delegate=old, kind="an", valid_from=today,
+                                   valid_until=today + datetime.timedelta(days=7))
+    event_record(actor=holder, action=AuditAction.ROLE_DELEGATION_CHANGED, region=programme_region(),
+                 details={"delegation": delegation.pk, "delegator": holder.username, "delegate": new.username,
+                          "old": {"delegate": old.username}, "new": {"delegate": new.username}})
+    assert Notice.objects.filter(recipient=old, kind=NoticeKind.DELEGATION_ENDED).count() == 1
+    given = Notice.objects.get(recipient=new, kind=NoticeKind.DELEGATION_GIVEN)
+    assert holder.official.full_name in given.title and "Peninjau" in given.body
+    event_record(actor=holder, action=AuditAction.ROLE_DELEGATION_REMOVED, region=programme_region(),
+                 details={"delegation": delegation.pk, "delegator": holder.username, "delegate": new.username,
+                          "old": {"role": RoleKind.REVIEWER, "agency": "Diskominfo"}})
+    assert Notice.objects.filter(recipient=new, kind=NoticeKind.DELEGATION_ENDED).count() == 1
+
+
+def programme_region():
+    from agreements.models import Region
+
+    return Region.objects.get(slug=BANJAR)
