@@ -39,11 +39,16 @@ from audit.services import chain_lock, event_record
 from sepakat.queueing import send_after_commit
 
 from .channels import ChannelUnavailable, sender_for
-from .models import Delivery, DeliveryState
+from .models import Channel, Delivery, DeliveryState
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 6
+# Pauses of 1, 2, 4, …, 32 minutes, then an hour each: about a day of a relay or gateway being down before a
+# delivery is given up (and an administrator can still send it again).
+RECIPIENT_INACTIVE = _("Akun penerima sudah dinonaktifkan; pesan tidak dikirim.")
+CHANNEL_TURNED_OFF = _("Penerima sudah mematikan saluran ini; pesan tidak dikirim.")
+MAX_ATTEMPTS = 30
+LONGEST_PAUSE_MINUTES = 60
 CLAIM_LEASE = timedelta(minutes=10)  # far longer than a send may take (EMAIL_TIMEOUT, WHATSAPP_TIMEOUT)
 SWEEP_LIMIT = 200
 SWEEP_BUDGET_SECONDS = 40  # a sweep stops sending before the next one is due (every 60 s, expiring at 50)
@@ -61,7 +66,7 @@ def queue_after_commit(delivery_ids: list[int]) -> None:
 
 
 def delivery_backoff(attempts: int) -> timedelta:
-    return timedelta(minutes=2 ** (max(attempts, 1) - 1))  # 1, 2, 4, 8, 16 minutes
+    return timedelta(minutes=min(2 ** (max(attempts, 1) - 1), LONGEST_PAUSE_MINUTES))  # 1, 2, 4, …, 60, 60
 
 
 def _secrets() -> list[str]:
@@ -111,10 +116,29 @@ def _claim(delivery_id: int, now: datetime) -> Delivery | None:
             _give_up(found, _lost(found.attempts))
             found.save(update_fields=["state", "next_attempt_at", "last_error"])
             return None
+        unwanted = _no_longer_wanted(found)
+        if unwanted:
+            _give_up(found, unwanted)
+            found.save(update_fields=["state", "next_attempt_at", "last_error"])
+            return None
         found.attempts += 1
         found.next_attempt_at = now + CLAIM_LEASE
         found.save(update_fields=["attempts", "next_attempt_at"])
         return found
+
+
+def _no_longer_wanted(delivery: Delivery) -> str:
+    """Why a delivery made earlier must not go out now: its recipient's account was deactivated, or they
+    turned the channel off since (their notice centre still has the notice). "" when it may go."""
+    from .services import preference_of
+
+    recipient = delivery.notice.recipient
+    with translation.override("id"):
+        if not recipient.is_active:
+            return str(RECIPIENT_INACTIVE)
+        preference = preference_of(recipient)
+        wanted = preference.by_email if delivery.channel == Channel.EMAIL else preference.by_whatsapp
+        return "" if wanted else str(CHANNEL_TURNED_OFF)
 
 
 def _lost(attempts: int) -> str:
@@ -205,9 +229,10 @@ def _digest_claim(recipient_id: int, channel: str, address: str, now: datetime) 
                     .filter(_due_digest(now), channel=channel, address=address, notice__recipient_id=recipient_id)
                     .order_by("notice__created", "pk")[:DIGEST_LIMIT])
         claimed, lost = [], []
+        unwanted = _no_longer_wanted(rows[0]) if rows else ""
         for row in rows:
-            if row.attempts >= MAX_ATTEMPTS:
-                _give_up(row, _lost(row.attempts))
+            if unwanted or row.attempts >= MAX_ATTEMPTS:
+                _give_up(row, unwanted or _lost(row.attempts))
                 lost.append(row)
                 continue
             row.attempts += 1

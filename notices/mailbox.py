@@ -54,7 +54,7 @@ def _folder() -> Path:
 
 
 def _require_staff(request) -> None:
-    if not (request.user.is_authenticated and request.user.is_staff):
+    if not (request.user.is_authenticated and request.user.is_staff and request.user.has_perm("notices.view_notice")):
         raise PermissionDenied
 
 

@@ -266,10 +266,13 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "sepakat.tasks.heartbeat", "schedule": 60.0, "options": {"expires": 50}},
     # Tenggat (workflows.deadlines): the day-before reminders, the daily overdue reminders and the escalations,
     # each once per task and day; and delegations that ended yesterday (their delegates are told).
-    "deadlines-sweep": {"task": "workflows.tasks.deadlines_sweep", "schedule": crontab(minute=30)},
-    # Notices: deliveries that failed (or were never queued) sent again when due; the daily digests at 07:00.
+    # Office hours only (07:30 to 16:30 WIB): what a night made due goes out at 07:30, not at 00:30.
+    "deadlines-sweep": {"task": "workflows.tasks.deadlines_sweep", "schedule": crontab(minute=30, hour="7-16")},
+    # Notices: deliveries that failed (or were never queued) sent again when due; the daily digests at 07:00 on
+    # weekdays (a weekend's notices come on Monday's).
     "deliveries-sweep": {"task": "notices.tasks.deliveries_sweep", "schedule": 60.0, "options": {"expires": 50}},
-    "digests-daily": {"task": "notices.tasks.digests_send", "schedule": crontab(hour=7, minute=0)},
+    "digests-daily": {"task": "notices.tasks.digests_send",
+                      "schedule": crontab(hour=7, minute=0, day_of_week="mon-fri")},
 }
 # A job is acknowledged when it is done, not when it is taken: a job whose whole worker dies comes back when the
 # broker's visibility timeout ends (above the longest acks-late job: prepare_signing's 300 s limit). A job whose
@@ -289,10 +292,13 @@ CELERY_TIMEZONE = TIME_ZONE
 # Notices by e-mail (Django's SMTP backend in production: EMAIL_URL, e.g. smtp+tls://user:pass@host:587) and
 # WhatsApp (an HTTP gateway: notices.channels.whatsapp). The embedded default writes each e-mail as a file
 # under var/mail/, which administrators read at /pemberitahuan/surel/, and has no WhatsApp gateway.
-EMAIL_FILE_PATH = VAR_DIR / "mail"
-vars().update(env.email_url("EMAIL_URL", default="filemail://" if not PRODUCTION else "smtp://localhost:25"))
-if EMAIL_BACKEND.endswith("filebased.EmailBackend"):
-    EMAIL_FILE_PATH = VAR_DIR / "mail"
+_email = environ.Env.email_url_config(env.str("EMAIL_URL", default="")
+                                      or ("smtp://localhost:25" if PRODUCTION else "filemail://"))
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST, EMAIL_PORT = _email.get("EMAIL_HOST") or "localhost", _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_USER") or "", _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS, EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_TLS")), bool(_email.get("EMAIL_USE_SSL"))
+EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH") or VAR_DIR / "mail"
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Sepakat <sepakat@localhost>")
 WHATSAPP_GATEWAY_URL = env.str("WHATSAPP_GATEWAY_URL", default="")

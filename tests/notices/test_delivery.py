@@ -136,7 +136,7 @@ def test_a_refusing_mail_server_keeps_the_decision_and_the_sweep_sends_the_mail_
 # Failures, retries, giving up -------------------------------------------------------------------------
 
 
-def test_no_mail_server_fails_with_growing_pauses_then_gives_up_after_six_attempts(no_smtp_server, official):
+def test_no_mail_server_fails_with_growing_pauses_then_gives_up_after_about_a_day(no_smtp_server, official):
     notice = tell(official(DRAFTER))
     row = the_delivery(notice)
     assert (row.state, row.attempts) == (DeliveryState.FAILED, 1)
@@ -148,13 +148,30 @@ def test_no_mail_server_fails_with_growing_pauses_then_gives_up_after_six_attemp
         with time_machine.travel(moment, tick=False):
             assert tasks.deliveries_sweep() == 0
         row.refresh_from_db()
-    assert pauses == [1, 2, 4, 8, 16]
-    assert (row.state, row.attempts, row.next_attempt_at) == (DeliveryState.GIVEN_UP, 6, None)
+    assert pauses == [1, 2, 4, 8, 16, 32] + [60] * 23  # 30 attempts over about a day (24 h 3 min)
+    assert (row.state, row.attempts, row.next_attempt_at) == (DeliveryState.GIVEN_UP, 30, None)
     assert row.last_error.startswith("ConnectionRefusedError")
     with later(24 * 60):
         assert tasks.deliveries_sweep() == 0
     row.refresh_from_db()
-    assert row.attempts == 6
+    assert row.attempts == 30
+
+
+def test_a_delivery_waiting_for_a_retry_is_given_up_once_its_reader_is_gone_or_turned_the_channel_off(
+        no_smtp_server, official, settings):
+    gone, shy = official(DRAFTER), official(REVIEWER)
+    first, second = the_delivery(tell(gone, key="a")), the_delivery(tell(shy, key="b"))
+    assert first.state == second.state == DeliveryState.FAILED
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    NoticePreference.objects.update_or_create(user=shy, defaults={"by_email": False})
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with later(5):
+        deliveries.deliveries_sweep()
+    for row, why in ((first, "dinonaktifkan"), (second, "mematikan saluran")):
+        row.refresh_from_db()
+        assert row.state == DeliveryState.GIVEN_UP and why in row.last_error
+    assert mail.outbox == []
 
 
 def test_a_delivery_is_sent_once_however_often_its_job_runs(official):
@@ -388,9 +405,12 @@ def mail_folder(settings, tmp_path):
 
 @pytest.fixture
 def staff_client(client, official):
+    from django.contrib.auth.models import Permission
+
     user = official("laip.direktur")
     user.is_staff = True
     user.save(update_fields=["is_staff"])
+    user.user_permissions.add(Permission.objects.get(codename="view_notice"))
     client.force_login(user)
     return client
 
