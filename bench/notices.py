@@ -90,7 +90,44 @@ def main() -> None:
 
 
 def sweep(count: int) -> None:
-    """To be measured once the sweep exists (workflows.deadlines.deadlines_sweep)."""
+    """`count` open tasks whose Tenggat passed ten days ago: the first sweep records an overdue reminder and an
+    escalation for each (with their notices and eager deliveries), the second finds nothing left to do."""
+    import datetime
+
+    from django.utils import timezone
+    from viewflow.workflow.models import Task
+
+    from agreements.models import Programme
+    from demo.driver import run_programme
+    from demo.world import COHORT_YEAR
+    from workflows.deadlines import deadlines_sweep
+    from workflows.models import Stage, TaskDeadline
+
+    for programme in Programme.objects.filter(year=COHORT_YEAR).exclude(region__slug="kota-banjar"):
+        run_programme(programme, stop_stage=Stage.MOU, stop_step="review_diskominfo")
+    open_rows = list(TaskDeadline.objects.filter(task__finished__isnull=True).select_related("task"))
+    copies = []
+    for index in range(max(0, count - len(open_rows))):
+        template = open_rows[index % len(open_rows)]
+        task = template.task
+        task.pk = None
+        copies.append((task, template))
+    created = Task.objects.bulk_create([task for task, _ in copies])
+    TaskDeadline.objects.bulk_create([
+        TaskDeadline(task=task, process_id=template.process_id, due=template.due, working_days=template.working_days,
+                     escalate_after_days=template.escalate_after_days)
+        for task, (_, template) in zip(created, copies, strict=True)])
+    TaskDeadline.objects.filter(task__finished__isnull=True).update(
+        due=timezone.localdate() - datetime.timedelta(days=10), escalate_after_days=1)
+    total = TaskDeadline.objects.filter(task__finished__isnull=True).count()
+    print(f"deadline sweep over {total} open tasks, each ten days past its Tenggat:")
+    for run in (1, 2):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            counts = deadlines_sweep()
+            elapsed = time.perf_counter() - started
+        done = {k: v for k, v in counts.items() if v}
+        print(f"  run {run}: {elapsed:.1f} s, {len(queries)} queries, {done or 'nothing to do'}")
 
 
 if __name__ == "__main__":

@@ -134,6 +134,16 @@ def test_an_unknown_entry_is_refused(state):
         run_once(state, "tidak-ada")
 
 
+def test_a_second_scheduler_on_the_same_state_is_refused(state):
+    held = schedule._one_at_a_time(state.with_suffix(".lock"))  # as a `make run` already running would
+    try:
+        with pytest.raises(CommandError, match="Jadwal sudah berjalan di proses lain"):
+            run_once(state, "deadlines-sweep")
+    finally:
+        held.close()
+    run_once(state, "deadlines-sweep")  # once the other is gone
+
+
 def test_it_refuses_to_run_beside_a_real_broker(state):
     schedule.app.conf.task_always_eager = False
     try:

@@ -17,6 +17,9 @@ task). The actor is the request's user (audit.context), the details hold the old
 new status. Claim and release go through workflows.services, which record them already.
 """
 
+import logging
+
+from django.db import transaction
 from django.db.models.signals import post_save, pre_save
 from viewflow.workflow import STATUS
 from viewflow.workflow.models import Task
@@ -28,6 +31,8 @@ from audit.services import event_record
 from .deadlines import deadline_set
 from .models import StageProcess
 
+logger = logging.getLogger(__name__)
+
 
 def record_task_created(sender, instance: Task, created: bool, raw: bool = False, **kwargs) -> None:
     if not created or raw or instance.flow_task_type != "HUMAN":
@@ -36,8 +41,12 @@ def record_task_created(sender, instance: Task, created: bool, raw: bool = False
     node = instance.flow_task
     details = {"step": node.name, "title": str(node.task_title)}
     if isinstance(process, StageProcess):  # its Tenggat first: the event, and the notices made of it, name it
-        deadline = deadline_set(instance, process)
-        details.update(due=deadline.due.isoformat(), working_days=deadline.working_days)
+        try:
+            with transaction.atomic():  # a Tenggat that cannot be set must not fail the step: the sweep sets it
+                deadline = deadline_set(instance, process)
+            details.update(due=deadline.due.isoformat(), working_days=deadline.working_days)
+        except Exception:
+            logger.exception("the Tenggat of task %s could not be set", instance.pk)
     event_record(
         actor=None,
         action=AuditAction.TASK_CREATED,

@@ -129,6 +129,10 @@ def step_deadline_change(*, step_deadline: StepDeadline, working_days: int, esca
 # Holidays ------------------------------------------------------------------------------------------------
 
 
+NOT_A_NATIONAL_DAY_OFF = _("%(date)s bukan hari libur dalam kalender nasional Sepakat: tidak ada yang perlu "
+                           "dijadikan hari kerja.")
+
+
 def holiday_problems(holiday: Holiday) -> dict[str, str]:
     """What is wrong with a holiday, by field: the region rule of its kind, a day already off in its scope."""
     problems = {}
@@ -140,7 +144,11 @@ def holiday_problems(holiday: Holiday) -> dict[str, str]:
         return problems
     day = holiday.date.strftime("%d-%m-%Y")
     national = national_holidays(holiday.date, holiday.date)
-    if national:
+    if holiday.kind == HolidayKind.WORKING_DAY:
+        if not national:
+            problems["date"] = str(NOT_A_NATIONAL_DAY_OFF % {"date": day})
+            return problems
+    elif national:
         problems["date"] = str(ALREADY_NATIONAL % {"date": day, "name": national[holiday.date]})
         return problems
     # A national day clashes with another national one; a regional day with a national one or its region's.
@@ -284,7 +292,7 @@ def _open_tasks():
     return Task.objects.filter(flow_task_type="HUMAN", status__in=OPEN_STATUSES, finished__isnull=True)
 
 
-def _deadlines_backfill(calendars: _Calendars, table: dict, batch: int) -> int:
+def _deadlines_backfill(calendars: _Calendars, table: dict, batch: int, today: datetime.date) -> int:
     """A Tenggat for every open task of a case that has none (made before Tenggat existed), from its creation."""
     made, last = 0, 0
     missing = _open_tasks().filter(deadline__isnull=True, process__stageprocess__isnull=False).order_by("pk")
@@ -299,7 +307,12 @@ def _deadlines_backfill(calendars: _Calendars, table: dict, batch: int) -> int:
             case = cases[task.process_id]
             try:
                 with transaction.atomic():
-                    deadline_set(task, case, calendar=calendars.of(case.programme.region_id), table=table)
+                    deadline = deadline_set(task, case, calendar=calendars.of(case.programme.region_id), table=table)
+                    if deadline.due < today:
+                        # Late before Tenggat existed: counted from now, not flooded with a reminder, an overdue
+                        # notice and an escalation at once on the first sweep after the upgrade.
+                        TaskDeadline.objects.filter(pk=deadline.pk).update(
+                            reminded_on=today, overdue_reminded_on=today, escalated_on=today)
                 made += 1
             except IntegrityError:  # another sweep made it meanwhile
                 continue
@@ -356,7 +369,7 @@ def deadlines_sweep(now: datetime.datetime | None = None, *, batch: int = SWEEP_
     earliest = [timezone.localdate(day) if isinstance(day, datetime.datetime) else day for day in earliest if day]
     calendars = _Calendars(min(earliest) - datetime.timedelta(days=31), today)
     table = step_deadlines()
-    counts["deadlines_set"] = _deadlines_backfill(calendars, table, batch)
+    counts["deadlines_set"] = _deadlines_backfill(calendars, table, batch, today)
 
     # A reminder is due at most a few weeks before the Tenggat (the working day before it, Idul Fitri between).
     candidates = open_deadlines.filter(due__lte=today + datetime.timedelta(days=31)).order_by("pk")

@@ -84,11 +84,15 @@ class HolidayKind(models.TextChoices):
     CUTI_BERSAMA = "cuti_bersama", _("Cuti bersama")
     NATIONAL = "national", _("Hari libur nasional tambahan")
     REGIONAL = "regional", _("Hari libur daerah")
+    # The government moved or cancelled a day the national calendar has (an Islamic date fixed by sidang isbat
+    # on another day, an SKB revised): it is a working day after all.
+    WORKING_DAY = "working_day", _("Hari kerja (bukan libur, meski kalender nasional menyebutnya libur)")
 
 
 class Holiday(models.Model):
     """A day off that the national calendar (the `holidays` library) does not know: cuti bersama, a national
-    day declared later (e.g. an election day), or a regional holiday (with its region)."""
+    day declared later (e.g. an election day), or a regional holiday (with its region); or a day that calendar
+    has off which is a working day after all (WORKING_DAY)."""
 
     date = models.DateField(_("tanggal"))
     name = models.CharField(_("nama"), max_length=200)

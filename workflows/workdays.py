@@ -13,7 +13,7 @@ import holidays
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import Holiday
+from .models import Holiday, HolidayKind
 
 # Far enough for any Tenggat (at most 60 working days) and its escalation, even around Idul Fitri.
 HORIZON_DAYS = 200
@@ -42,15 +42,17 @@ class WorkingCalendar:
     (none when `entered`, the administrators' days off of this scope, is given: see calendars_for)."""
 
     def __init__(self, region=None, start: datetime.date | None = None, end: datetime.date | None = None, *,
-                 entered: dict[datetime.date, str] | None = None):
+                 entered: dict[datetime.date, str] | None = None, working: set[datetime.date] | None = None):
         self.start = start or timezone.localdate() - datetime.timedelta(days=HORIZON_DAYS)
         self.end = end or self.start + datetime.timedelta(days=2 * HORIZON_DAYS)
         self.region_id = getattr(region, "pk", region)
         self.days_off = national_holidays(self.start, self.end)
         if entered is None:
             scope = Q(region__isnull=True) | Q(region_id=self.region_id) if self.region_id else Q(region__isnull=True)
-            entered = dict(Holiday.objects.filter(scope, date__range=(self.start, self.end))
-                           .values_list("date", "name"))
+            entered, working = _split(Holiday.objects.filter(scope, date__range=(self.start, self.end))
+                                      .values_list("date", "name", "kind"))
+        for day in working or ():  # the national calendar's day that is a working day after all
+            self.days_off.pop(day, None)
         self.days_off.update(entered)
 
     def _covers(self, day: datetime.date) -> None:
@@ -95,11 +97,26 @@ def calendars_for(region_ids, start: datetime.date, end: datetime.date) -> dict[
     """One calendar per region (and the nation's, under None) between two dates, in one query for all."""
     region_ids = {pk for pk in region_ids if pk is not None}
     national: dict[datetime.date, str] = {}
+    working: set[datetime.date] = set()
     regional: dict[int, dict[datetime.date, str]] = {pk: {} for pk in region_ids}
     rows = Holiday.objects.filter(Q(region__isnull=True) | Q(region_id__in=region_ids), date__range=(start, end))
-    for day, name, region_id in rows.values_list("date", "name", "region_id"):
-        (national if region_id is None else regional[region_id])[day] = name
-    calendars = {None: WorkingCalendar(None, start, end, entered=national)}
+    for day, name, region_id, kind in rows.values_list("date", "name", "region_id", "kind"):
+        if kind == HolidayKind.WORKING_DAY:
+            working.add(day)
+        else:
+            (national if region_id is None else regional[region_id])[day] = name
+    calendars = {None: WorkingCalendar(None, start, end, entered=national, working=working)}
     for pk, days in regional.items():
-        calendars[pk] = WorkingCalendar(pk, start, end, entered={**national, **days})
+        calendars[pk] = WorkingCalendar(pk, start, end, entered={**national, **days}, working=working)
     return calendars
+
+
+def _split(rows) -> tuple[dict[datetime.date, str], set[datetime.date]]:
+    """(days off entered, working days entered) from (date, name, kind) rows."""
+    entered, working = {}, set()
+    for day, name, kind in rows:
+        if kind == HolidayKind.WORKING_DAY:
+            working.add(day)
+        else:
+            entered[day] = name
+    return entered, working

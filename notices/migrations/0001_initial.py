@@ -10,9 +10,9 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('agreements', '0009_archive_revisions'),
-        ('audit', '0006_checkpoint_append_only'),
-        ('workflows', '0004_stepdeadline_taskdeadline_holiday'),
+        ('agreements', '0001_initial'),  # only Region, made there: an older agreements can still be reached
+        ('audit', '0001_initial'),  # only AuditEvent, made there
+        ('workflows', '0001_initial'),  # only StageProcess, made there
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

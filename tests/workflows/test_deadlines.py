@@ -189,6 +189,17 @@ def test_a_task_from_before_tenggat_existed_gets_one_from_its_creation(as_user, 
     assert sweep(D(2026, 8, 11), 15) == NOTHING
 
 
+def test_a_task_already_late_when_tenggat_arrived_is_not_flooded_on_the_first_sweep(as_user, programme):
+    """After the upgrade, a task opened long ago is counted late from then on: no reminder, overdue notice and
+    escalation all at once on the first sweep; its next working day brings the daily overdue reminder."""
+    case = open_mou(as_user, programme, D(2026, 8, 10))
+    task = open_task(case, "draft")
+    TaskDeadline.objects.filter(task=task).delete()
+    assert sweep(D(2026, 9, 14)) == did(deadlines_set=1)
+    assert sweep(D(2026, 9, 15)) == did(overdue=1)
+    assert [len(events(task, action)) for action in (NEAR, OVERDUE, ESCALATED)] == [0, 1, 0]
+
+
 def test_an_escalation_names_no_head_when_the_agency_has_none(as_user, programme, official, root):
     deadlines.step_deadline_change(step_deadline=step_row(), working_days=1, escalate_after_days=1, actor=root)
     RoleAssignment.objects.filter(agency__kind="laip", is_head=True).update(is_head=False)
@@ -210,7 +221,7 @@ def test_every_human_step_has_its_row_from_the_step_table():
     assert rows == {(stage, name): (spec.deadline_days, 3) for stage, specs in STEPS.items()
                     for name, spec in specs.items()}
     # Made again after a migrate for missing steps only; an administrator's value is kept.
-    StepDeadline.objects.filter(stage="mou", step="draft").update(working_days=7)
+    StepDeadline.objects.update_or_create(stage="mou", step="draft", defaults={"working_days": 7})
     StepDeadline.objects.filter(stage="mou", step="sign_region").delete()
     assert deadlines.step_deadlines_ensure() == 1
     assert step_row().working_days == 7 and step_row("mou", "sign_region").working_days == 3

@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -124,3 +125,19 @@ def test_a_day_the_library_or_another_entry_already_gives_off_is_refused():
                            region=region(BANJAR))
     assert deadlines.holiday_problems(Holiday(date=D(2026, 6, 4), name="Hari Jadi Kota Solok",
                                               kind=HolidayKind.REGIONAL, region=region(SOLOK))) == {}
+
+
+def test_a_national_day_the_government_moved_can_be_made_a_working_day():
+    """The library estimates Islamic dates; when sidang isbat fixes another day, administrators say so."""
+    assert not calendar_around(D(2026, 5, 27)).is_working_day(D(2026, 5, 27))  # Idul Adha in the library
+    moved = Holiday(date=D(2026, 5, 27), name="Idul Adha jatuh 28 Mei (sidang isbat)", kind=HolidayKind.WORKING_DAY)
+    moved.full_clean()
+    moved.save()
+    for place in (None, region(BANJAR)):
+        assert calendar_around(D(2026, 5, 27), place).is_working_day(D(2026, 5, 27))
+        assert calendars_for([region(BANJAR).pk], D(2026, 5, 1), D(2026, 6, 30))[getattr(place, "pk", None)] \
+            .is_working_day(D(2026, 5, 27))
+    ordinary = Holiday(date=D(2026, 5, 26), name="Selasa biasa", kind=HolidayKind.WORKING_DAY)
+    with pytest.raises(ValidationError) as refused:
+        ordinary.full_clean()
+    assert "bukan hari libur dalam kalender nasional" in str(refused.value)

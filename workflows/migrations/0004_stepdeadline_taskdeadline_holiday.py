@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agreements', '0009_archive_revisions'),
+        ('agreements', '0001_initial'),  # only Region, made there: an older agreements can still be reached
         ('viewflow', '0015_task_scheduled'),
         ('workflows', '0003_stageprocess_preparation_due'),
     ]
@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('date', models.DateField(verbose_name='tanggal')),
                 ('name', models.CharField(max_length=200, verbose_name='nama')),
-                ('kind', models.CharField(choices=[('cuti_bersama', 'Cuti bersama'), ('national', 'Hari libur nasional tambahan'), ('regional', 'Hari libur daerah')], default='cuti_bersama', max_length=20, verbose_name='jenis')),
+                ('kind', models.CharField(choices=[('cuti_bersama', 'Cuti bersama'), ('national', 'Hari libur nasional tambahan'), ('regional', 'Hari libur daerah'), ('working_day', 'Hari kerja (bukan libur, meski kalender nasional menyebutnya libur)')], default='cuti_bersama', max_length=20, verbose_name='jenis')),
                 ('created', models.DateTimeField(auto_now_add=True)),
                 ('region', models.ForeignKey(blank=True, help_text='Hanya untuk hari libur daerah; kosong berarti berlaku nasional.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='holidays', to='agreements.region', verbose_name='daerah')),
             ],

@@ -22,6 +22,7 @@ raises is logged with its traceback and the loop goes on (the entry runs again a
   to start, so that no job runs twice.
 """
 
+import fcntl
 import json
 import logging
 import os
@@ -159,6 +160,23 @@ class Scheduler:
         return max(wait, 0.0)
 
 
+ALREADY_RUNNING = ("Jadwal sudah berjalan di proses lain ({path} terkunci): dua penjadwal pada satu basis data "
+                   "menjalankan tugas yang sama dua kali. Hentikan yang lain dahulu.")
+
+
+def _one_at_a_time(path: Path):
+    """An exclusive lock on a file beside the state, or CommandError: two `make run`s, or a cron'd --once beside
+    one, would run the same jobs at once on one database. The OS drops the lock when the process ends."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a")  # noqa: SIM115 - kept open (and locked) for the life of the process
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise CommandError(ALREADY_RUNNING.format(path=path)) from None
+    return handle
+
+
 class Command(BaseCommand):
     help = ("Run the tasks of CELERY_BEAT_SCHEDULE in this process at their times (the embedded default's "
             "Celery beat; production runs celery beat and workers).")
@@ -180,6 +198,7 @@ class Command(BaseCommand):
             raise CommandError(UNKNOWN_ENTRY.format(names=", ".join(unknown), known=", ".join(beat_schedule)))
         app.autodiscover_tasks(force=True)  # every app's tasks module, as a worker imports them
         state_path = options["state"] or Path(settings.VAR_DIR) / "schedule.json"
+        _held = _one_at_a_time(state_path.with_suffix(".lock"))  # noqa: F841 - locked while this command runs
         scheduler = Scheduler(entries_of(beat_schedule, only), state_path)
         if options["once"]:
             scheduler.run_due()
