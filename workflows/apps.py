@@ -8,12 +8,13 @@ def step_deadlines_after_migrate(sender, apps=None, using="default", **kwargs) -
     table; the rows administrators changed are kept as they are."""
     from .deadlines import step_deadlines_ensure
 
-    try:
-        model = apps.get_model("workflows", "StepDeadline") if apps is not None else None
+    from django.apps import apps as global_apps
+
+    try:  # migrate passes the migrated state's apps; flush passes none (the models as they are)
+        model = (apps or global_apps).get_model("workflows", "StepDeadline")
     except LookupError:  # migrated back to before the table existed
         return
-    if model is not None:
-        step_deadlines_ensure(model=model, using=using)
+    step_deadlines_ensure(model=model, using=using)
 
 
 class WorkflowsConfig(AppConfig):
