@@ -6,9 +6,9 @@ from django.utils.translation import gettext_lazy as _
 def step_deadlines_after_migrate(sender, apps=None, using="default", **kwargs) -> None:
     """A StepDeadline row for each human step that has none (a new step, a new database), from the step
     table; the rows administrators changed are kept as they are."""
-    from .deadlines import step_deadlines_ensure
-
     from django.apps import apps as global_apps
+
+    from .deadlines import step_deadlines_ensure
 
     try:  # migrate passes the migrated state's apps; flush passes none (the models as they are)
         model = (apps or global_apps).get_model("workflows", "StepDeadline")
