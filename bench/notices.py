@@ -11,6 +11,7 @@ authority, the demo world. Then:
 Not a test: it prints figures, never fails on time.
 """
 
+import copy
 import os
 import shutil
 import statistics
@@ -109,8 +110,8 @@ def sweep(count: int) -> None:
     copies = []
     for index in range(max(0, count - len(open_rows))):
         template = open_rows[index % len(open_rows)]
-        task = template.task
-        task.pk = None
+        task = copy.copy(template.task)
+        task.pk = task.id = None
         copies.append((task, template))
     created = Task.objects.bulk_create([task for task, _ in copies])
     TaskDeadline.objects.bulk_create([
@@ -122,12 +123,14 @@ def sweep(count: int) -> None:
     total = TaskDeadline.objects.filter(task__finished__isnull=True).count()
     print(f"deadline sweep over {total} open tasks, each ten days past its Tenggat:")
     for run in (1, 2):
+        connection.queries_log.clear()  # a full log (9,000 entries) would count nothing
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
             counts = deadlines_sweep()
             elapsed = time.perf_counter() - started
         done = {k: v for k, v in counts.items() if v}
-        print(f"  run {run}: {elapsed:.1f} s, {len(queries)} queries, {done or 'nothing to do'}")
+        counted = f"{len(queries)} queries" if len(queries) < connection.queries_limit else "over 9,000 queries"
+        print(f"  run {run}: {elapsed:.1f} s, {counted}, {done or 'nothing to do'}")
 
 
 if __name__ == "__main__":
