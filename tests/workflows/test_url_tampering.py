@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 OBJECT_KWARGS = {"process_pk", "task_pk", "attachment_pk", "number", "region", "year", "pk", "programme_pk", "username",
                  "sha256", "stage"}
-NOT_OBJECTS = {"table"}  # the analytics CSV's table name: the rows are scoped by the user's regions
+NOT_OBJECTS = {"table", "name"}  # the analytics CSV's table name (rows scoped by region); a mailbox file (staff only)
 AUDIT_PREFIX = "audit/"
 
 
