@@ -7,6 +7,7 @@ from guardian.shortcuts import get_objects_for_user
 
 from agreements.models import Region
 
+from .memo import remembered
 from .models import Delegation, DelegationKind, RoleAssignment
 from .roles import VIEW_CASES_PERMISSION, RoleKind, StepRole
 from .steps import STEP_ROLES
@@ -15,21 +16,42 @@ from .steps import STEP_ROLES
 # once per request: a page asks several times (middleware, viewset, selectors), and guardian's
 # query costs ~5 ms to build each time.
 VISIBLE_REGIONS_CACHE = "_sepakat_visible_region_ids"
+ALL_REGIONS = frozenset({-1})  # the cached answer "every region" (compared by identity)
+
+
+def visible_region_ids(user) -> frozenset[int] | None:
+    """The ids of the regions whose cases the user may read; None for every region (central roles, which hold
+    the permission for all regions: no list of a thousand ids in every query)."""
+    if not user.is_authenticated:
+        return frozenset()
+    if user.is_superuser:
+        return None
+    ids = getattr(user, VISIBLE_REGIONS_CACHE, None)
+    if ids is None:
+        if user.has_perm(f"agreements.{VIEW_CASES_PERMISSION}"):  # global: Django's own per-user cache
+            ids = ALL_REGIONS
+        else:
+            ids = frozenset(get_objects_for_user(
+                user, f"agreements.{VIEW_CASES_PERMISSION}", klass=Region, accept_global_perms=False
+            ).values_list("pk", flat=True))
+        setattr(user, VISIBLE_REGIONS_CACHE, ids)
+    return None if ids is ALL_REGIONS else ids
+
+
+def region_scope(user, region_field: str, *, every: str | None = None) -> Q:
+    """A filter on `region_field` (a path to a Region foreign key) keeping the user's regions only. For a user
+    of every region it only asks that the path leads to a region; `every` names a shorter path whose existence
+    already says so (a case: its programme and its region are required), sparing the query its joins."""
+    ids = visible_region_ids(user)
+    if ids is None:
+        return Q(**{f"{every or region_field}__isnull": False})
+    return Q(**{f"{region_field}__in": sorted(ids)})
 
 
 def regions_visible_to(user):
     """Regions whose cases the user may read (central roles: every region)."""
-    if not user.is_authenticated:
-        return Region.objects.none()
-    if user.is_superuser:
-        return Region.objects.all()
-    ids = getattr(user, VISIBLE_REGIONS_CACHE, None)
-    if ids is None:
-        ids = list(get_objects_for_user(
-            user, f"agreements.{VIEW_CASES_PERMISSION}", klass=Region, accept_global_perms=True
-        ).values_list("pk", flat=True))
-        setattr(user, VISIBLE_REGIONS_CACHE, ids)
-    return Region.objects.filter(pk__in=ids)
+    ids = visible_region_ids(user)
+    return Region.objects.all() if ids is None else Region.objects.filter(pk__in=sorted(ids))
 
 
 @dataclass(frozen=True)
@@ -75,9 +97,15 @@ def _step_assignments(step_role: StepRole, region):
 
 
 def acting_basis(user, step_role: StepRole, region) -> ActingBasis | None:
-    """From the assignments and delegations in force today (not from cached permissions)."""
+    """From the assignments and delegations in force today (not from cached permissions); asked once per
+    request (permissions.memo)."""
     if not user.is_authenticated:
         return None
+    key = ("acting_basis", step_role.agency_kind, step_role.role_kind, getattr(region, "pk", region))
+    return remembered(user, key, lambda: _acting_basis(user, step_role, region))
+
+
+def _acting_basis(user, step_role: StepRole, region) -> ActingBasis | None:
     own = _step_assignments(step_role, region).filter(user=user).first()
     if own:
         return ActingBasis(own)
@@ -119,8 +147,9 @@ def heads_of(step_role: StepRole, region) -> list:
 def is_head_for(user, step_role: StepRole, region) -> bool:
     """The head of the agency that acts at this step, for this region."""
     scope = Q(agency__region__isnull=True) if step_role.is_central else Q(agency__region=region)
-    return RoleAssignment.objects.active().filter(scope, user=user, is_head=True,
-                                                  agency__kind=step_role.agency_kind).exists()
+    key = ("is_head_for", step_role.agency_kind, None if step_role.is_central else getattr(region, "pk", region))
+    return remembered(user, key, lambda: RoleAssignment.objects.active().filter(
+        scope, user=user, is_head=True, agency__kind=step_role.agency_kind).exists())
 
 
 def may_hold_signing_certificate(user) -> bool:

@@ -15,6 +15,7 @@ from audit.actions import AuditAction
 from audit.models import AuditEvent
 from audit.services import chain_lock, event_record
 
+from .memo import forget
 from .models import Delegation, Official, RoleAssignment
 from .roles import ACTING_ROLE_KINDS, VIEW_CASES_PERMISSION, act_codename, region_permissions
 from .selectors import VISIBLE_REGIONS_CACHE
@@ -114,6 +115,7 @@ def _forget_cached_permissions(user) -> None:
                  VISIBLE_REGIONS_CACHE):
         if hasattr(user, attr):
             delattr(user, attr)
+    forget(user)
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ from viewflow.workflow.models import Task
 from agreements.models import APPROVING, DecisionKind
 from audit.services import chain_lock
 from permissions.roles import StepRole
-from permissions.selectors import regions_visible_to, user_holds_step_role
+from permissions.selectors import user_holds_step_role, visible_region_ids
 from permissions.steps import StepSpec, signing_steps
 
 from . import messages as texts
@@ -31,6 +31,13 @@ from .views.common import case_url
 def region_of(process):
     """The region whose officials act on a process (object for guardian checks)."""
     return process.coerced.programme.region
+
+
+def _loaded_region_id(process):
+    """The case's region id if its programme was loaded with it (a list's select_related), else None."""
+    case = process if isinstance(process, StageProcess) else process._state.fields_cache.get("stageprocess")
+    programme = case._state.fields_cache.get("programme") if case is not None else None
+    return programme.region_id if programme is not None else None
 
 
 class ProcessThenChainLock(lock.SelectForUpdateLock):
@@ -58,8 +65,14 @@ class StageFlow(flow.Flow):
     def has_view_permission(self, user, obj=None):
         if not user.is_authenticated:
             return False
+        regions = visible_region_ids(user)
         if obj is None:
-            return regions_visible_to(user).exists()
+            return regions is None or bool(regions)
+        if regions is None:
+            return True  # every region's cases, and obj is one of this flow's cases
+        region_id = _loaded_region_id(obj)
+        if region_id is not None:
+            return region_id in regions
         return process_visible(user, obj.pk)
 
     stage: str = ""
