@@ -2,42 +2,49 @@
 
 import datetime
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from viewflow.workflow import STATUS
+from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.models import Task
 
 from agreements.kinds import kind_spec
 from agreements.models import Attachment, Decision, ParafCopy, Programme, StoredPdf
 from audit.actions import AuditAction
-from permissions.selectors import regions_visible_to, user_holds_step_role
+from permissions.backends import object_permissions
+from permissions.memo import remembered
+from permissions.selectors import region_scope, user_holds_step_role
 from permissions.steps import STEP_ROLES
 
 from . import messages
-from .models import STAGE_ORDER, Outcome, Stage, StageProcess, stage_before
+from .models import STAGE_ORDER, Outcome, Stage, StageProcess, TaskDeadline, stage_before
 
 
 def processes_visible_to(user):
-    return StageProcess.objects.filter(programme__region__in=regions_visible_to(user))
+    return StageProcess.objects.filter(region_scope(user, "programme__region"))
 
 
 def scope_processes(queryset, user):
     """Narrow a queryset of Process (or StageProcess) rows to the user's regions."""
     prefix = "" if issubclass(queryset.model, StageProcess) else "stageprocess__"
-    return queryset.filter(**{f"{prefix}programme__region__in": regions_visible_to(user)})
+    return queryset.filter(region_scope(user, f"{prefix}programme__region"))
 
 
 def scope_tasks(queryset, user):
     """Narrow a queryset of viewflow Task rows to the user's regions."""
-    return queryset.filter(process__stageprocess__programme__region__in=regions_visible_to(user))
+    scope = region_scope(user, "process__stageprocess__programme__region", every="process__stageprocess")
+    return queryset.filter(scope)
 
 
 def task_visible(user, *, task_pk: int, process_pk: int | None = None) -> bool:
-    tasks = scope_tasks(Task.objects.filter(pk=task_pk), user)
-    if process_pk is not None:
-        tasks = tasks.filter(process_id=process_pk)
-    return tasks.exists()
+    def ask():
+        tasks = scope_tasks(Task.objects.filter(pk=task_pk), user)
+        if process_pk is not None:
+            tasks = tasks.filter(process_id=process_pk)
+        return tasks.exists()
+
+    return remembered(user, ("task_visible", task_pk, process_pk), ask)
 
 
 def task_at_node(*, task_pk: int, process_pk: int, node) -> bool:
@@ -46,12 +53,13 @@ def task_at_node(*, task_pk: int, process_pk: int, node) -> bool:
 
 
 def process_visible(user, process_pk: int) -> bool:
-    return processes_visible_to(user).filter(pk=process_pk).exists()
+    return remembered(user, ("process_visible", process_pk),
+                      lambda: processes_visible_to(user).filter(pk=process_pk).exists())
 
 
 def programmes_visible_to(user):
     return (
-        Programme.objects.filter(region__in=regions_visible_to(user))
+        Programme.objects.filter(region_scope(user, "region"))
         .select_related("region")
         .prefetch_related(
             Prefetch(
@@ -63,6 +71,52 @@ def programmes_visible_to(user):
         )
         .order_by("-year", "region__kind", "region__name")
     )
+
+
+PROGRAMMES_PER_PAGE = 50
+SEARCH_MAX_LENGTH = 100
+
+
+def programme_rows(user, *, search: str = "", year: int | None = None):
+    """The programme list's rows: programmes in the user's regions, newest cohort first, then by region;
+    narrowed by a region's name (or its province) and a cohort year."""
+    rows = (
+        Programme.objects.filter(region_scope(user, "region"))
+        .select_related("region")
+        .order_by("-year", "region__kind", "region__name", "pk")
+    )
+    search = search.strip()[:SEARCH_MAX_LENGTH]
+    if search:
+        rows = rows.filter(Q(region__name__icontains=search) | Q(region__province__icontains=search))
+    if year is not None:
+        rows = rows.filter(year=year)
+    return rows
+
+
+def programme_years(user) -> list[int]:
+    """The cohort years of the programmes in the user's regions, newest first (the list's year filter)."""
+    return list(
+        Programme.objects.filter(region_scope(user, "region")).order_by("-year").values_list("year", flat=True)
+        .distinct()
+    )
+
+
+def with_current_cases(programmes: list) -> list:
+    """Each programme of one page with `current_case` (its latest case, or None) and that case's
+    `open_tasks` (open human tasks with their owners): two queries, whatever the page's size."""
+    latest = {}
+    cases = StageProcess.objects.filter(programme__in=programmes).order_by("programme_id", "created", "pk")
+    for case in cases:
+        latest[case.programme_id] = case
+    open_tasks = {}
+    for task in (Task.objects.filter(process__in=list(latest.values()), finished__isnull=True,
+                                     flow_task_type="HUMAN").select_related("owner").order_by("created", "pk")):
+        open_tasks.setdefault(task.process_id, []).append(task)
+    for programme in programmes:
+        programme.current_case = latest.get(programme.pk)
+        if programme.current_case is not None:
+            programme.current_case.open_tasks = open_tasks.get(programme.current_case.pk, [])
+    return programmes
 
 
 def case_for(user, process_pk: int) -> StageProcess:
@@ -246,24 +300,117 @@ def signing_nodes() -> list:
     ]
 
 
+# More (permission, object) pairs than this and the queue asks viewflow's way (one string per row compared).
+QUEUE_PAIRS_MAX = 500
+
+
+def _permission_branches(user) -> list[Q] | None:
+    """viewflow's rule for who may claim a task (TaskQuerySet.user_queue), on the same guardian permissions, as
+    conditions an index answers: the user is its owner, it needs no permission, it needs one the user holds for
+    every region, or one the user holds for its region (each (permission, object) pair its own condition on the
+    two columns, index workflows 0005; viewflow compares "<permission>_<object pk>" built for every row).
+    None: no condition (a superuser) — or too many pairs, and the caller asks viewflow's way."""
+    if user.is_superuser:
+        return None
+    pairs = _object_permission_pairs(user)
+    if len(pairs) > QUEUE_PAIRS_MAX:
+        return None
+    branches = [Q(owner_permission__isnull=True), Q(owner=user)]
+    global_permissions = user.get_all_permissions()
+    if global_permissions:
+        branches.append(Q(owner_permission__in=sorted(global_permissions)))
+    branches += [Q(owner_permission=permission, owner_permission_obj_pk=object_pk) for permission, object_pk in pairs]
+    return branches
+
+
+def _object_permission_pairs(user) -> list[tuple[str, str]]:
+    """("<app>.<codename>", object pk) of the user's object permissions, as viewflow names a task's."""
+    from django.contrib.contenttypes.models import ContentType
+
+    return sorted({(f"{ContentType.objects.get_for_id(content_type_id).app_label}.{codename}", object_pk)
+                   for content_type_id, object_pk, codename in object_permissions(user)})
+
+
+def _any_of(branches: list[Q], also: Q | None = None) -> Q:
+    condition = Q()
+    for branch in branches:
+        condition |= (also & branch) if also is not None else branch
+    return condition
+
+
+def permitted_tasks(queryset, user):
+    """The human tasks among `queryset` the user may claim or holds."""
+    queryset = queryset.filter(flow_task_type="HUMAN")
+    branches = _permission_branches(user)
+    if branches is None:
+        return queryset if user.is_superuser else queryset.user_queue(user)
+    return queryset.filter(_any_of(branches))
+
+
+def queue_tasks(queryset, user):
+    """The user's queue: tasks waiting to be claimed that they may claim (the status in each branch, so that
+    each is one range of the index (status, permission, object))."""
+    queryset = queryset.filter(flow_task_type="HUMAN")
+    branches = _permission_branches(user)
+    if branches is None:
+        queue = queryset if user.is_superuser else queryset.user_queue(user)
+        return queue.filter(status=STATUS.NEW)
+    return queryset.filter(_any_of(branches, also=Q(status=STATUS.NEW)))
+
+
 def actionable_tasks(user):
     """Open human tasks the user may act on now, in their regions: claimed by them (their inbox), or waiting
     to be claimed at a step whose role they hold or are delegated (their queue). The queue's rule is
-    viewflow's own (Task.objects.user_queue, on the guardian permissions synced from role assignments and
+    viewflow's own (permitted_tasks, on the guardian permissions synced from role assignments and
     delegations), so the home page, the inbox and the queue always agree."""
-    queue = Task.objects.filter(flow_task_type="HUMAN").user_queue(user)
-    return scope_tasks(queue.filter(Q(status=STATUS.NEW) | Q(status=STATUS.ASSIGNED, owner=user)), user)
+    # (claimed by them) or (waiting and permitted): each branch a condition that an index answers.
+    claimed = Task.objects.filter(flow_task_type="HUMAN", status=STATUS.ASSIGNED, owner=user)
+    waiting = queue_tasks(Task.objects.all(), user)
+    return scope_tasks(claimed | waiting, user)
+
+
+# Up to this many tasks to act on, "Tugas saya" reads their ids and Tenggat and sorts here (index lookups only);
+# past it (an administrator of every region) the database sorts them.
+MY_TASKS_SORTED_HERE = 5000
 
 
 def my_tasks(user, *, limit: int = MY_TASKS_SHOWN, today: datetime.date | None = None) -> dict:
     """The home page's "Tugas saya": the most urgent tasks (overdue first, then by Tenggat; those without a
-    Tenggat last) and the counters, in two queries whatever the number of tasks."""
+    Tenggat last) and the counters, in three queries whatever the number of tasks.
+
+    A central official acts on thousands of tasks across the country: joining them in SQL to their Tenggat
+    made the database read every Tenggat ever set (a hash join), so the ids and Tenggat are read by index
+    and the most urgent picked here; only those are loaded whole."""
     today = today or timezone.localdate()
     tasks = actionable_tasks(user)
+    signing = {get_task_ref(node) for node in signing_nodes()}
+    found = list(tasks.values_list("pk", "flow_task", "created")[:MY_TASKS_SORTED_HERE + 1])
+    if len(found) > MY_TASKS_SORTED_HERE:
+        return _my_tasks_sorted_by_the_database(tasks, limit=limit, today=today)
+    dues = dict(TaskDeadline.objects.filter(task_id__in=[pk for pk, _node, _created in found])
+                .values_list("task_id", "due"))
+    counts = {
+        "action": len(found),
+        "signing": sum(1 for _pk, node, _created in found if get_task_ref(node) in signing),
+        "overdue": sum(1 for pk, _node, _created in found if pk in dues and dues[pk] < today),
+    }
+    never = datetime.date.max
+    urgent = sorted(found, key=lambda row: (dues.get(row[0], never), row[0] not in dues, row[2], row[0]))[:limit]
+    order = {pk: position for position, (pk, _node, _created) in enumerate(urgent)}
+    rows = sorted(
+        with_deadlines(Task.objects.filter(pk__in=order), today)
+        .select_related("owner", "process__stageprocess__programme__region"),
+        key=lambda task: order[task.pk],
+    )
+    return {"tasks": rows, "counts": counts, "more": max(counts["action"] - len(rows), 0)}
+
+
+def _my_tasks_sorted_by_the_database(tasks, *, limit: int, today: datetime.date) -> dict:
+    late = Exists(TaskDeadline.objects.filter(task=OuterRef("pk"), due__lt=today))
     counts = tasks.aggregate(
         action=Count("pk"),
         signing=Count("pk", filter=Q(flow_task__in=signing_nodes())),
-        overdue=Count("pk", filter=Q(deadline__due__lt=today)),
+        overdue=Count("pk", filter=late),
     )
     rows = list(
         with_deadlines(tasks, today)

@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.dateparse import parse_date
+from django.utils.http import urlencode
 from django.views import generic
 from viewflow.workflow import STATUS
 
@@ -31,25 +32,47 @@ def _task_links(task, user, region) -> dict:
     return links
 
 
-class ProgrammeListView(generic.TemplateView):
+class ProgrammeListView(generic.ListView):
+    """The home page: the user's tasks, then the programmes of their regions, a page at a time."""
+
     template_name = "workflows/programme_list.html"
+    context_object_name = "programmes"
+    paginate_by = selectors.PROGRAMMES_PER_PAGE
+
+    def filters(self) -> dict:
+        search = self.request.GET.get("q", "")[: selectors.SEARCH_MAX_LENGTH]
+        year = _count_or_none(self.request.GET.get("tahun"))
+        return {"search": search, "year": year}
+
+    def get_queryset(self):
+        return selectors.programme_rows(self.request.user, **self.filters())
+
+    def paginate_queryset(self, queryset, page_size):
+        # A page number out of range or not a number shows the nearest page, not a 404.
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get("page"))
+        page.object_list = list(page.object_list)
+        return paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
         user = self.request.user
-        programmes = list(selectors.programmes_visible_to(user))
-        for programme in programmes:
-            cases = list(programme.stage_processes.all())
-            programme.current_case = cases[-1] if cases else None
+        context = super().get_context_data(**kwargs)
+        selectors.with_current_cases(context["programmes"])
         mine = selectors.my_tasks(user)
         for task in mine["tasks"]:
             task.url = task.flow_task.reverse("index", args=[task.process_id, task.pk])
             task.case = task.process.stageprocess
-        return super().get_context_data(
-            programmes=programmes,
+        filters = self.filters()
+        query = {key: value for key, value in (("q", filters["search"]), ("tahun", filters["year"])) if value}
+        context.update(
             region_count=regions_visible_to(user).count(),
             my_tasks=mine,
-            **kwargs,
+            search=filters["search"],
+            year=filters["year"],
+            years=selectors.programme_years(user),
+            filter_query=urlencode(query),
         )
+        return context
 
 
 class ProgrammeDetailView(generic.TemplateView):
