@@ -10,18 +10,19 @@ from django.utils import formats
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views import generic
-from django_filters import ChoiceFilter
 from viewflow.urls import Application
+from viewflow.utils import viewprop
 from viewflow.workflow import STATUS, chart
 from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.flow import FlowViewset, WorkflowAppViewset
 from viewflow.workflow.flow import views as vf
-from viewflow.workflow.flow.views.filters import FlowUserTaskListFilter
+from viewflow.workflow.models import Task
 
 from agreements.views.enrolment import EnrolView
 from permissions.views import DelegationEndView, DelegationView
 
-from .selectors import DUE_OVERDUE, DUE_THIS_WEEK, scope_processes, scope_tasks, tasks_due, with_deadlines
+from . import filters
+from .selectors import queue_tasks, scope_processes, scope_tasks, with_deadlines
 from .views import cases, documents, step_roles
 from .views.common import case_url
 
@@ -30,8 +31,12 @@ class _ScopedTasks:
     bulk_actions = ()
 
     def get_filterset(self, filterset_class, queryset):
-        # The filters' own choices (cases, steps) come from the rows the user may see.
+        # The filters' own queries (a case searched for) run on the rows the user may see.
         return super().get_filterset(filterset_class, scope_tasks(queryset, self.request.user))
+
+    def get_filterset_kwargs(self, filterset_class):
+        flow_classes = getattr(self, "flow_classes", None) or [self.flow_class]
+        return {**super().get_filterset_kwargs(filterset_class), "flow_classes": flow_classes}
 
     def get_queryset(self):
         # The rows show each case's brief (its region): load it with the row, not per row.
@@ -40,24 +45,10 @@ class _ScopedTasks:
         )
 
 
-class OpenTaskFilter(FlowUserTaskListFilter):
-    """viewflow's filters of the inbox and the queue, and the Tenggat."""
-
-    tenggat = ChoiceFilter(
-        label=_("Tenggat"),
-        empty_label=_("Semua"),
-        choices=[(DUE_OVERDUE, _("Terlambat")), (DUE_THIS_WEEK, _("Jatuh tempo minggu ini"))],
-        method="filter_tenggat",
-    )
-
-    def filter_tenggat(self, queryset, name, value):
-        return tasks_due(queryset, value)
-
-
 class _TenggatColumn:
     """A "Tenggat" column, sortable, with a "Terlambat" badge past it (from the row's own query)."""
 
-    filterset_class = OpenTaskFilter
+    filterset_class = filters.OpenTaskFilter
 
     def get_queryset(self):
         return with_deadlines(super().get_queryset())
@@ -99,13 +90,18 @@ class InboxView(_TenggatColumn, _ScopedTasks, vf.WorkflowInboxListView):
 class QueueView(_TenggatColumn, _ScopedTasks, vf.WorkflowQueueListView):
     columns = ("task_id", "process_brief", "tenggat", "flow_task", "brief", "created")
 
+    @viewprop
+    def queryset(self):
+        user = self.request.user
+        return queue_tasks(Task._default_manager.filter_available(self.flow_classes, user), user)
+
 
 class ArchiveView(_ScopedTasks, vf.WorkflowArchiveListView):
-    pass
+    filterset_class = filters.ArchiveTaskFilter
 
 
 class TaskListView(_ScopedTasks, vf.DashboardTaskListView):
-    pass
+    filterset_class = filters.FlowTaskFilter
 
 
 class ProcessListView(vf.DashboardProcessListView):
@@ -121,10 +117,15 @@ class ProcessListView(vf.DashboardProcessListView):
 class DashboardView(vf.DashboardView):
     """The per-flow kanban, built from scoped task queries."""
 
+    # Ten cards a column, then "…" and "Show all" (the task list, paged and filtered): viewflow's 25 made a
+    # 400 KB page of a flow with many steps at national scale.
+    MAX_ROWS = 11
+
     def get_context_data(self, **kwargs):
         user = self.request.user
         flow_tasks = self.flow_class.task_class._default_manager.filter(process__flow_class=self.flow_class)
-        tasks = scope_tasks(flow_tasks, user)
+        # Each card shows the case's brief and the claim / work links: load the case, programme and region with it.
+        tasks = scope_tasks(flow_tasks, user).select_related("owner", "process__stageprocess__programme__region")
         sorted_nodes, _ = chart.topsort(self.flow_class)
         end_nodes = [node for node in sorted_nodes if node.task_type == "END"]
         columns = [
@@ -155,12 +156,24 @@ class ProcessDetailView(generic.RedirectView):
         return case_url(process_pk)
 
 
+def menu_counters(flow_classes, user) -> dict:
+    """The inbox and queue counters of the menus, scoped like the lists themselves."""
+    manager = Task._default_manager
+    return {
+        "user_inbox": scope_tasks(manager.inbox(flow_classes, user), user),
+        "user_queue": scope_tasks(queue_tasks(manager.filter_available(flow_classes, user), user), user),
+    }
+
+
 class ScopedFlowViewset(FlowViewset):
     process_detail_view_class = ProcessDetailView
     dashboard_view_class = DashboardView
     process_list_view_class = ProcessListView
     task_list_view_class = TaskListView
     process_cancel_path = None
+
+    def get_context_data(self, request):
+        return menu_counters([self._flow_class], request.user)
 
 
 class ScopedWorkflowApp(WorkflowAppViewset):
@@ -173,9 +186,7 @@ class ScopedWorkflowApp(WorkflowAppViewset):
     tasks_unassign_path = None
 
     def get_context_data(self, request):
-        # Counters in the menu, scoped like the lists themselves.
-        context = super().get_context_data(request)
-        return {key: scope_tasks(value, request.user) for key, value in context.items()}
+        return menu_counters(self.flow_classes, request.user)
 
 
 class ProgrammeApp(Application):
