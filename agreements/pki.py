@@ -104,6 +104,23 @@ def _checked(fingerprint: str) -> None:
     _checked_once(fingerprint, str(settings.DATABASES["default"]["NAME"]))
 
 
+def authority_preload() -> bool:
+    """Load the authority, the retired ones and the TSA now (their keys' decryption is ~1.5 s), so that the first
+    signature of a web or worker process does not pay it. For a process starting (sepakat.wsgi, a Celery
+    worker's child): never raises; a missing or wrong authority is logged and the signature says why later."""
+    from django.db import connections
+
+    try:
+        timestamper()
+        retired_authorities()
+    except Exception:
+        logger.warning("the signing authority could not be loaded in advance", exc_info=True)
+        return False
+    finally:
+        connections.close_all()  # this thread's (or this starting process's) own connection, if it opened one
+    return True
+
+
 def retired_authorities() -> list[Authority]:
     """The CAs rolled over from (their folders under ``pensiun/``), loaded once per process."""
     return _retired_at(str(settings.SIGNING["AUTHORITY_DIR"]), secret())

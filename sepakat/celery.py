@@ -5,7 +5,7 @@ import os
 import sys
 
 from celery import Celery
-from celery.signals import beat_init, setup_logging, task_postrun, task_prerun, worker_init
+from celery.signals import beat_init, setup_logging, task_postrun, task_prerun, worker_init, worker_process_init
 
 from sepakat import environment
 
@@ -35,6 +35,14 @@ def _refuse_a_wrong_environment(**kwargs):
     from sepakat.base_url import require_base_url
 
     _refuse_to_start(lambda: environment.require_production_env(environment.WORKER), require_base_url)
+
+
+@worker_process_init.connect
+def _load_the_signing_authority(**kwargs):
+    """Each worker child loads the signing authority as it starts, not in its first signing job."""
+    from agreements.pki import authority_preload
+
+    authority_preload()
 
 
 @beat_init.connect

@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The request's user gets a memo: scope, acting basis and object permissions asked once per request.
+    "permissions.memo.RequestMemoMiddleware",
     # Wraps everything below: counts refusals (403, 404 on an object) as the visitor gets them.
     "sepakat.refusals.RefusalMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -136,7 +138,8 @@ AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out username before any password is checked.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
-    "guardian.backends.ObjectPermissionBackend",
+    # guardian's, with one permission checker per request (permissions.backends).
+    "permissions.backends.RequestCachedObjectPermissionBackend",
 ]
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None
@@ -250,14 +253,19 @@ SEPAKAT_BASE_URL = env.str("SEPAKAT_BASE_URL", default="" if PRODUCTION else "ht
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not PRODUCTION)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Eager only: the document its signers sign is rendered by `manage.py schedule`, not in the request that reached
+# the signing step (workflows.services.preparing_by_scheduler). The tests render it on commit.
+SEPAKAT_PREPARE_BY_SCHEDULER = env.bool("SEPAKAT_PREPARE_BY_SCHEDULER", default=True)
 # Production runs `celery -A sepakat beat` beside the worker: the audit log is sealed every hour
 # (agreements.tasks.audit_checkpoint; also at every stage close, and by manage.py audit_checkpoint).
 CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint-hourly": {"task": "agreements.tasks.audit_checkpoint", "schedule": 3600.0,
                                 "args": ("jadwal",)},
     "archive-renew-daily": {"task": "workflows.tasks.archive_renew", "schedule": 86400.0},
-    # Preparations lost (broker down when queued, worker died) or due again after a failure.
-    "preparations-sweep": {"task": "workflows.tasks.preparations_sweep", "schedule": 60.0},
+    # Preparations lost (broker down when queued, worker died) or due again after a failure. In the embedded
+    # default this sweep renders every document for its signers (SEPAKAT_PREPARE_BY_SCHEDULER): every 3 s.
+    "preparations-sweep": {"task": "workflows.tasks.preparations_sweep",
+                           "schedule": 3.0 if CELERY_TASK_ALWAYS_EAGER else 60.0},
     # Role assignments and delegations that start or end today take effect (also manage.py sync_roles).
     "sync-roles-daily": {"task": "permissions.tasks.sync_roles", "schedule": crontab(hour=0, minute=5)},
     # Stored files against the database: missing, changed and orphan files logged as errors (manage.py check_storage).

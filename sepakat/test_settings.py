@@ -18,3 +18,6 @@ SIGNING = {**SIGNING, "AUTHORITY_DIR": Path(tempfile.mkdtemp(prefix="sepakat-tes
 # django-axes stays on, so the lockout tests are real. client.force_login skips it:
 # it logs in with the first backend that has get_user (ModelBackend), not through authenticate().
 AXES_ENABLED = True
+# The document for the signers is rendered when the step's transaction commits, as a worker would right after;
+# tests/workflows/test_preparation.py checks the embedded default's way (by the scheduler) on its own.
+SEPAKAT_PREPARE_BY_SCHEDULER = False

@@ -349,6 +349,13 @@ def preparing_in_process() -> bool:
     return bool(settings.CELERY_TASK_ALWAYS_EAGER)
 
 
+def preparing_by_scheduler() -> bool:
+    """The embedded default leaves the rendering to `manage.py schedule` (its preparations sweep, every few
+    seconds), so that the click that reaches a signing step does not wait for it: a request only marks the
+    case due. Production sends the job to a worker; the tests render on commit (SEPAKAT_PREPARE_BY_SCHEDULER)."""
+    return preparing_in_process() and bool(settings.SEPAKAT_PREPARE_BY_SCHEDULER)
+
+
 def preparation_backoff(attempts: int) -> timedelta:
     return timedelta(minutes=2 ** (attempts - 1))  # 1, 2, 4, 8 minutes
 
@@ -449,7 +456,12 @@ def signing_preparation_retry(*, process: StageProcess, user) -> None:
 
 
 def signing_prepare_queue(process: StageProcess) -> None:
-    """Render off the request path once the transaction that reached a signing step commits."""
+    """Render off the request path once the transaction that reached a signing step commits: by a worker, or
+    in the embedded default by the scheduler's next sweep (the case is due at once)."""
+    if preparing_by_scheduler():
+        StageProcess.objects.filter(pk=process.pk).update(preparation_attempts=0, preparation_due=timezone.now(),
+                                                          preparation_error="")
+        return
     _preparation_send(process, sent_before=0, preparation_error="")
 
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -172,3 +173,45 @@ def test_a_copy_of_the_job_after_giving_up_does_nothing_and_a_stale_failure_is_n
     assert not failures.exists()  # a stale copy failing after another one prepared the document
     process.refresh_from_db()
     assert process.preparation_error == "" and process.preparation_due is None
+
+
+def test_the_embedded_default_renders_for_the_signers_in_the_scheduler_not_in_the_click(
+        as_user, at_sekda_paraf, settings, tmp_path, monkeypatch):
+    """make run: the last paraf's click only marks the case due; `manage.py schedule` renders it (issue 15)."""
+    settings.SEPAKAT_PREPARE_BY_SCHEDULER = True
+    renders = []
+    render = signatures.render_stage_pdf
+    monkeypatch.setattr(signatures, "render_stage_pdf", lambda *a, **k: renders.append(1) or render(*a, **k))
+    act(as_user, f"{BANJAR}.sekda", at_sekda_paraf, "paraf_sekda", DecisionKind.INITIALLED)
+    at_sekda_paraf.refresh_from_db()
+    assert renders == [] and not _prepared(at_sekda_paraf)
+    assert at_sekda_paraf.preparation_due <= timezone.now() and at_sekda_paraf.preparation_attempts == 0
+    signer = as_user(f"{BANJAR}.kdh")
+    task = open_task(at_sekda_paraf, "sign_region")
+    claim(signer, task)
+    assert "sedang disiapkan" in signer.get(task_url(task, "execute")).content.decode()
+
+    call_command("schedule", "--once", "--entry", "preparations-sweep", "--state", str(tmp_path / "schedule.json"))
+    at_sekda_paraf.refresh_from_db()
+    assert renders == [1] and _prepared(at_sekda_paraf)
+    assert at_sekda_paraf.preparation_due is None and at_sekda_paraf.preparation_error == ""
+    assert "sedang disiapkan" not in signer.get(task_url(task, "execute")).content.decode()
+
+
+def test_a_render_failure_in_the_embedded_scheduler_shows_the_retry_button(
+        as_user, at_sekda_paraf, settings, tmp_path, monkeypatch):
+    settings.SEPAKAT_PREPARE_BY_SCHEDULER = True
+    act(as_user, f"{BANJAR}.sekda", at_sekda_paraf, "paraf_sekda", DecisionKind.INITIALLED)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("font hilang")
+
+    monkeypatch.setattr(signatures, "render_stage_pdf", broken)
+    call_command("schedule", "--once", "--entry", "preparations-sweep", "--state", str(tmp_path / "schedule.json"))
+    at_sekda_paraf.refresh_from_db()
+    assert "font hilang" in at_sekda_paraf.preparation_error and at_sekda_paraf.preparation_due is None
+    signer = as_user(f"{BANJAR}.kdh")
+    task = open_task(at_sekda_paraf, "sign_region")
+    claim(signer, task)
+    page = signer.get(task_url(task, "execute")).content.decode()
+    assert "gagal disiapkan" in page and "Siapkan ulang dokumen" in page

@@ -70,6 +70,11 @@ class Entry:
         return bool(is_due), float(next_seconds)
 
 
+def _every_few_seconds(entry) -> bool:
+    run_every = getattr(entry.schedule, "run_every", None)
+    return run_every is not None and run_every.total_seconds() < 60
+
+
 def entries_of(beat_schedule: dict, only=None) -> list[Entry]:
     return [
         Entry(name, spec["task"], maybe_schedule(spec["schedule"], app=app), tuple(spec.get("args", ())),
@@ -138,8 +143,11 @@ class Scheduler:
                              time.monotonic() - started)
             return False
         else:
-            logger.info("schedule: %s (%s) done in %.2f s: %r", entry.name, entry.task, time.monotonic() - started,
-                        result.result)
+            # An entry run every few seconds (the embedded default's preparations sweep) logs only when it did
+            # something: otherwise the log is one line every 3 s.
+            quiet = not result.result and _every_few_seconds(entry)
+            logger.log(logging.DEBUG if quiet else logging.INFO, "schedule: %s (%s) done in %.2f s: %r",
+                       entry.name, entry.task, time.monotonic() - started, result.result)
             return True
         finally:
             self.running = None
