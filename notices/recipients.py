@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from viewflow.workflow.models import Task
 
 from agreements.models import Decision, DecisionKind
-from permissions.selectors import heads_of, holders_of, regions_visible_to, user_holds_step_role
+from permissions.selectors import heads_of, holders_of, user_holds_step_role, users_seeing_region
 
 
 def step_holders(task: Task, region) -> list:
@@ -38,8 +38,8 @@ def participants(process_id: int, region) -> list:
     ids = list(dict.fromkeys(Decision.objects.filter(process_id=process_id).order_by("pk")
                              .values_list("actor_id", flat=True)))
     users = get_user_model().objects.select_related("official").in_bulk(ids)
-    return [users[pk] for pk in ids
-            if pk in users and regions_visible_to(users[pk]).filter(pk=getattr(region, "pk", region)).exists()]
+    seeing = users_seeing_region(users, region)
+    return [users[pk] for pk in ids if pk in seeing]
 
 
 def drafter(process_id: int):

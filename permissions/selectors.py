@@ -2,11 +2,12 @@
 
 from dataclasses import dataclass
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
-from guardian.shortcuts import get_objects_for_user
 
 from agreements.models import Region
 
+from .backends import object_permissions
 from .memo import remembered
 from .models import Delegation, DelegationKind, RoleAssignment
 from .roles import VIEW_CASES_PERMISSION, RoleKind, StepRole
@@ -31,9 +32,10 @@ def visible_region_ids(user) -> frozenset[int] | None:
         if user.has_perm(f"agreements.{VIEW_CASES_PERMISSION}"):  # global: Django's own per-user cache
             ids = ALL_REGIONS
         else:
-            ids = frozenset(get_objects_for_user(
-                user, f"agreements.{VIEW_CASES_PERMISSION}", klass=Region, accept_global_perms=False
-            ).values_list("pk", flat=True))
+            # The user's object permissions, as the permission backend read them for this request.
+            region_type = ContentType.objects.get_for_model(Region).pk
+            ids = frozenset(int(object_pk) for content_type, object_pk, codename in object_permissions(user)
+                            if content_type == region_type and codename == VIEW_CASES_PERMISSION)
         setattr(user, VISIBLE_REGIONS_CACHE, ids)
     return None if ids is ALL_REGIONS else ids
 
@@ -173,9 +175,38 @@ def may_hold_signing_certificate(user) -> bool:
 
 
 def agency_name_of(user) -> str:
-    """The agency of the user's first active role assignment, as it is named now (for the audit log)."""
-    assignments = RoleAssignment.objects.active().filter(user=user).order_by("pk")
-    return assignments.values_list("agency__name", flat=True).first() or ""
+    """The agency of the user's first active role assignment, as it is named now (for the audit log); asked
+    once per request (a decision records two or three events)."""
+    def ask():
+        assignments = RoleAssignment.objects.active().filter(user=user).order_by("pk")
+        return assignments.values_list("agency__name", flat=True).first() or ""
+
+    return remembered(user, "agency_name", ask)
+
+
+def users_seeing_region(user_ids, region) -> set[int]:
+    """Which of these users may read the region's cases (regions_visible_to), asked of them all at once: those
+    active with the permission for every region (their own or a group's, or superusers), and those holding it
+    for this region."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+    from guardian.models import GroupObjectPermission, UserObjectPermission
+
+    ids = set(user_ids)
+    if not ids:
+        return set()
+    region_pk = str(getattr(region, "pk", region))
+    permission = Permission.objects.get(content_type=ContentType.objects.get_for_model(Region),
+                                        codename=VIEW_CASES_PERMISSION)
+    every_region = Q(is_superuser=True) | Q(user_permissions=permission) | Q(groups__permissions=permission)
+    seeing = set(get_user_model().objects.filter(every_region, pk__in=ids, is_active=True)
+                 .values_list("pk", flat=True))
+    seeing |= set(UserObjectPermission.objects.filter(user_id__in=ids, permission=permission, object_pk=region_pk)
+                  .values_list("user_id", flat=True))
+    seeing |= set(GroupObjectPermission.objects.filter(group__user__in=ids, permission=permission,
+                                                       object_pk=region_pk).values_list("group__user", flat=True))
+    return seeing & ids
 
 
 def delegable_assignments(user):

@@ -3,7 +3,7 @@ from functools import cache
 from django.http import Http404
 from django.urls import resolve
 
-from .selectors import process_visible, task_at_node, task_visible
+from .selectors import process_visible, task_visible
 
 
 def url_node(resolver_match):
@@ -48,12 +48,14 @@ class ProcessScopeMiddleware:
             raise Http404("No task matches the given query.")
         if not request.user.is_authenticated:
             return None  # LoginRequiredMiddleware sends them to the login page
+        if node is not None:  # one query: the user's to see, of this process, at this step
+            if not task_visible(request.user, task_pk=task_pk, process_pk=process_pk, node=node):
+                raise Http404("No task matches the given query.")
+            return None
         if task_pk is not None:
             visible = task_visible(request.user, task_pk=task_pk, process_pk=process_pk)
         else:
             visible = process_visible(request.user, process_pk)
         if not visible:
             raise Http404("No case matches the given query.")
-        if node is not None and not task_at_node(task_pk=task_pk, process_pk=process_pk, node=node):
-            raise Http404("No task matches the given query.")
         return None

@@ -13,7 +13,7 @@ from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.flow import utils
 from viewflow.workflow.models import Task
 
-from agreements.models import APPROVING, DecisionKind
+from agreements.models import APPROVING, DecisionKind, Region
 from audit.services import chain_lock
 from permissions.roles import StepRole
 from permissions.selectors import user_holds_step_role, visible_region_ids
@@ -29,14 +29,28 @@ from .views.common import case_url
 
 
 def region_of(process):
-    """The region whose officials act on a process (object for guardian checks)."""
-    return process.coerced.programme.region
+    """The region whose officials act on a process (object for guardian checks); read once per process object
+    (viewflow asks for it at every permission check of a request)."""
+    region = getattr(process, "_sepakat_region", None)
+    if region is None:
+        programme = _loaded_programme(process)
+        if programme is not None and "region" in programme._state.fields_cache:
+            region = programme.region
+        else:
+            region = Region.objects.get(programmes__stage_processes=process.pk)
+        process._sepakat_region = region
+    return region
+
+
+def _loaded_programme(process):
+    """The case's programme if it was loaded with the process (a list's select_related), else None."""
+    case = process if isinstance(process, StageProcess) else process._state.fields_cache.get("stageprocess")
+    return case._state.fields_cache.get("programme") if case is not None else None
 
 
 def _loaded_region_id(process):
-    """The case's region id if its programme was loaded with it (a list's select_related), else None."""
-    case = process if isinstance(process, StageProcess) else process._state.fields_cache.get("stageprocess")
-    programme = case._state.fields_cache.get("programme") if case is not None else None
+    """The case's region id if its programme was loaded with it, else None."""
+    programme = _loaded_programme(process)
     return programme.region_id if programme is not None else None
 
 

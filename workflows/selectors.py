@@ -37,19 +37,17 @@ def scope_tasks(queryset, user):
     return queryset.filter(scope)
 
 
-def task_visible(user, *, task_pk: int, process_pk: int | None = None) -> bool:
+def task_visible(user, *, task_pk: int, process_pk: int | None = None, node=None) -> bool:
+    """The task is in the user's regions (and of this process, and at this flow node, when given)."""
     def ask():
         tasks = scope_tasks(Task.objects.filter(pk=task_pk), user)
         if process_pk is not None:
             tasks = tasks.filter(process_id=process_pk)
+        if node is not None:
+            tasks = tasks.filter(flow_task=node)
         return tasks.exists()
 
-    return remembered(user, ("task_visible", task_pk, process_pk), ask)
-
-
-def task_at_node(*, task_pk: int, process_pk: int, node) -> bool:
-    """The task is of this process and this node: a step's URL acts only on that step's tasks."""
-    return Task.objects.filter(pk=task_pk, process_id=process_pk, flow_task=node).exists()
+    return remembered(user, ("task_visible", task_pk, process_pk, get_task_ref(node) if node else None), ask)
 
 
 def process_visible(user, process_pk: int) -> bool:
