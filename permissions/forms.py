@@ -1,6 +1,7 @@
 """Forms of the roles app: delegating one's role."""
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from .models import DelegationKind
@@ -13,7 +14,10 @@ def official_label(user) -> str:
 
 class DelegationForm(forms.Form):
     assignment = forms.ChoiceField(label=_("Peran yang didelegasikan"))
-    delegate = forms.ChoiceField(label=_("Penerima delegasi"))
+    delegate = forms.CharField(
+        label=_("Penerima delegasi"), max_length=150,
+        help_text=_("Nama pengguna atau NIP pejabat penerima; rekan di instansi Anda muncul sebagai saran."),
+    )
     kind = forms.ChoiceField(label=_("Jenis"), choices=DelegationKind.choices)
     valid_from = forms.DateField(label=_("Berlaku mulai"), widget=forms.DateInput(attrs={"type": "date"}))
     valid_until = forms.DateField(label=_("Berlaku sampai"), widget=forms.DateInput(attrs={"type": "date"}))
@@ -22,4 +26,15 @@ class DelegationForm(forms.Form):
     def __init__(self, *args, assignments=(), candidates=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignment"].choices = [(a.pk, f"{a.get_role_display()} — {a.agency}") for a in assignments]
-        self.fields["delegate"].choices = [(u.pk, official_label(u)) for u in candidates]
+        # Suggestions, not a list of every official in the country: any official can be named by username or NIP.
+        self.suggestions = [(u.get_username(), official_label(u)) for u in candidates]
+        self.fields["delegate"].widget.attrs.update(list="sp-delegate-suggestions", autocomplete="off")
+
+    def clean_delegate(self):
+        """The official named by their username or NIP."""
+        named = self.cleaned_data["delegate"].strip()
+        user = (get_user_model().objects.filter(username=named, official__isnull=False).first()
+                or get_user_model().objects.filter(official__nip=named).exclude(official__nip="").first())
+        if user is None:
+            raise forms.ValidationError(_("Tidak ada pejabat dengan nama pengguna atau NIP itu."))
+        return user

@@ -18,6 +18,9 @@ DELEGATION_CREATED = _("Delegasi tersimpan.")
 DELEGATION_ENDED = _("Delegasi diakhiri.")
 
 
+DELEGATE_SUGGESTIONS = 100
+
+
 class DelegationView(generic.FormView):
     """Officials delegate their own roles (a.n. / Plt.) and see what was delegated to them."""
 
@@ -25,11 +28,13 @@ class DelegationView(generic.FormView):
     form_class = DelegationForm
 
     def get_form_kwargs(self):
-        # Everyone is listed (oneself too): the delegation's own rules say clearly what is not allowed.
-        candidates = get_user_model().objects.filter(official__isnull=False).select_related("official") \
-            .order_by("username")
-        return {**super().get_form_kwargs(), "assignments": delegable_assignments(self.request.user),
-                "candidates": candidates}
+        # Suggested: the officials of the agencies whose roles the user may delegate (anyone may be named; the
+        # delegation's own rules say clearly what is not allowed).
+        assignments = delegable_assignments(self.request.user)
+        candidates = get_user_model().objects.filter(
+            official__isnull=False, role_assignments__agency__in=[a.agency_id for a in assignments],
+        ).select_related("official").distinct().order_by("username")[:DELEGATE_SUGGESTIONS]
+        return {**super().get_form_kwargs(), "assignments": assignments, "candidates": candidates}
 
     def get_context_data(self, **kwargs):
         user = self.request.user
@@ -50,7 +55,7 @@ class DelegationView(generic.FormView):
         try:
             delegation_create(
                 actor=self.request.user, assignment=assignment,
-                delegate=get_user_model().objects.get(pk=data["delegate"]), kind=data["kind"],
+                delegate=data["delegate"], kind=data["kind"],
                 valid_from=data["valid_from"], valid_until=data["valid_until"], reason=data["reason"],
             )
         except ValidationError as error:

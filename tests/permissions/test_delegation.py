@@ -33,7 +33,7 @@ def assignment_of(official, username, role):
 
 
 def delegate_form(assignment, delegate, kind="an", start=TODAY, end=TODAY + datetime.timedelta(days=7)):
-    return {"assignment": assignment.pk, "delegate": delegate.pk, "kind": kind, "valid_from": start.isoformat(),
+    return {"assignment": assignment.pk, "delegate": delegate.username, "kind": kind, "valid_from": start.isoformat(),
             "valid_until": end.isoformat(), "reason": "Dinas luar"}
 
 
@@ -203,3 +203,20 @@ def test_an_administrator_delegates_for_an_official_in_the_admin(client, officia
     assert sekda.has_perm(STEP_ROLES["mou"]["sign_region"].permission, programme(BANJAR).region)
     refused = client.post(reverse("admin:permissions_delegation_add"), {**form, "delegate": mayor_role.user_id})
     assert refused.status_code == 200 and "kepada diri sendiri" in refused.content.decode()
+
+
+def test_the_delegation_page_suggests_colleagues_not_every_official_and_takes_a_nip(as_user, official):
+    """Issue 15: the page listed every official in the country (1.2 MB at national scale)."""
+    client = as_user("kota-banjar.kdh")
+    page = client.get(reverse("sepakat:delegations")).content.decode()
+    assert 'list="sp-delegate-suggestions"' in page and "kota-banjar.sekda" in page
+    assert "kota-solok" not in page  # officials of other regions are not suggested (they can still be named)
+    sekda = official("kota-banjar.sekda")
+    sekda.official.nip = "197001011990031001"
+    sekda.official.save()
+    mayor_role = assignment_of(official, "kota-banjar.kdh", RoleKind.SIGNER)
+    response = client.post(reverse("sepakat:delegations"),
+                           {**delegate_form(mayor_role, sekda), "delegate": " 197001011990031001 "})
+    assert response.status_code == 302 and Delegation.objects.get(assignment=mayor_role).delegate == sekda
+    unknown = client.post(reverse("sepakat:delegations"), {**delegate_form(mayor_role, sekda), "delegate": "tidak-ada"})
+    assert "Tidak ada pejabat dengan nama pengguna atau NIP itu." in unknown.content.decode()
