@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -28,12 +29,15 @@ class DelegationView(generic.FormView):
     form_class = DelegationForm
 
     def get_form_kwargs(self):
-        # Suggested: the officials of the agencies whose roles the user may delegate (anyone may be named; the
-        # delegation's own rules say clearly what is not allowed).
-        assignments = delegable_assignments(self.request.user)
-        candidates = get_user_model().objects.filter(
-            official__isnull=False, role_assignments__agency__in=[a.agency_id for a in assignments],
-        ).select_related("official").distinct().order_by("username")[:DELEGATE_SUGGESTIONS]
+        # Suggested: the officials of the region (or the ministry) whose roles the user may delegate; anyone may
+        # be named, and the delegation's own rules say clearly what is not allowed.
+        assignments = list(delegable_assignments(self.request.user))
+        regions = {a.agency.region_id for a in assignments}
+        where = Q(role_assignments__agency__region__in=regions - {None})
+        if None in regions:
+            where |= Q(role_assignments__agency__region__isnull=True)
+        candidates = get_user_model().objects.filter(where, official__isnull=False).select_related("official") \
+            .distinct().order_by("username")[:DELEGATE_SUGGESTIONS] if assignments else []
         return {**super().get_form_kwargs(), "assignments": assignments, "candidates": candidates}
 
     def get_context_data(self, **kwargs):
