@@ -22,13 +22,13 @@ from .models import STAGE_ORDER, Outcome, Stage, StageProcess, TaskDeadline, sta
 
 
 def processes_visible_to(user):
-    return StageProcess.objects.filter(region_scope(user, "programme__region"))
+    return scope_processes(StageProcess.objects.all(), user)
 
 
 def scope_processes(queryset, user):
     """Narrow a queryset of Process (or StageProcess) rows to the user's regions."""
     prefix = "" if issubclass(queryset.model, StageProcess) else "stageprocess__"
-    return queryset.filter(region_scope(user, f"{prefix}programme__region"))
+    return queryset.filter(region_scope(user, f"{prefix}programme__region", every=f"{prefix}programme"))
 
 
 def scope_tasks(queryset, user):

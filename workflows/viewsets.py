@@ -4,7 +4,7 @@ Detail URLs (anything with a process or task id) are guarded by
 ProcessScopeMiddleware; the listings below are the rest of the surface.
 """
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import path
 from django.utils import formats
 from django.utils.html import format_html
@@ -105,13 +105,27 @@ class TaskListView(_ScopedTasks, vf.DashboardTaskListView):
 
 
 class ProcessListView(vf.DashboardProcessListView):
+    """A flow's cases, newest first. viewflow counts each case's open tasks with a GROUP BY over every case and
+    task of the flow (2.4 s at national scale); here they are counted for the page's cases only."""
+
     def get_queryset(self):
-        # GROUP BY (the active-task count) drops Meta.ordering, so order explicitly.
-        return (
-            scope_processes(super().get_queryset(), self.request.user)
-            .select_related("programme__region")
-            .order_by("-created")
+        queryset = super(vf.DashboardProcessListView, self).get_queryset().filter(flow_class=self.flow_class)
+        return scope_processes(queryset, self.request.user).select_related("programme__region").order_by("-created")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = context.get("page_obj")
+        cases = list(page.object_list if page is not None else context["object_list"])
+        self.open_task_counts = dict(
+            Task.objects.filter(process__in=cases, finished__isnull=True).order_by()
+            .values("process").annotate(count=Count("pk")).values_list("process", "count")
         )
+        return context
+
+    def active_tasks(self, process):
+        return self.open_task_counts.get(process.pk, 0)
+
+    active_tasks.short_description = _("Tugas aktif")
 
 
 class DashboardView(vf.DashboardView):
