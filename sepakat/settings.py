@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "sepakat.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "sepakat.dbbusy.DatabaseBusyMiddleware",  # SQLite busy past its timeout: the 503 page (saves the session)
     "sepakat.middleware.DefaultLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -109,8 +110,10 @@ TEMPLATES = [
     },
 ]
 
-# Embedded default: SQLite with IMMEDIATE transactions, so that concurrent
-# writers queue up instead of failing with "database is locked".
+# Embedded default: SQLite with IMMEDIATE transactions, so that concurrent writers queue up (one at a time)
+# instead of failing at once. A writer waits at most SQLITE_TIMEOUT seconds (default 5) for the one before it;
+# past that the request answers the "server busy" page (sepakat.dbbusy: 503 with Retry-After, nothing written)
+# instead of a 500 "database is locked". 20 s gave 21 s requests at 40 users (bench/load_sqlite.py, README).
 # An empty DATABASE_URL (a blank line in .env) counts as unset, not as a KeyError: production then refuses
 # to start, naming it among the missing variables (sepakat/environment.py).
 DATABASES = {
@@ -120,7 +123,7 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+        {"transaction_mode": "IMMEDIATE", "timeout": env.float("SQLITE_TIMEOUT", default=5.0)}
     )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
@@ -137,7 +140,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out username before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, its two permission queries made one (permissions.backends).
+    "permissions.backends.OneQueryModelBackend",
     # guardian's, with one permission checker per request (permissions.backends).
     "permissions.backends.RequestCachedObjectPermissionBackend",
 ]
@@ -357,7 +361,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 # axes.W006 wants the IP among the lockout parameters: with a shared office NAT address,
 # five typos by anyone in the office would lock the whole office out. Deliberately by username.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# guardian.W001 looks for guardian's backend by its path; ours is its subclass (permissions.backends, tested in
+# tests/permissions/test_backends.py).
+SILENCED_SYSTEM_CHECKS = ["axes.W006", "guardian.W001"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_ENABLE_ADMIN = True
