@@ -1,7 +1,8 @@
 """Walk the audit chain and report the first broken link.
 
-Exit status 0 when the chain is intact, 1 when it is not. Rows are streamed in
-sequence order, a chunk at a time, so memory stays flat however long the log is.
+Exit status 0 when the chain is intact, 1 when it is not. Rows are read in sequence
+order as plain tuples, ``--chunk-size`` at a time (keyset pagination: pk > the last read),
+so memory stays flat however long the log is.
 Every signed checkpoint (audit.Checkpoint) must verify and match the event it names, so a
 rewrite of anything before the latest checkpoint is found with no old head kept by hand.
 ``--checkpoints FILE`` checks against a copy taken from the public list
@@ -17,7 +18,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.models import Checkpoint
-from audit.services import GENESIS_HASH, anchors_of, chain_check, checkpoint_anchors, guard_installed
+from audit.services import CHAIN_CHUNK, GENESIS_HASH, anchors_of, chain_check, checkpoint_anchors, guard_installed
 
 BAD_COPY = "Salinan titik periksa %(path)s tidak dapat dibaca: %(why)s"
 
@@ -31,7 +32,8 @@ class Command(BaseCommand):
     help = "Periksa rantai hash jejak audit; keluar dengan status 1 bila rantai rusak."
 
     def add_arguments(self, parser):
-        parser.add_argument("--chunk-size", type=int, default=2000, help="peristiwa per baca (default 2000)")
+        parser.add_argument("--chunk-size", type=int, default=CHAIN_CHUNK,
+                            help=f"peristiwa per baca (default {CHAIN_CHUNK})")
         parser.add_argument("--expect-hash", default="", help="hash terakhir yang dicatat sebelumnya")
         parser.add_argument("--checkpoints", default="", help="salinan JSON daftar titik periksa publik")
 
