@@ -64,11 +64,13 @@ def notice_create(*, recipient, kind: str, key: str, title: str, body: str, url:
     """One notice for one recipient (None when this key was already told: nothing is sent twice)."""
     if not recipient.is_active:
         return None
-    notice, created = Notice.objects.get_or_create(key=key[:200], defaults=dict(
-        recipient=recipient, kind=kind, title=title[:300], body=body, url=url[:500], process=process,
-        region=region, event=event, created=timezone.now()))
-    if not created:
+    # Not get_or_create (its own savepoint per notice): notices are made under the audit chain's lock, one
+    # writer at a time, inside notices_from_event's savepoint.
+    if Notice.objects.filter(key=key[:200]).exists():
         return None
+    notice = Notice.objects.create(key=key[:200], recipient=recipient, kind=kind, title=title[:300], body=body,
+                                   url=url[:500], process=process, region=region, event=event,
+                                   created=timezone.now())
     deliveries = Delivery.objects.bulk_create(_deliveries_for(notice, preference_of(recipient)))
     immediate = [d.pk for d in deliveries if d.state == DeliveryState.PENDING]
     if immediate:
