@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from viewflow.workflow import STATUS
@@ -280,9 +280,10 @@ def with_deadlines(queryset, today: datetime.date | None = None):
     """Each task with its Tenggat (`due_on`, None for a task without one) and whether it is open past it
     (`is_overdue`), in the same query."""
     today = today or timezone.localdate()
-    return queryset.annotate(
-        due_on=F("deadline__due"),
-        is_overdue=ExpressionWrapper(Q(finished__isnull=True, deadline__due__lt=today), output_field=BooleanField()),
+    # A subquery, not a join: a list's page count (COUNT over every row in scope) then reads no Tenggat at all.
+    due = Subquery(TaskDeadline.objects.filter(task=OuterRef("pk")).values("due")[:1])
+    return queryset.annotate(due_on=due).annotate(
+        is_overdue=ExpressionWrapper(Q(finished__isnull=True, due_on__lt=today), output_field=BooleanField()),
     )
 
 
