@@ -34,6 +34,15 @@ class AuditEvent(models.Model):
         verbose_name = _("peristiwa audit")
         verbose_name_plural = _("jejak audit")
         ordering = ["pk"]
+        # The auditor's timelines page by sequence number within an action, a region or an actor (newest first), and
+        # the filter's list of recorded actions probes one entry per action (auditing.selectors).
+        indexes = [
+            models.Index(fields=["action", "id"], name="audit_event_action_seq"),
+            models.Index(fields=["region", "id"], name="audit_event_region_seq"),
+            models.Index(fields=["actor", "id"], name="audit_event_actor_seq"),
+            # A date range is a range of sequence numbers: its ends are found on (created, id) (auditing.selectors).
+            models.Index(fields=["created", "id"], name="audit_event_created_seq"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} {self.actor_label}"

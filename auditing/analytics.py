@@ -1,21 +1,44 @@
 """Process analytics for auditors: time per stage and step, open and overdue tasks, returns.
 
 Every function takes the regions to report on (already scoped to what the user
-may see, and narrowed by the page's filter) and an optional stage. Each runs a
-fixed number of queries: one values() query, aggregated in the database or in
-one pass in Python (medians and percentiles), never a query per row.
+may see, and narrowed by the page's filter: a list, or a queryset for a national
+scope) and an optional stage. Each runs a fixed number of queries, aggregated by
+the database (GROUP BY, medians and percentiles with percentile_cont), never a
+query per row, and returns its rows ranked (the longest, slowest, most overdue,
+most returned first), at most `limit` of them.
 
 The tables (`tables`) are what both the page and the CSV export show, cell for
-cell; the charts (`charts`) are inline SVG built here, every label escaped.
+cell, in the same order: the page the first TABLE_ROWS rows, the CSV every row.
+The charts (`charts`) are inline SVG built here, every label escaped.
 """
 
 import datetime
+import functools
+import math
 import statistics
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Count
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Case,
+    CharField,
+    Count,
+    DateTimeField,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Min,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -96,7 +119,77 @@ def _node_step(node) -> tuple[str, str] | None:
     return (stage, node.name) if stage else None
 
 
-# Numbers ----------------------------------------------------------------------
+# Numbers, in SQL -----------------------------------------------------------------
+
+# The page shows each table's first rows (its ranking is in each section); the CSV has every row.
+TABLE_ROWS = 25
+CHART_BARS = 20  # a chart per region shows the regions with the most
+
+
+class Seconds(Func):
+    """Seconds from the second expression to the first (a float), on PostgreSQL and SQLite."""
+
+    arg_joiner = " - "
+    template = "CAST(EXTRACT(EPOCH FROM (%(expressions)s)) AS double precision)"
+    output_field = FloatField()
+
+    def __init__(self, end, start, **extra):
+        super().__init__(end, start, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, template="((julianday(%(expressions)s)) * 86400.0)",
+                              arg_joiner=") - julianday(", **extra_context)
+
+
+class Tenths(Func):
+    """A number rounded to one decimal, times ten (the precision the tables show): ranks equal-looking rows alike."""
+
+    template = "ROUND((%(expressions)s) * 10)"
+    output_field = FloatField()
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """The interpolated percentile (PostgreSQL's percentile_cont, statistics.quantiles' "inclusive")."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * fraction
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (position - low) * (ordered[high] - ordered[low])
+
+
+class _SqlitePercentile:
+    """percentile_cont for SQLite (the embedded default), registered on its connection when first used."""
+
+    def __init__(self):
+        self.values, self.fraction = [], 0.5
+
+    def step(self, value, fraction):
+        if value is not None:
+            self.values.append(value)
+        self.fraction = fraction
+
+    def finalize(self):
+        return percentile(self.values, self.fraction) if self.values else None
+
+
+class Percentile(Aggregate):
+    """The interpolated percentile of a group, computed by the database (median: fraction 0.5)."""
+
+    function = "percentile_cont"
+    name = "Percentile"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        connection.ensure_connection()
+        connection.connection.create_aggregate("sepakat_percentile", 2, _SqlitePercentile)
+        return super().as_sql(compiler, connection, template="sepakat_percentile(%(expressions)s, %(fraction)s)",
+                              **extra_context)
 
 
 def median(values: Sequence[float]) -> float:
@@ -109,27 +202,76 @@ def mean(values: Sequence[float]) -> float:
 
 def p90(values: Sequence[float]) -> float:
     """The 90th percentile (interpolated between the data points)."""
-    if not values:
-        return 0.0
-    if len(values) == 1:
-        return float(values[0])
-    return statistics.quantiles(values, n=10, method="inclusive")[-1]
+    return percentile(values, 0.9)
 
 
-def _r(value: float, digits: int = 1) -> float:
-    return round(float(value), digits)
+def _r(value: float | None, digits: int = 1) -> float:
+    return round(float(value or 0.0), digits)
 
 
-def _ids(regions: Iterable[Region]) -> list[int]:
-    return [region.pk for region in regions]
+def _in_regions(field: str, regions) -> Q:
+    """`field` (a path to a Region) within these regions: a list (their ids), a queryset (as a subquery), or
+    every region (an unfiltered queryset: only that the path leads to a region, no join with the regions
+    table, whose plan the database may otherwise misjudge for every task of a national scope)."""
+    if isinstance(regions, QuerySet):
+        if not regions.query.where:
+            return Q(**{f"{field}__isnull": False})
+        return Q(**{f"{field}__in": regions.values("pk")})
+    return Q(**{f"{field}__in": [region.pk for region in regions]})
 
 
-def _regions_by_id(regions: Iterable[Region]) -> dict[int, Region]:
-    return {region.pk: region for region in regions}
+def _regions_of(regions, ids: Iterable[int]) -> dict[int, Region]:
+    """The regions of these ids (from the list given, else one query for those rows only)."""
+    ids = set(ids)
+    if not isinstance(regions, QuerySet):
+        return {region.pk: region for region in regions if region.pk in ids}
+    return Region.objects.in_bulk(ids) if ids else {}
 
 
-def _region_order(regions: Iterable[Region]) -> dict[int, int]:
-    return {region.pk: index for index, region in enumerate(regions)}
+# The steps of the flows as the database stores them (Task.flow_task), in flow order.
+@functools.cache
+def _step_refs() -> dict[str, tuple[str, str]]:
+    """flow_task reference -> (stage, step name), for the human steps of every stage, in flow order."""
+    from viewflow.workflow.fields import get_task_ref
+
+    from workflows.flows import FLOWS
+
+    refs = {}
+    for stage in STAGE_ORDER:
+        flow_class = FLOWS.get(stage)
+        if flow_class is None:
+            continue
+        nodes = {node.name: node for node in flow_class.instance.nodes() if _node_step(node) is not None}
+        for name in sorted(nodes, key=lambda n: step_info(stage, n).order):
+            refs[get_task_ref(nodes[name])] = (stage, name)
+    return refs
+
+
+def _flow_order(field: str = "flow_task") -> Case:
+    """The step's place in flow order, for ORDER BY."""
+    return Case(*(When(**{field: ref}, then=Value(index)) for index, ref in enumerate(_step_refs())),
+                default=Value(len(_step_refs())), output_field=IntegerField())
+
+
+def _step_order(stage_field: str, step_field: str) -> Case:
+    """The place in flow order of a (stage, step name) pair, for ORDER BY (decisions name their step)."""
+    whens = [When(**{stage_field: stage, step_field: name}, then=Value(index))
+             for index, (stage, name) in enumerate(_step_refs().values())]
+    return Case(*whens, default=Value(len(whens)), output_field=IntegerField())
+
+
+def _agency_kind_of_step(field: str = "flow_task") -> Case:
+    whens = [When(**{field: ref}, then=Value(step_info(stage, name).agency_kind))
+             for ref, (stage, name) in _step_refs().items()]
+    return Case(*whens, default=Value(""), output_field=CharField())
+
+
+def _limited(queryset, limit: int | None) -> tuple[list, bool]:
+    """The rows (one more than the limit asked, to tell whether there are more) and whether there are more."""
+    if limit is None:
+        return list(queryset), False
+    rows = list(queryset[: limit + 1])
+    return rows[:limit], len(rows) > limit
 
 
 # 1. Time per stage --------------------------------------------------------------
@@ -157,40 +299,41 @@ class StageSummary:
 
 @dataclass
 class StageDurations:
-    rows: list[StageRow] = field(default_factory=list)
+    rows: list[StageRow] = field(default_factory=list)  # the longest first
     summary: list[StageSummary] = field(default_factory=list)
+    more: bool = False  # rows beyond the limit asked for
 
 
-def stage_durations(regions: Sequence[Region], stage: str | None = None, now=None) -> StageDurations:
-    """Days from opening to closing (or to now while open) of each stage case. One query."""
+def stage_durations(regions, stage: str | None = None, now=None, *, limit: int | None = None) -> StageDurations:
+    """Days from opening to closing (or to now while open) of each stage case, the longest first.
+
+    Two queries (the cases, the summary per stage, both computed by the database), a third for the rows'
+    regions when `regions` is a queryset.
+    """
     now = now or timezone.now()
-    by_id = _regions_by_id(regions)
-    order = _region_order(regions)
-    cases = StageProcess.objects.filter(programme__region__in=_ids(regions))
+    cases = StageProcess.objects.filter(_in_regions("programme__region", regions))
     if stage:
         cases = cases.filter(stage=stage)
-    rows = []
-    for pk, region_id, stage_value, outcome, created, finished in cases.values_list(
-        "pk", "programme__region_id", "stage", "outcome", "created", "finished"
-    ).order_by():
-        days = ((finished or now) - created).total_seconds() / DAY
-        rows.append(StageRow(by_id[region_id], stage_value, pk, outcome, created, finished, _r(days)))
-    rows.sort(key=lambda r: (order[r.region.pk], STAGE_ORDER.index(r.stage), r.created))
-    per_stage = defaultdict(list)
-    for row in rows:
-        per_stage[row.stage].append(row)
-    summary = [
-        StageSummary(
-            stage=stage_value,
-            count=len(per_stage[stage_value]),
-            open=sum(1 for r in per_stage[stage_value] if r.outcome == Outcome.OPEN),
-            median_days=_r(median([r.days for r in per_stage[stage_value]])),
-            mean_days=_r(mean([r.days for r in per_stage[stage_value]])),
+    seconds = Seconds(Coalesce("finished", Value(now, output_field=DateTimeField())), "created")
+    found, more = _limited(
+        cases.annotate(seconds=seconds).order_by("-seconds", "pk").values_list(
+            "pk", "programme__region_id", "stage", "outcome", "created", "finished", "seconds"),
+        limit,
+    )
+    by_id = _regions_of(regions, (row[1] for row in found))
+    rows = [StageRow(by_id[region_id], stage_value, pk, outcome, created, finished, _r(secs / DAY))
+            for pk, region_id, stage_value, outcome, created, finished, secs in found]
+    per_stage = {
+        row["stage"]: row for row in cases.order_by().values("stage").annotate(
+            count=Count("pk"), open=Count("pk", filter=Q(outcome=Outcome.OPEN)), mean=Avg(seconds),
+            median=Percentile(seconds, 0.5),
         )
-        for stage_value in STAGE_ORDER
-        if per_stage[stage_value]
+    }
+    summary = [
+        StageSummary(stage_value, row["count"], row["open"], _r(row["median"] / DAY), _r(row["mean"] / DAY))
+        for stage_value in STAGE_ORDER if (row := per_stage.get(stage_value))
     ]
-    return StageDurations(rows, summary)
+    return StageDurations(rows, summary, more)
 
 
 # 2. Time per step -----------------------------------------------------------------
@@ -220,44 +363,56 @@ class AgencyRow:
 
 @dataclass
 class StepDurations:
-    rows: list[StepRow] = field(default_factory=list)  # per region and step
+    rows: list[StepRow] = field(default_factory=list)  # per region and step, the slowest first
     by_agency: list[AgencyRow] = field(default_factory=list)  # per agency kind, all regions together
+    more: bool = False
 
 
-def step_durations(regions: Sequence[Region], stage: str | None = None) -> StepDurations:
-    """Hours from creation to completion of finished human tasks, per region and step. One query."""
-    by_id = _regions_by_id(regions)
-    order = _region_order(regions)
-    tasks = Task.objects.filter(
-        flow_task_type="HUMAN", status=STATUS.DONE, finished__isnull=False,
-        process__stageprocess__programme__region__in=_ids(regions),
+TASK_REGION = "process__stageprocess__programme__region"
+
+
+def _human_tasks(regions, stage: str | None):
+    """The human step tasks of these regions; of one stage: the steps of that stage's flow (each stage has its
+    own flow), so the planner reads the stage from the task's own column, not through the case's."""
+    refs = [ref for ref, (step_stage, _name) in _step_refs().items() if not stage or step_stage == stage]
+    return Task.objects.filter(_in_regions(TASK_REGION, regions), flow_task_type="HUMAN", flow_task__in=refs)
+
+
+def step_durations(regions, stage: str | None = None, *, limit: int | None = None) -> StepDurations:
+    """Hours from creation to completion of finished human tasks, per region and step: the slowest median
+    first (then region, then flow order). Two queries, computed by the database; a third for the regions
+    of the rows when `regions` is a queryset."""
+    tasks = _human_tasks(regions, stage).filter(status=STATUS.DONE, finished__isnull=False)
+    hours = Seconds("finished", "created") / Value(HOUR)
+    found, more = _limited(
+        tasks.values(f"{TASK_REGION}_id", "flow_task").annotate(
+            count=Count("pk"), median=Percentile(hours, 0.5), p90=Percentile(hours, 0.9),
+        ).order_by(Tenths("median").desc(), f"{TASK_REGION}__kind", f"{TASK_REGION}__name", _flow_order()),
+        limit,
     )
-    if stage:
-        tasks = tasks.filter(process__stageprocess__stage=stage)
-    per_step: dict[tuple[int, str, str], list[float]] = defaultdict(list)
-    per_agency: dict[str, list[float]] = defaultdict(list)
-    infos: dict[tuple[str, str], StepInfo] = {}
-    for node, region_id, created, finished in tasks.values_list(
-        "flow_task", "process__stageprocess__programme__region_id", "created", "finished"
-    ).order_by():
-        key = _node_step(node)
-        if key is None:
-            continue
-        info = infos.get(key) or infos.setdefault(key, step_info(*key))
-        hours = (finished - created).total_seconds() / HOUR
-        per_step[(region_id, *key)].append(hours)
-        per_agency[info.agency_kind].append(hours)
+    by_id = _regions_of(regions, (row[f"{TASK_REGION}_id"] for row in found))
+    refs = _step_refs()
     rows = [
-        StepRow(by_id[region_id], infos[(stage_value, name)], len(values), _r(median(values)), _r(p90(values)))
-        for (region_id, stage_value, name), values in per_step.items()
+        StepRow(by_id[row[f"{TASK_REGION}_id"]], step_info(*refs[_ref(row["flow_task"])]), row["count"],
+                _r(row["median"]), _r(row["p90"]))
+        for row in found
     ]
-    rows.sort(key=lambda r: (order[r.region.pk], r.step.order))
-    agency_order = list(AgencyKind.values)
+    per_agency = {
+        row["kind"]: row for row in tasks.order_by().values(kind=_agency_kind_of_step()).annotate(
+            count=Count("pk"), median=Percentile(hours, 0.5), p90=Percentile(hours, 0.9))
+    }
     by_agency = [
-        AgencyRow(kind, str(AgencyKind(kind).label), len(values), _r(median(values)), _r(p90(values)))
-        for kind, values in sorted(per_agency.items(), key=lambda item: agency_order.index(item[0]))
+        AgencyRow(kind, str(AgencyKind(kind).label), row["count"], _r(row["median"]), _r(row["p90"]))
+        for kind in AgencyKind.values if (row := per_agency.get(kind))
     ]
-    return StepDurations(rows, by_agency)
+    return StepDurations(rows, by_agency, more)
+
+
+def _ref(flow_task) -> str:
+    """The stored reference of a flow_task value (values() gives the node itself)."""
+    from viewflow.workflow.fields import get_task_ref
+
+    return flow_task if isinstance(flow_task, str) else get_task_ref(flow_task)
 
 
 # 3. Open and overdue tasks ---------------------------------------------------------
@@ -282,64 +437,75 @@ class RegionOpen:
 
 @dataclass
 class OpenTasks:
-    rows: list[OpenRow] = field(default_factory=list)
-    per_region: list[RegionOpen] = field(default_factory=list)
-
-    @property
-    def total_open(self) -> int:
-        return sum(r.open for r in self.rows)
-
-    @property
-    def total_overdue(self) -> int:
-        return sum(r.overdue for r in self.rows)
+    rows: list[OpenRow] = field(default_factory=list)  # per region and step, the most overdue first
+    per_region: list[RegionOpen] = field(default_factory=list)  # the regions with the most overdue first
+    total_open: int = 0
+    total_overdue: int = 0
+    more: bool = False
+    more_regions: bool = False
 
 
-def open_tasks(regions: Sequence[Region], stage: str | None = None, now=None) -> OpenTasks:
-    """Open human tasks per region and step, with how many are past their Tenggat. Two queries (the tasks
-    with their stored Tenggat, the steps' working days), a third for the calendars when a task has none."""
+def open_tasks(regions, stage: str | None = None, now=None, *, limit: int | None = None,
+               region_limit: int | None = None) -> OpenTasks:
+    """Open human tasks per region and step, with how many are past their Tenggat, the most overdue first.
+
+    Four queries, counted by the database (the rows, the regions' totals, the overall totals, the steps'
+    working days); two more when some task has no stored Tenggat (those tasks, and the calendars of their
+    regions at once), and one for the rows' regions when `regions` is a queryset.
+    """
     now = now or timezone.now()
     today = timezone.localdate(now)
-    by_id = _regions_by_id(regions)
-    order = _region_order(regions)
-    tasks = Task.objects.filter(
-        flow_task_type="HUMAN", status__in=OPEN_STATUSES,
-        process__stageprocess__programme__region__in=_ids(regions),
+    tasks = _human_tasks(regions, stage).filter(status__in=OPEN_STATUSES)
+    counts = {"open": Count("pk"), "overdue": Count("pk", filter=Q(deadline__due__lt=today))}
+    region_order = (f"{TASK_REGION}__kind", f"{TASK_REGION}__name")
+    found, more = _limited(
+        tasks.values(f"{TASK_REGION}_id", "flow_task").annotate(**counts, oldest=Min("created"))
+        .order_by("-overdue", "-open", *region_order, _flow_order()),
+        limit,
     )
-    if stage:
-        tasks = tasks.filter(process__stageprocess__stage=stage)
+    regional, more_regions = _limited(
+        tasks.values(f"{TASK_REGION}_id").annotate(**counts).order_by("-overdue", "-open", *region_order),
+        region_limit,
+    )
+    totals = tasks.aggregate(**counts, missing=Count("pk", filter=Q(deadline__isnull=True)))
     table = deadlines.step_deadlines()
-    groups: dict[tuple[int, str, str], list[tuple[datetime.datetime, datetime.date | None]]] = defaultdict(list)
-    for node, region_id, created, due in tasks.values_list(
-        "flow_task", "process__stageprocess__programme__region_id", "created", "deadline__due"
-    ).order_by():
-        key = _node_step(node)
-        if key is not None:
-            groups[(region_id, *key)].append((created, due))
-    missing = [(region_id, stage_value, name, created) for (region_id, stage_value, name), items in groups.items()
-               for created, due in items if due is None]
-    computed = iter(_computed_dues(missing, table, today))
+    refs = _step_refs()
+    late = _late_without_tenggat(tasks, table, today) if totals["missing"] else Counter()
+    by_id = _regions_of(regions, {row[f"{TASK_REGION}_id"] for row in (*found, *regional)})
     rows = []
-    for (region_id, stage_value, name), items in groups.items():
-        dues = [due if due is not None else next(computed) for _created, due in items]
-        rows.append(
-            OpenRow(
-                region=by_id[region_id],
-                step=step_info(stage_value, name),
-                deadline_days=table.get((stage_value, name), (deadlines.DEFAULT_DEADLINE_DAYS,))[0],
-                open=len(items),
-                overdue=sum(1 for due in dues if is_overdue(due, today)),
-                oldest_days=_r((now - min(created for created, _due in items)).total_seconds() / DAY),
-            )
-        )
-    rows.sort(key=lambda r: (order[r.region.pk], r.step.order))
-    totals: dict[int, list[int]] = {}
-    for row in rows:
-        total = totals.setdefault(row.region.pk, [0, 0])
-        total[0] += row.open
-        total[1] += row.overdue
-    per_region = [RegionOpen(by_id[pk], n_open, n_overdue) for pk, (n_open, n_overdue) in totals.items()]
-    per_region.sort(key=lambda r: order[r.region.pk])
-    return OpenTasks(rows, per_region)
+    for row in found:
+        region_id, key = row[f"{TASK_REGION}_id"], refs[_ref(row["flow_task"])]
+        rows.append(OpenRow(
+            region=by_id[region_id],
+            step=step_info(*key),
+            deadline_days=table.get(key, (deadlines.DEFAULT_DEADLINE_DAYS,))[0],
+            open=row["open"],
+            overdue=row["overdue"] + late[(region_id, key)],
+            oldest_days=_r((now - row["oldest"]).total_seconds() / DAY),
+        ))
+    per_region = [
+        RegionOpen(by_id[row[f"{TASK_REGION}_id"]], row["open"],
+                   row["overdue"] + late[row[f"{TASK_REGION}_id"]])
+        for row in regional
+    ]
+    return OpenTasks(rows, per_region, totals["open"], totals["overdue"] + late["total"], more, more_regions)
+
+
+def _late_without_tenggat(tasks, table: dict, today: datetime.date) -> Counter:
+    """Late tasks among those without a stored Tenggat (from before Tenggat were stored), due on their
+    regions' calendars: counted per (region, step), per region and in total."""
+    refs = _step_refs()
+    missing = [(region_id, *refs[_ref(node)], created) for node, region_id, created in
+               tasks.filter(deadline__isnull=True).values_list("flow_task", f"{TASK_REGION}_id", "created")
+               .order_by()]
+    late = Counter()
+    for (region_id, stage_value, name, _created), due in zip(missing, _computed_dues(missing, table, today),
+                                                            strict=True):
+        if is_overdue(due, today):
+            late[(region_id, (stage_value, name))] += 1
+            late[region_id] += 1
+            late["total"] += 1
+    return late
 
 
 # 4. Returns and rejections per step --------------------------------------------------
@@ -362,43 +528,38 @@ class StepReturns:
 
 @dataclass
 class Returns:
-    rows: list[ReturnRow] = field(default_factory=list)  # per region and step
-    per_step: list[StepReturns] = field(default_factory=list)  # all regions together
+    rows: list[ReturnRow] = field(default_factory=list)  # per region and step, the most first
+    per_step: list[StepReturns] = field(default_factory=list)  # all regions together, in flow order
+    more: bool = False
 
 
-def returns_per_step(regions: Sequence[Region], stage: str | None = None) -> Returns:
-    """Where drafts bounce: returns (and letters asking for changes) and rejections, per region and step.
+DECISION_REGION = "process__stageprocess__programme__region"
 
-    One query, counted in the database.
-    """
-    by_id = _regions_by_id(regions)
-    order = _region_order(regions)
-    decisions = Decision.objects.filter(
-        kind__in=[*RETURNING, DecisionKind.REJECTED],
-        process__stageprocess__programme__region__in=_ids(regions),
-    )
+
+def returns_per_step(regions, stage: str | None = None, *, limit: int | None = None) -> Returns:
+    """Where drafts bounce: returns (and letters asking for changes) and rejections, per region and step,
+    the most first. Two queries, counted in the database; a third for the rows' regions when `regions` is a
+    queryset."""
+    decisions = Decision.objects.filter(_in_regions(DECISION_REGION, regions),
+                                        kind__in=[*RETURNING, DecisionKind.REJECTED])
     if stage:
         decisions = decisions.filter(process__stageprocess__stage=stage)
-    counts: dict[tuple[int, str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for row in (
-        decisions.values("process__stageprocess__programme__region_id", "process__stageprocess__stage", "step", "kind")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        key = (row["process__stageprocess__programme__region_id"], row["process__stageprocess__stage"], row["step"])
-        counts[key][0 if row["kind"] in RETURNING else 1] += row["n"]
-    infos: dict[tuple[str, str], StepInfo] = {}
-    rows = []
-    per_step: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for (region_id, stage_value, name), (n_returns, n_rejections) in counts.items():
-        info = infos.get((stage_value, name)) or infos.setdefault((stage_value, name), step_info(stage_value, name))
-        rows.append(ReturnRow(by_id[region_id], info, n_returns, n_rejections))
-        per_step[(stage_value, name)][0] += n_returns
-        per_step[(stage_value, name)][1] += n_rejections
-    rows.sort(key=lambda r: (order[r.region.pk], r.step.order))
-    step_rows = [StepReturns(infos[key], n_ret, n_rej) for key, (n_ret, n_rej) in per_step.items()]
+    counts = {"returns": Count("pk", filter=Q(kind__in=list(RETURNING))),
+              "rejections": Count("pk", filter=Q(kind=DecisionKind.REJECTED))}
+    stage_field = "process__stageprocess__stage"
+    found, more = _limited(
+        decisions.values(f"{DECISION_REGION}_id", stage_field, "step").annotate(**counts, total=Count("pk"))
+        .order_by("-total", f"{DECISION_REGION}__kind", f"{DECISION_REGION}__name",
+                  _step_order(stage_field, "step"), "step"),
+        limit,
+    )
+    by_id = _regions_of(regions, (row[f"{DECISION_REGION}_id"] for row in found))
+    rows = [ReturnRow(by_id[row[f"{DECISION_REGION}_id"]], step_info(row[stage_field], row["step"]),
+                      row["returns"], row["rejections"]) for row in found]
+    step_rows = [StepReturns(step_info(row[stage_field], row["step"]), row["returns"], row["rejections"])
+                 for row in decisions.order_by().values(stage_field, "step").annotate(**counts)]
     step_rows.sort(key=lambda r: r.step.order)
-    return Returns(rows, step_rows)
+    return Returns(rows, step_rows, more)
 
 
 # The whole report -------------------------------------------------------------------
@@ -415,19 +576,140 @@ class Report:
     returns: Returns
 
 
-def report(regions: Sequence[Region], stage: str | None = None, now=None) -> Report:
-    """All four sections for these regions (five queries; six when an open task has no stored Tenggat)."""
-    regions = list(regions)
+SECTIONS = {
+    "stages": lambda regions, stage, now, limit: stage_durations(regions, stage, now, limit=limit),
+    "steps": lambda regions, stage, now, limit: step_durations(regions, stage, limit=limit),
+    "open": lambda regions, stage, now, limit: open_tasks(regions, stage, now, limit=limit,
+                                                          region_limit=CHART_BARS if limit else None),
+    "returns": lambda regions, stage, now, limit: returns_per_step(regions, stage, limit=limit),
+}
+
+
+def report(regions, stage: str | None = None, now=None, *, limit: int | None = None) -> Report:
+    """All four sections for these regions (a list, or a queryset for a large scope), each table at most
+    `limit` rows: a fixed number of queries, whatever the number of cases and tasks."""
     now = now or timezone.now()
-    return Report(
-        regions=regions,
-        stage=stage or None,
-        now=now,
-        stages=stage_durations(regions, stage, now),
-        steps=step_durations(regions, stage),
-        open=open_tasks(regions, stage, now),
-        returns=returns_per_step(regions, stage),
-    )
+    stage = stage or None
+    return Report(regions=regions, stage=stage, now=now,
+                  **{slug: build(regions, stage, now, limit) for slug, build in SECTIONS.items()})
+
+
+# Every region at once (the snapshots of the regional auditors) ---------------------------
+
+
+def reports_per_region(stage: str | None = None, now=None, *, limit: int = TABLE_ROWS) -> dict[int, Report]:
+    """The report of each region on its own, for every region at once, each table at most `limit` rows.
+
+    The same numbers as report([region], stage, limit=limit) for each region (medians and percentiles are
+    computed per region by the database, never combined), in about ten queries over the national tables
+    instead of ten per region: the rows are grouped by region in SQL and handed out here.
+    """
+    now = now or timezone.now()
+    stage = stage or None
+    today = timezone.localdate(now)
+    regions = Region.objects.in_bulk()
+    empty = {pk: Report([region], stage, now, StageDurations(), StepDurations(), OpenTasks(), Returns())
+             for pk, region in regions.items()}
+    refs = _step_refs()
+
+    # 1. Stages: each region's longest cases (a window per region), and its summary per stage.
+    cases = StageProcess.objects.filter(programme__region__isnull=False)
+    if stage:
+        cases = cases.filter(stage=stage)
+    seconds = Seconds(Coalesce("finished", Value(now, output_field=DateTimeField())), "created")
+    ranked = cases.annotate(seconds=seconds).annotate(rank=Window(
+        RowNumber(), partition_by=[F("programme__region_id")], order_by=[F("seconds").desc(), F("pk").asc()],
+    )).filter(rank__lte=limit + 1).values_list(
+        "pk", "programme__region_id", "stage", "outcome", "created", "finished", "seconds")
+    stage_rows: dict[int, list] = {}
+    for row in ranked:
+        stage_rows.setdefault(row[1], []).append(row)
+    for region_id, found in stage_rows.items():
+        found.sort(key=lambda r: (-r[6], r[0]))
+        empty[region_id].stages.more = len(found) > limit
+        empty[region_id].stages.rows = [
+            StageRow(regions[region_id], stage_value, pk, outcome, created, finished, _r(secs / DAY))
+            for pk, _region, stage_value, outcome, created, finished, secs in found[:limit]]
+    summaries: dict[int, dict] = {}
+    for row in cases.order_by().values("programme__region_id", "stage").annotate(
+            count=Count("pk"), open=Count("pk", filter=Q(outcome=Outcome.OPEN)), mean=Avg(seconds),
+            median=Percentile(seconds, 0.5)):
+        summaries.setdefault(row["programme__region_id"], {})[row["stage"]] = row
+    for region_id, per_stage in summaries.items():
+        empty[region_id].stages.summary = [
+            StageSummary(stage_value, row["count"], row["open"], _r(row["median"] / DAY), _r(row["mean"] / DAY))
+            for stage_value in STAGE_ORDER if (row := per_stage.get(stage_value))]
+
+    # 2. Steps: per region and step, the slowest first; per region and agency kind.
+    region_id_field = f"{TASK_REGION}_id"
+    all_regions = Region.objects.all()
+    done = _human_tasks(all_regions, stage).filter(status=STATUS.DONE, finished__isnull=False)
+    hours = Seconds("finished", "created") / Value(HOUR)
+    for row in done.values(region_id_field, "flow_task").annotate(
+            count=Count("pk"), median=Percentile(hours, 0.5), p90=Percentile(hours, 0.9),
+    ).order_by(region_id_field, Tenths("median").desc(), _flow_order()):
+        steps = empty[row[region_id_field]].steps
+        if len(steps.rows) >= limit:
+            steps.more = True
+            continue
+        steps.rows.append(StepRow(regions[row[region_id_field]], step_info(*refs[_ref(row["flow_task"])]),
+                                  row["count"], _r(row["median"]), _r(row["p90"])))
+    agencies: dict[int, dict] = {}
+    for row in done.order_by().values(region_id_field, kind=_agency_kind_of_step()).annotate(
+            count=Count("pk"), median=Percentile(hours, 0.5), p90=Percentile(hours, 0.9)):
+        agencies.setdefault(row[region_id_field], {})[row["kind"]] = row
+    for region_id, per_agency in agencies.items():
+        empty[region_id].steps.by_agency = [
+            AgencyRow(kind, str(AgencyKind(kind).label), row["count"], _r(row["median"]), _r(row["p90"]))
+            for kind in AgencyKind.values if (row := per_agency.get(kind))]
+
+    # 3. Open tasks: per region and step, the most overdue first; each region's totals.
+    open_ = _human_tasks(all_regions, stage).filter(status__in=OPEN_STATUSES)
+    counts = {"open": Count("pk"), "overdue": Count("pk", filter=Q(deadline__due__lt=today))}
+    totals = list(open_.values(region_id_field).annotate(
+        **counts, missing=Count("pk", filter=Q(deadline__isnull=True))).order_by())
+    table = deadlines.step_deadlines()
+    late = _late_without_tenggat(open_, table, today) if any(row["missing"] for row in totals) else Counter()
+    rows = open_.values(region_id_field, "flow_task").annotate(**counts, oldest=Min("created"))
+    for row in rows.order_by(region_id_field, "-overdue", "-open", _flow_order()):
+        region_id, key = row[region_id_field], refs[_ref(row["flow_task"])]
+        tasks = empty[region_id].open
+        if len(tasks.rows) >= limit:
+            tasks.more = True
+            continue
+        tasks.rows.append(OpenRow(
+            region=regions[region_id], step=step_info(*key),
+            deadline_days=table.get(key, (deadlines.DEFAULT_DEADLINE_DAYS,))[0], open=row["open"],
+            overdue=row["overdue"] + late[(region_id, key)],
+            oldest_days=_r((now - row["oldest"]).total_seconds() / DAY),
+        ))
+    for row in totals:
+        region_id = row[region_id_field]
+        tasks = empty[region_id].open
+        tasks.total_open, tasks.total_overdue = row["open"], row["overdue"] + late[region_id]
+        tasks.per_region = [RegionOpen(regions[region_id], tasks.total_open, tasks.total_overdue)]
+
+    # 4. Returns: per region and step, the most first (a region's steps together are its rows).
+    decisions = Decision.objects.filter(kind__in=[*RETURNING, DecisionKind.REJECTED],
+                                        **{f"{DECISION_REGION}__isnull": False})
+    if stage:
+        decisions = decisions.filter(process__stageprocess__stage=stage)
+    stage_field = "process__stageprocess__stage"
+    decision_region = f"{DECISION_REGION}_id"
+    for row in decisions.values(decision_region, stage_field, "step").annotate(
+            returns=Count("pk", filter=Q(kind__in=list(RETURNING))),
+            rejections=Count("pk", filter=Q(kind=DecisionKind.REJECTED)), total=Count("pk"),
+    ).order_by(decision_region, "-total", _step_order(stage_field, "step"), "step"):
+        returned = empty[row[decision_region]].returns
+        step = step_info(row[stage_field], row["step"])
+        returned.per_step.append(StepReturns(step, row["returns"], row["rejections"]))
+        if len(returned.rows) >= limit:
+            returned.more = True
+            continue
+        returned.rows.append(ReturnRow(regions[row[decision_region]], step, row["returns"], row["rejections"]))
+    for data in empty.values():
+        data.returns.per_step.sort(key=lambda r: r.step.order)
+    return empty
 
 
 # Tables: the page and the CSV show the same cells -------------------------------------
@@ -439,6 +721,7 @@ class Table:
     title: str
     headers: list[str]
     rows: list[list]
+    more: bool = False  # the page shows the first rows only: the CSV has them all
 
 
 TABLE_SLUGS = ("stages", "steps", "open", "returns")
@@ -458,6 +741,7 @@ def stages_table(data: StageDurations) -> Table:
              _when(r.created), _when(r.finished), r.days]
             for r in data.rows
         ],
+        data.more,
     )
 
 
@@ -472,6 +756,7 @@ def steps_table(data: StepDurations) -> Table:
              r.p90_hours, r.median_days]
             for r in data.rows
         ],
+        data.more,
     )
 
 
@@ -486,6 +771,7 @@ def open_table(data: OpenTasks) -> Table:
              r.oldest_days]
             for r in data.rows
         ],
+        data.more,
     )
 
 
@@ -498,20 +784,25 @@ def returns_table(data: Returns) -> Table:
             [str(r.region), r.step.stage_label, r.step.title, r.step.agency, r.returns, r.rejections]
             for r in data.rows
         ],
+        data.more,
     )
 
 
+TABLE_BUILDERS = {"stages": stages_table, "steps": steps_table, "open": open_table, "returns": returns_table}
+
+
 def tables(data: Report) -> dict[str, Table]:
-    return {
-        "stages": stages_table(data.stages),
-        "steps": steps_table(data.steps),
-        "open": open_table(data.open),
-        "returns": returns_table(data.returns),
-    }
+    return {slug: TABLE_BUILDERS[slug](getattr(data, slug)) for slug in TABLE_SLUGS}
 
 
 def table(data: Report, slug: str) -> Table:
-    return tables(data)[slug]
+    return TABLE_BUILDERS[slug](getattr(data, slug))
+
+
+def full_table(regions, slug: str, stage: str | None = None, now=None) -> Table:
+    """Every row of one table (the CSV): only that section is computed."""
+    now = now or timezone.now()
+    return TABLE_BUILDERS[slug](SECTIONS[slug](regions, stage or None, now, None))
 
 
 # Charts: horizontal bars as inline SVG -------------------------------------------------

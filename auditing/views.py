@@ -10,6 +10,7 @@ import json
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Sum
 from django.http import FileResponse, Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +30,15 @@ from .filters import EventFilter
 PAGE_SIZE = 50
 ORDER_PARAM = "order"
 OLDEST_FIRST = "oldest"
+BEFORE_PARAM = "before"  # keyset cursors: the page of events before (older than) or after (newer than) an event
+AFTER_PARAM = "after"
+PROGRAMMES_LISTED = 20  # the newest programmes on the auditor's first page; the region filter finds the others
+
+
+def _cursor(value) -> int | None:
+    """A cursor from the query string: a sequence number, else none (the first page)."""
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) < 19 else None
 
 
 def _record(*, user, action: str, region=None, programme=None, details: dict) -> None:
@@ -124,8 +134,17 @@ class TimelineView(generic.TemplateView):
                         {"official": person.get_username()})
         except ObjectDoesNotExist as missing:
             raise Http404 from missing
-        programmes = selectors.programmes_for_audit(user).order_by("-year", "region__kind", "region__name")
-        return events, {"heading": _("Jejak audit"), "programmes": programmes}, {}
+        return events, {"heading": _("Jejak audit")}, {}
+
+    def _programmes(self, filterset) -> dict:
+        """The first page's list of programmes and their bundles: the newest, or those of the filtered region."""
+        programmes = selectors.programmes_for_audit(self.request.user)
+        region = filterset.form.cleaned_data.get("region") if filterset.is_bound and filterset.is_valid() else None
+        if region is not None:
+            programmes = programmes.filter(region=region)
+        listed = list(programmes.order_by("-year", "region__kind", "region__name", "pk")[: PROGRAMMES_LISTED + 1])
+        return {"programmes": listed[:PROGRAMMES_LISTED], "more_programmes": len(listed) > PROGRAMMES_LISTED,
+                "programmes_region": region}
 
     def _documents(self, case) -> dict:
         """Every version of the case's document with its notes, PDFs and the signatures on stored revisions."""
@@ -150,18 +169,22 @@ class TimelineView(generic.TemplateView):
         # Invalid filters (e.g. another region's slug) show the errors and no events, never the unfiltered list.
         listed = events.none() if filterset.is_bound and not filterset.is_valid() else filterset.qs
         oldest_first = request.GET.get(ORDER_PARAM) == OLDEST_FIRST
-        listed = selectors.with_relations(listed).order_by("pk" if oldest_first else "-pk")
-        page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
-        rows = list(page.object_list)
+        page = selectors.event_page(selectors.with_relations(listed), before=_cursor(request.GET.get(BEFORE_PARAM)),
+                                    after=_cursor(request.GET.get(AFTER_PARAM)), oldest_first=oldest_first,
+                                    size=PAGE_SIZE)
+        rows = page.events
         selectors.event_context(rows)
-        visible_regions = set(regions_visible_to(request.user).values_list("pk", flat=True))
+        shown_regions = {event.region_id for event in rows} - {None}
+        visible_regions = set(regions_visible_to(request.user).filter(pk__in=shown_regions)
+                              .values_list("pk", flat=True)) if shown_regions else set()
         for event in rows:
             event.label = selectors.action_label(event.action)
             event.detail_rows = detail_rows(event.details)
             event.in_scope = event.region_id is None or event.region_id in visible_regions
             event.agency = getattr(event, "actor_agency", "")
         query = request.GET.copy()
-        query.pop("page", None)
+        for key in ("page", BEFORE_PARAM, AFTER_PARAM):
+            query.pop(key, None)
         export_query = query.copy()
         export_query.pop(ORDER_PARAM, None)
         for key, value in export_params.items():
@@ -170,14 +193,26 @@ class TimelineView(generic.TemplateView):
         toggled[ORDER_PARAM] = "" if oldest_first else OLDEST_FIRST
         if not toggled[ORDER_PARAM]:
             del toggled[ORDER_PARAM]
+        base = query.urlencode()
+
+        def link(key: str, pk: int | None) -> str:
+            return f"?{base + '&' if base else ''}{key}={pk}" if pk is not None else ""
+
+        if self.scope is None:
+            subject.update(self._programmes(filterset))
         context = {**kwargs, **subject}  # the subject (e.g. the Region) replaces the URL's raw value
         context.update(
             scope=self.scope,
             filter=filterset,
-            page_obj=page,
+            page=page,
             events=rows,
             oldest_first=oldest_first,
-            query=query.urlencode(),
+            query=base,
+            newer_url=link(AFTER_PARAM, page.newer),
+            older_url=link(BEFORE_PARAM, page.older),
+            start_url=f"?{base}" if base else request.path,
+            shown_from=rows[0].pk if rows else None,
+            shown_to=rows[-1].pk if rows else None,
             order_toggle_query=toggled.urlencode(),
             export_csv_url=f"{reverse('audit:export_csv')}?{export_query.urlencode()}",
             export_json_url=f"{reverse('audit:export_json')}?{export_query.urlencode()}",
@@ -253,6 +288,6 @@ class RefusalsView(generic.TemplateView):
         if not selectors.reads_unscoped_events(user):
             rows = rows.filter(user__role_assignments__agency__region__in=regions_visible_to(user)).distinct()
         page = Paginator(rows.order_by("-hour", "-count", "pk"), PAGE_SIZE).get_page(self.request.GET.get("page"))
-        total = sum(rows.values_list("count", flat=True))
+        total = rows.aggregate(total=Sum("count"))["total"] or 0
         return super().get_context_data(**kwargs, page_obj=page, rows=list(page.object_list), total=total,
                                         days=REFUSAL_DAYS, heading=_("Akses ditolak"))

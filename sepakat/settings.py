@@ -285,6 +285,9 @@ CELERY_BEAT_SCHEDULE = {
     "deliveries-sweep": {"task": "notices.tasks.deliveries_sweep", "schedule": 60.0, "options": {"expires": 50}},
     "digests-daily": {"task": "notices.tasks.digests_send",
                       "schedule": crontab(hour=7, minute=0, day_of_week="mon-fri")},
+    # The auditors' analytics: the national report, each region's and those read lately, computed off the
+    # request path into stored snapshots that the page reads (auditing.snapshots.REFRESH_MINUTES).
+    "analytics-refresh": {"task": "auditing.tasks.analytics_refresh", "schedule": 900.0, "options": {"expires": 840}},
 }
 # A job is acknowledged when it is done, not when it is taken: a job whose whole worker dies comes back when the
 # broker's visibility timeout ends (above the longest acks-late job: prepare_signing's 300 s limit). A job whose

@@ -23,7 +23,7 @@ from demo.world import COHORT_YEAR, seed_world
 from workflows.deadlines import step_deadlines_ensure
 from workflows.models import Stage, StageProcess
 
-OUR_APPS = ("agreements", "audit", "permissions", "workflows", "notices")
+OUR_APPS = ("agreements", "audit", "permissions", "workflows", "notices", "auditing")
 
 # The migrations that install the database's guards, in the order they are applied. Only the last two
 # can be reached by migrating back; the others are checked by running their reverse directly.

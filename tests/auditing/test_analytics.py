@@ -13,7 +13,7 @@ from viewflow.workflow import STATUS
 from viewflow.workflow.models import Task
 
 from agreements.models import DecisionKind, Region
-from auditing import analytics
+from auditing import analytics, snapshots
 from demo import driver
 from permissions.steps import STEPS
 from workflows.models import Holiday, HolidayKind, Stage, StageProcess, StepDeadline, TaskDeadline
@@ -170,10 +170,11 @@ def test_open_tasks_cost_the_same_queries_with_or_without_stored_tenggat(program
     for slug in (BANJAR, SOLOK):
         driver.run_programme(programme(slug), stop_stage=Stage.MOU, stop_step="paraf_laip")
     both = regions(BANJAR, SOLOK)
-    with django_assert_num_queries(2):  # the tasks with their Tenggat, the steps' working days
+    # Counted by the database: per step, per region, in total; and the steps' working days.
+    with django_assert_num_queries(4):
         assert analytics.open_tasks(both).total_open == 2
     TaskDeadline.objects.all().delete()
-    with django_assert_num_queries(3):  # and the calendars of every region at once
+    with django_assert_num_queries(6):  # and the tasks without a Tenggat, the calendars of every region at once
         assert analytics.open_tasks(both).total_open == 2
 
 
@@ -352,8 +353,145 @@ def test_the_page_costs_the_same_with_more_processes(as_user):
         count(client, url)  # warm caches (content types, permissions)
     few = [count(client, url) for url in urls]
     drive(["kab-bangli", "kab-gianyar", "kab-serang", "kota-parepare"])
+    snapshots.snapshots_refresh()  # beat's pass: the page reads the new snapshot
     many = [count(client, url) for url in urls]
     assert many == few, f"{few} queries with 2 programmes, {many} with 6"
     sections = {s["slug"]: s["table"] for s in client.get(reverse(PAGE)).context["sections"]}
     assert len(sections["returns"].rows) == 6
     assert len(sections["stages"].rows) == 6
+
+
+def test_each_table_on_the_page_is_bounded_and_its_csv_has_every_row(as_user, programme, monkeypatch):
+    """The page shows the first rows of each ranking (the longest, slowest, most overdue, most returned) and says
+    so; the CSV has every row, in the same order."""
+    for slug in (BANJAR, SOLOK, "kab-bangli"):
+        with_one_return(programme(slug))
+    monkeypatch.setattr(analytics, "TABLE_ROWS", 2)
+    client = as_user("auditor")
+    response = client.get(reverse(PAGE))
+    sections = {s["slug"]: s["table"] for s in response.context["sections"]}
+    for slug in analytics.TABLE_SLUGS:
+        shown = sections[slug]
+        rows = parse_csv(client.get(csv_url(slug)))
+        assert len(shown.rows) == 2 and shown.more, slug
+        assert len(rows) - 1 > 2, slug
+        assert rows[: 3] == as_strings(shown), f"{slug}: the page is the start of the CSV"
+    assert "CSV memuat semua baris" in response.content.decode()
+
+
+def test_the_rankings(programme):
+    """Stages: the longest first; steps: the slowest median first; returns: the most first."""
+    for slug in (BANJAR, SOLOK):
+        with_one_return(programme(slug))
+    now = timezone.now()
+    banjar, solok = mou_case(programme(BANJAR)), mou_case(programme(SOLOK))
+    StageProcess.objects.filter(pk=solok.pk).update(created=now - datetime.timedelta(days=9))
+    StageProcess.objects.filter(pk=banjar.pk).update(created=now - datetime.timedelta(days=2))
+    assert [r.region.slug for r in analytics.stage_durations(regions(BANJAR, SOLOK), now=now).rows] == [SOLOK, BANJAR]
+    task = done_task(solok, "review_legal")
+    Task.objects.filter(pk=task.pk).update(created=now - datetime.timedelta(hours=30), finished=now)
+    first = analytics.step_durations(regions(BANJAR, SOLOK)).rows[0]
+    assert (first.region.slug, first.step.name, first.median_hours) == (SOLOK, "review_legal", 30.0)
+    limited = analytics.step_durations(regions(BANJAR, SOLOK), limit=1)
+    assert len(limited.rows) == 1 and limited.more
+    assert analytics.stage_durations(Region.objects.filter(slug__in=[BANJAR, SOLOK]), now=now).rows[0].region.slug \
+        == SOLOK  # a queryset of regions (a national scope) gives the same rows
+
+
+def test_a_national_scope_types_the_region_instead_of_choosing_from_a_list(as_user, programme, monkeypatch):
+    from auditing import analytics_views
+
+    with_one_return(programme(BANJAR))
+    monkeypatch.setattr(analytics_views, "CHOICES_MAX", 3)
+    client = as_user("auditor")
+    html = client.get(reverse(PAGE)).content.decode()
+    assert '<select name="region"' not in html and 'name="region"' in html
+    response = client.get(reverse(PAGE), {"region": BANJAR})
+    assert {row[0] for s in response.context["sections"] for row in s["table"].rows} == {"Kota Banjar"}
+    response = client.get(reverse(PAGE), {"region": "tidak-ada"})
+    assert response.context["report"] is None
+    # A regional auditor's scope is short: a list of their regions.
+    assert '<select name="region"' in as_user(f"{BANJAR}.auditor").get(reverse(PAGE)).content.decode()
+
+
+# Snapshots: computed off the request path, keyed by the exact scope --------------------------------------
+
+
+def test_the_page_says_when_its_data_was_computed_and_how_often(as_user, programme):
+    with_one_return(programme(BANJAR))
+    page = as_user("auditor").get(reverse(PAGE)).content.decode()
+    assert "Data per " in page and " WIB; diperbarui setiap 15 menit." in page
+
+
+def test_each_regions_snapshot_from_the_one_pass_equals_its_own_report(programme):
+    for slug in (BANJAR, SOLOK):
+        with_one_return(programme(slug))
+    driver.run_programme(programme("kab-bangli"), stop_stage=Stage.MOU, stop_step="paraf_laip")
+    now = timezone.now()
+    for stage in (None, Stage.MOU, Stage.REGULATION):
+        every = analytics.reports_per_region(stage, now, limit=2)
+        for region in Region.objects.all():
+            alone = analytics.report([region], stage, now, limit=2)
+            assert snapshots.dump(every[region.pk]) == snapshots.dump(alone), (region.slug, stage)
+        if stage is None:
+            assert every[Region.objects.get(slug=BANJAR).pk].returns.rows, "the known world has rows"
+
+
+def test_a_regional_auditor_never_reads_a_snapshot_of_other_regions(as_user, programme):
+    with_one_return(programme(BANJAR))
+    with_one_return(programme(SOLOK))
+    assert as_user("auditor").get(reverse(PAGE)).status_code == 200  # the national snapshot, Solok in it
+    national = analytics_snapshot(None)
+    assert national.data["returns"]["rows"] and len({row[0] for row in national.data["returns"]["rows"]}) == 2
+    response = as_user(f"{BANJAR}.auditor").get(reverse(PAGE))
+    assert "Solok" not in response.content.decode()
+    banjar = Region.objects.get(slug=BANJAR)
+    mine = analytics_snapshot([banjar.pk])
+    assert mine.regions == [banjar.pk] and {row[0] for row in mine.data["returns"]["rows"]} == {banjar.pk}
+
+
+def analytics_snapshot(region_ids, stage=None):
+    from auditing.models import AnalyticsSnapshot
+
+    return AnalyticsSnapshot.objects.get(key=snapshots.snapshot_key(region_ids, stage))
+
+
+def test_an_old_snapshot_is_shown_while_a_new_one_is_computed_once(as_user, programme, monkeypatch):
+    from auditing import tasks
+    from auditing.models import AnalyticsSnapshot
+
+    with_one_return(programme(BANJAR))
+    client = as_user("auditor")
+    client.get(reverse(PAGE))
+    old = timezone.now() - datetime.timedelta(minutes=snapshots.REFRESH_MINUTES + 1)
+    AnalyticsSnapshot.objects.update(computed_at=old)
+    queued = []
+    monkeypatch.setattr(tasks.analytics_compute, "delay", queued.append)
+    for _ in range(3):
+        response = client.get(reverse(PAGE))
+        page = response.content.decode()
+        assert "Data terbaru sedang dihitung" in page
+        assert "1.2 Verifikasi Bagian Hukum" in page, "the previous snapshot is shown meanwhile"
+    assert queued == [snapshots.snapshot_key(None, None)], "one computation, however many requests"
+    tasks.analytics_compute(queued[0])
+    assert "sedang dihitung" not in client.get(reverse(PAGE)).content.decode()
+
+
+def test_without_any_snapshot_yet_the_page_says_it_is_being_computed(as_user, programme, monkeypatch):
+    from auditing import tasks
+
+    with_one_return(programme(BANJAR))
+    monkeypatch.setattr(tasks.analytics_compute, "delay", lambda key: None)
+    response = as_user("auditor").get(reverse(PAGE))
+    assert response.status_code == 200 and response.context["sections"] == []
+    assert "Analitik sedang dihitung" in response.content.decode()
+
+
+def test_beat_refreshes_the_national_and_every_regions_snapshot():
+    from auditing.models import AnalyticsSnapshot
+
+    counts = snapshots.snapshots_refresh()
+    stages = 1 + len(Stage.values)
+    assert counts["national"] == stages and counts["regions"] == Region.objects.count() * stages
+    assert AnalyticsSnapshot.objects.filter(computing_since__isnull=False).count() == 0
+    assert "analytics-refresh" in __import__("django.conf").conf.settings.CELERY_BEAT_SCHEDULE

@@ -76,7 +76,7 @@ def test_a_regional_auditor_reads_only_their_region(world, as_user):
     assert UNSCOPED_NOTE not in html
     response = page(client)
     assert {e.region.slug for e in listed(response)} == {"kota-solok"}
-    assert response.context["page_obj"].paginator.count == AuditEvent.objects.filter(region__slug="kota-solok").count()
+    assert response.context["page"].count == AuditEvent.objects.filter(region__slug="kota-solok").count()
 
 
 def test_another_regions_pages_answer_404(world, as_user):
@@ -120,7 +120,7 @@ def test_the_national_auditor_reads_every_region_and_the_events_without_one(worl
     html = page(client).content.decode()
     for marker in (BANJAR_NOTE, SOLOK_NOTE, UNSCOPED_NOTE):
         assert marker in html
-    assert page(client).context["page_obj"].paginator.count == AuditEvent.objects.count()
+    assert page(client).context["page"].count == AuditEvent.objects.count()
     for name, args in (("audit:programme", [world["banjar"].pk]), ("audit:process", [world["banjar_case"].pk]),
                        ("audit:region", ["kota-banjar"]), ("audit:official", ["kota-banjar.kominfo"])):
         assert client.get(reverse(name, args=args)).status_code == 200
@@ -131,7 +131,7 @@ def test_the_national_auditor_reads_every_region_and_the_events_without_one(worl
 def test_an_administrator_reads_everything(world, client, django_user_model):
     admin = django_user_model.objects.create_superuser("admin-audit", "admin@example.org", "x")
     client.force_login(admin)
-    assert page(client).context["page_obj"].paginator.count == AuditEvent.objects.count()
+    assert page(client).context["page"].count == AuditEvent.objects.count()
 
 
 def test_officials_who_are_not_auditors_get_403(world, as_user, client):
@@ -207,7 +207,7 @@ def test_the_case_page_lists_versions_notes_pdfs_and_signatures(programme, as_us
 
 
 def count(response) -> int:
-    return response.context["page_obj"].paginator.count
+    return response.context["page"].count
 
 
 def test_filters_and_search_narrow_the_list(world, as_user):
@@ -255,23 +255,58 @@ def test_the_action_choices_are_the_actions_recorded(world, as_user):
     assert "auth.login_failed" not in choices  # recorded, but only without a region
 
 
+def follow(client, response, which):
+    """The page behind the older or newer link of a page (keyset cursors, the filters kept)."""
+    url = response.context[f"{which}_url"]
+    assert url, f"no {which} link"
+    return client.get(reverse("audit:index") + url)
+
+
 def test_pages_of_fifty_newest_first_or_oldest_first(programme, official, as_user):
     region = programme("kota-banjar").region
     for n in range(120):
         event_record(actor=official("kota-banjar.kominfo"), action=AuditAction.TASK_CLAIMED, region=region,
                      details={"n": n})
     client = as_user("kota-banjar.auditor")
-    first = page(client)
+    first = page(client, action=AuditAction.TASK_CLAIMED)
     assert len(listed(first)) == 50
     assert [e.details["n"] for e in listed(first)][:2] == [119, 118]
-    last = page(client, page=3)
-    assert len(listed(last)) == 20
-    oldest = page(client, order="oldest")
+    assert first.context["newer_url"] == "" and first.context["older_url"]
+    assert count(first) == 120
+    second = follow(client, first, "older")
+    assert [e.details["n"] for e in listed(second)][:1] == [69]
+    last = follow(client, second, "older")
+    assert [e.details["n"] for e in listed(last)] == list(range(19, -1, -1))
+    assert last.context["older_url"] == ""  # the oldest page
+    back = follow(client, last, "newer")
+    assert [e.pk for e in listed(back)] == [e.pk for e in listed(second)]
+    assert [e.pk for e in listed(follow(client, back, "newer"))] == [e.pk for e in listed(first)]
+    oldest = page(client, action=AuditAction.TASK_CLAIMED, order="oldest")
     assert [e.details["n"] for e in listed(oldest)][:2] == [0, 1]
     assert "order=oldest" in oldest.context["query"]
-    assert len(listed(page(client, page=99))) == 20  # past the end: the last page
-    filtered = page(client, q="Tugas diambil", page=2)
-    assert "q=Tugas" in filtered.content.decode() and "page=3" in filtered.content.decode()
+    assert oldest.context["older_url"] == ""
+    assert [e.details["n"] for e in listed(follow(client, oldest, "newer"))][:1] == [50]
+    # Past the end: no events, and the way back.
+    beyond = page(client, action=AuditAction.TASK_CLAIMED, before=listed(last)[-1].pk)
+    assert listed(beyond) == [] and beyond.context["newer_url"] and beyond.context["older_url"] == ""
+    assert page(client, before="x").context["page"].at_start  # a cursor that is no number: the first page
+    filtered = page(client, q="Tugas diambil")
+    older = filtered.context["older_url"]
+    assert "q=Tugas" in older and "before=" in older
+    assert older.replace("&", "&amp;") in filtered.content.decode()
+
+
+def test_a_count_beyond_its_bound_says_more_than(programme, official, as_user, monkeypatch):
+    from auditing import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_LIMIT", 30)
+    region = programme("kota-banjar").region
+    for n in range(40):
+        event_record(actor=official("kota-banjar.kominfo"), action=AuditAction.TASK_CLAIMED, region=region,
+                     details={"n": n})
+    response = page(as_user("kota-banjar.auditor"), action=AuditAction.TASK_CLAIMED)
+    assert response.context["page"].count_capped and response.context["page"].count == 30
+    assert "lebih dari 30 peristiwa" in response.content.decode()
 
 
 @pytest.mark.parametrize(("name", "args"), [
@@ -359,3 +394,86 @@ def test_csv_cells_that_excel_would_run_are_neutralised(programme, official, as_
                  region=programme("kota-banjar").region, details={"note": "y"})
     rows = export(as_user("kota-banjar.auditor"), "csv", action=AuditAction.ROLE_CHANGED)
     assert rows[-1]["actor_label"].startswith("'=HYPERLINK")
+
+
+def test_an_older_page_costs_the_same_queries_with_60_or_600_events(programme, official, as_user):
+    region = programme("kota-banjar").region
+    client = as_user("kota-banjar.auditor")
+
+    def add(n):
+        for i in range(n):
+            event_record(actor=official("kota-banjar.kominfo"), action=AuditAction.TASK_CLAIMED, region=region,
+                         details={"i": i})
+
+    def queries():
+        claimed = AuditEvent.objects.filter(region=region, action=AuditAction.TASK_CLAIMED)
+        cursor = claimed.order_by("-pk").values_list("pk", flat=True)[4]
+        params = {"before": cursor, "action": AuditAction.TASK_CLAIMED}
+        client.get(reverse("audit:index"), params)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse("audit:index"), params)
+        assert len(listed(response)) == 50 and response.context["newer_url"]
+        return len(captured)
+
+    add(60)
+    few = queries()
+    add(540)
+    assert queries() == few
+
+
+# National scale: date ranges as sequence ranges, the official by id, the action list -----------------------
+
+
+def test_a_date_range_holds_exactly_the_events_of_its_days(programme, official, as_user):
+    """Days in WIB, their first and last minutes included; the range found as sequence numbers (the log is
+    written in time order: these events come after every other, in March 2027)."""
+    import time_machine
+
+    region = programme("kota-banjar").region
+    client = as_user("kota-banjar.auditor")
+    wib = timezone.get_fixed_timezone(7 * 60)
+    for day, hour, minute in ((3, 0, 0), (3, 23, 59), (5, 12, 0), (7, 0, 0), (7, 23, 59)):
+        with time_machine.travel(datetime.datetime(2027, 3, day, hour, minute, tzinfo=wib), tick=False):
+            event_record(actor=official("kota-banjar.kominfo"), action=AuditAction.TASK_CLAIMED, region=region,
+                         details={"day": day})
+
+    def shown(**params):
+        return sorted(e.pk for e in listed(page(client, action=AuditAction.TASK_CLAIMED, **params)))
+
+    def truth(start=None, end=None):  # from the times themselves: [start, end] in WIB days
+        events = AuditEvent.objects.filter(action=AuditAction.TASK_CLAIMED, region=region)
+        if start:
+            events = events.filter(created__gte=datetime.datetime(2027, 3, start, tzinfo=wib))
+        if end:
+            events = events.filter(created__lt=datetime.datetime(2027, 3, end + 1, tzinfo=wib))
+        return sorted(events.values_list("pk", flat=True))
+
+    assert len(truth(3, 3)) == 2 and len(truth(7, 7)) == 2
+    for start, end in ((3, 3), (4, 6), (6, 6), (3, 7), (5, None), (None, 5), (None, 2), (8, 20)):
+        params = {}
+        if start:
+            params["date_from"] = f"2027-03-{start:02}"
+        if end:
+            params["date_to"] = f"2027-03-{end:02}"
+        assert shown(**params) == truth(start, end), params
+    assert shown(date_from="2099-01-01") == []
+
+
+def test_the_official_filter_reads_the_actors_events_and_an_unknown_name_none(world, as_user):
+    client = as_user("auditor")
+    events = listed(page(client, official="kota-banjar.kominfo"))
+    assert events and {e.actor.username for e in events} == {"kota-banjar.kominfo"}
+    assert count(page(client, official="tidak-ada")) == 0
+
+
+def test_a_large_subjects_action_list_is_that_of_the_whole_scope(world, as_user, monkeypatch):
+    from auditing import selectors
+
+    client = as_user("kota-solok.auditor")
+    small = dict(page(client).context["filter"].form.fields["action"].choices)
+    monkeypatch.setattr(selectors, "ACTIONS_SAMPLE", 1)  # every subject is now "large": the probes answer
+    large = dict(page(client).context["filter"].form.fields["action"].choices)
+    assert large == small and "task.claimed" in large and "auth.login_failed" not in large
+    case = StageProcess.objects.filter(programme__region__slug="kota-solok").first()
+    probed = dict(page(client, "audit:process", args=[case.pk]).context["filter"].form.fields["action"].choices)
+    assert set(probed) >= {"task.claimed"} and "auth.login_failed" not in probed, "a regional scope, still"
