@@ -36,7 +36,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actions import AuditAction
 from audit.services import chain_lock, event_record
-from sepakat.queueing import send_after_commit
+from sepakat.queueing import by_scheduler, send_after_commit
 
 from .channels import ChannelUnavailable, sender_for
 from .models import Channel, Delivery, DeliveryState
@@ -59,8 +59,12 @@ WAITING = (DeliveryState.PENDING, DeliveryState.FAILED)
 
 
 def queue_after_commit(delivery_ids: list[int]) -> None:
+    """Each delivery to a worker once the transaction commits; in the embedded default nothing: they are due
+    now, and the scheduler's deliveries sweep sends them within seconds, not the click."""
     from .tasks import deliver
 
+    if by_scheduler():
+        return
     for delivery_id in delivery_ids:
         send_after_commit(deliver, delivery_id)
 

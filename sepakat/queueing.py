@@ -8,9 +8,18 @@ or by the next scheduled run.
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+
+def by_scheduler() -> bool:
+    """The embedded default (Celery eager) leaves the work that follows a click to `manage.py schedule`: a
+    document for its signers, a notice's e-mail. The request only leaves it due (the case's preparation_due,
+    the delivery's next attempt), and the scheduler's sweeps, every 3 s, do it. Production sends it to a
+    worker; the tests do it on commit (SEPAKAT_BACKGROUND_BY_SCHEDULER off)."""
+    return bool(settings.CELERY_TASK_ALWAYS_EAGER) and bool(settings.SEPAKAT_BACKGROUND_BY_SCHEDULER)
 
 
 def send_after_commit(task, *args, on_failure=None) -> None:

@@ -257,9 +257,9 @@ SEPAKAT_BASE_URL = env.str("SEPAKAT_BASE_URL", default="" if PRODUCTION else "ht
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not PRODUCTION)
 CELERY_TASK_EAGER_PROPAGATES = True
-# Eager only: the document its signers sign is rendered by `manage.py schedule`, not in the request that reached
-# the signing step (workflows.services.preparing_by_scheduler). The tests render it on commit.
-SEPAKAT_PREPARE_BY_SCHEDULER = env.bool("SEPAKAT_PREPARE_BY_SCHEDULER", default=True)
+# Eager only: the document its signers sign and the notices' e-mails are done by `manage.py schedule`, not in the
+# request that made them due (sepakat.queueing.by_scheduler). The tests do them on commit.
+SEPAKAT_BACKGROUND_BY_SCHEDULER = env.bool("SEPAKAT_BACKGROUND_BY_SCHEDULER", default=True)
 # Production runs `celery -A sepakat beat` beside the worker: the audit log is sealed every hour
 # (agreements.tasks.audit_checkpoint; also at every stage close, and by manage.py audit_checkpoint).
 CELERY_BEAT_SCHEDULE = {
@@ -267,7 +267,7 @@ CELERY_BEAT_SCHEDULE = {
                                 "args": ("jadwal",)},
     "archive-renew-daily": {"task": "workflows.tasks.archive_renew", "schedule": 86400.0},
     # Preparations lost (broker down when queued, worker died) or due again after a failure. In the embedded
-    # default this sweep renders every document for its signers (SEPAKAT_PREPARE_BY_SCHEDULER): every 3 s.
+    # default this sweep renders every document for its signers (SEPAKAT_BACKGROUND_BY_SCHEDULER): every 3 s.
     "preparations-sweep": {"task": "workflows.tasks.preparations_sweep",
                            "schedule": 3.0 if CELERY_TASK_ALWAYS_EAGER else 60.0},
     # Role assignments and delegations that start or end today take effect (also manage.py sync_roles).
@@ -282,7 +282,9 @@ CELERY_BEAT_SCHEDULE = {
     "deadlines-sweep": {"task": "workflows.tasks.deadlines_sweep", "schedule": crontab(minute=30, hour="7-16")},
     # Notices: deliveries that failed (or were never queued) sent again when due; the daily digests at 07:00 on
     # weekdays (a weekend's notices come on Monday's).
-    "deliveries-sweep": {"task": "notices.tasks.deliveries_sweep", "schedule": 60.0, "options": {"expires": 50}},
+    # In the embedded default the sweep sends every notice (SEPAKAT_BACKGROUND_BY_SCHEDULER): every 3 s.
+    "deliveries-sweep": {"task": "notices.tasks.deliveries_sweep",
+                         "schedule": 3.0 if CELERY_TASK_ALWAYS_EAGER else 60.0, "options": {"expires": 50}},
     "digests-daily": {"task": "notices.tasks.digests_send",
                       "schedule": crontab(hour=7, minute=0, day_of_week="mon-fri")},
     # The auditors' analytics: the national report, each region's and those read lately, computed off the

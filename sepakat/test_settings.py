@@ -20,4 +20,4 @@ SIGNING = {**SIGNING, "AUTHORITY_DIR": Path(tempfile.mkdtemp(prefix="sepakat-tes
 AXES_ENABLED = True
 # The document for the signers is rendered when the step's transaction commits, as a worker would right after;
 # tests/workflows/test_preparation.py checks the embedded default's way (by the scheduler) on its own.
-SEPAKAT_PREPARE_BY_SCHEDULER = False
+SEPAKAT_BACKGROUND_BY_SCHEDULER = False

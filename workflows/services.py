@@ -29,7 +29,7 @@ from audit.actions import AuditAction
 from audit.services import event_record
 from permissions.selectors import acting_basis, holders_of, is_head_for, user_holds_step_role
 from permissions.steps import STEP_ROLES
-from sepakat.queueing import send_after_commit
+from sepakat.queueing import by_scheduler, send_after_commit
 
 from . import messages
 from .models import STAGE_ORDER, Outcome, StageProcess, stage_after
@@ -352,8 +352,8 @@ def preparing_in_process() -> bool:
 def preparing_by_scheduler() -> bool:
     """The embedded default leaves the rendering to `manage.py schedule` (its preparations sweep, every few
     seconds), so that the click that reaches a signing step does not wait for it: a request only marks the
-    case due. Production sends the job to a worker; the tests render on commit (SEPAKAT_PREPARE_BY_SCHEDULER)."""
-    return preparing_in_process() and bool(settings.SEPAKAT_PREPARE_BY_SCHEDULER)
+    case due (sepakat.queueing.by_scheduler)."""
+    return by_scheduler()
 
 
 def preparation_backoff(attempts: int) -> timedelta:

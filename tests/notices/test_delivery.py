@@ -13,6 +13,7 @@ import time_machine
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -104,6 +105,26 @@ def test_a_reviewer_returning_the_draft_emails_the_drafter_a_working_link(smtp_s
     sent = the_delivery(notice)
     assert (sent.state, sent.attempts, sent.address) == (DeliveryState.SENT, 1, drafter.email)
     assert sent.sent_at is not None and sent.last_error == ""
+
+
+def test_the_embedded_default_sends_the_mail_from_the_scheduler_not_in_the_click(smtp_server, as_user, programme,
+                                                                                 official, settings, tmp_path):
+    """make run: the decision only leaves the delivery due; `manage.py schedule` sends it (issue 15)."""
+    drafter = official(DRAFTER)
+    drafter.email = "staf.laip@kemendagri.example"
+    drafter.save(update_fields=["email"])
+    process = start_and_submit(as_user, programme)
+    settings.SEPAKAT_BACKGROUND_BY_SCHEDULER = True
+
+    act(as_user, REVIEWER, process, "review_diskominfo", DecisionKind.RETURNED, "Pasal 2 kurang rinci.")
+    assert returned_mail(smtp_server, drafter.email) == []
+    waiting = Delivery.objects.get(notice__recipient=drafter, notice__kind=NoticeKind.DRAFT_RETURNED)
+    assert waiting.state == DeliveryState.PENDING and waiting.next_attempt_at <= timezone.now()
+
+    call_command("schedule", "--once", "--entry", "deliveries-sweep", "--state", str(tmp_path / "schedule.json"))
+    assert len(returned_mail(smtp_server, drafter.email)) == 1
+    waiting.refresh_from_db()
+    assert waiting.state == DeliveryState.SENT
 
 
 def test_a_refusing_mail_server_keeps_the_decision_and_the_sweep_sends_the_mail_once(smtp_server, as_user,

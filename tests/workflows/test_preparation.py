@@ -178,7 +178,7 @@ def test_a_copy_of_the_job_after_giving_up_does_nothing_and_a_stale_failure_is_n
 def test_the_embedded_default_renders_for_the_signers_in_the_scheduler_not_in_the_click(
         as_user, at_sekda_paraf, settings, tmp_path, monkeypatch):
     """make run: the last paraf's click only marks the case due; `manage.py schedule` renders it (issue 15)."""
-    settings.SEPAKAT_PREPARE_BY_SCHEDULER = True
+    settings.SEPAKAT_BACKGROUND_BY_SCHEDULER = True
     renders = []
     render = signatures.render_stage_pdf
     monkeypatch.setattr(signatures, "render_stage_pdf", lambda *a, **k: renders.append(1) or render(*a, **k))
@@ -200,7 +200,7 @@ def test_the_embedded_default_renders_for_the_signers_in_the_scheduler_not_in_th
 
 def test_a_render_failure_in_the_embedded_scheduler_shows_the_retry_button(
         as_user, at_sekda_paraf, settings, tmp_path, monkeypatch):
-    settings.SEPAKAT_PREPARE_BY_SCHEDULER = True
+    settings.SEPAKAT_BACKGROUND_BY_SCHEDULER = True
     act(as_user, f"{BANJAR}.sekda", at_sekda_paraf, "paraf_sekda", DecisionKind.INITIALLED)
 
     def broken(*args, **kwargs):
