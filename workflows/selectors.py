@@ -303,19 +303,24 @@ def signing_nodes() -> list:
 QUEUE_PAIRS_MAX = 500
 
 
-def _permission_branches(user) -> list[Q] | None:
+def _permission_branches(user, *, as_holder: bool = False) -> list[Q] | None:
     """viewflow's rule for who may claim a task (TaskQuerySet.user_queue), on the same guardian permissions, as
     conditions an index answers: the user is its owner, it needs no permission, it needs one the user holds for
     every region, or one the user holds for its region (each (permission, object) pair its own condition on the
     two columns, index workflows 0005; viewflow compares "<permission>_<object pk>" built for every row).
-    None: no condition (a superuser) — or too many pairs, and the caller asks viewflow's way."""
-    if user.is_superuser:
+    None: no condition (a superuser) — or too many pairs, and the caller asks viewflow's way. `as_holder`: a
+    superuser too only by the roles they hold (their synced permissions), not by being a superuser."""
+    if user.is_superuser and not as_holder:
         return None
     pairs = _object_permission_pairs(user)
     if len(pairs) > QUEUE_PAIRS_MAX:
         return None
     branches = [Q(owner_permission__isnull=True), Q(owner=user)]
-    global_permissions = user.get_all_permissions()
+    if user.is_superuser:  # the permissions their roles gave them (permissions.services syncs them for everyone)
+        global_permissions = {f"{app}.{codename}" for app, codename in user.user_permissions.values_list(
+            "content_type__app_label", "codename")}
+    else:
+        global_permissions = user.get_all_permissions()
     if global_permissions:
         branches.append(Q(owner_permission__in=sorted(global_permissions)))
     branches += [Q(owner_permission=permission, owner_permission_obj_pk=object_pk) for permission, object_pk in pairs]
@@ -346,11 +351,11 @@ def permitted_tasks(queryset, user):
     return queryset.filter(_any_of(branches))
 
 
-def queue_tasks(queryset, user):
+def queue_tasks(queryset, user, *, as_holder: bool = False):
     """The user's queue: tasks waiting to be claimed that they may claim (the status in each branch, so that
     each is one range of the index (status, permission, object))."""
     queryset = queryset.filter(flow_task_type="HUMAN")
-    branches = _permission_branches(user)
+    branches = _permission_branches(user, as_holder=as_holder)
     if branches is None:
         queue = queryset if user.is_superuser else queryset.user_queue(user)
         return queue.filter(status=STATUS.NEW)
@@ -361,10 +366,12 @@ def actionable_tasks(user):
     """Open human tasks the user may act on now, in their regions: claimed by them (their inbox), or waiting
     to be claimed at a step whose role they hold or are delegated (their queue). The queue's rule is
     viewflow's own (permitted_tasks, on the guardian permissions synced from role assignments and
-    delegations), so the home page, the inbox and the queue always agree."""
+    delegations), so the home page, the inbox and the queue always agree (for everyone but a superuser)."""
     # (claimed by them) or (waiting and permitted): each branch a condition that an index answers.
     claimed = Task.objects.filter(flow_task_type="HUMAN", status=STATUS.ASSIGNED, owner=user)
-    waiting = queue_tasks(Task.objects.all(), user)
+    # A superuser (an administrator) is told of the steps of the roles they hold, not of every task in the
+    # country that being a superuser lets them claim (viewflow's queue still lists those).
+    waiting = queue_tasks(Task.objects.all(), user, as_holder=True)
     return scope_tasks(claimed | waiting, user)
 
 

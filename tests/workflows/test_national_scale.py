@@ -74,3 +74,14 @@ def test_a_case_is_found_in_the_queue_by_its_number_or_its_region(as_user, progr
     by_region = client.get(reverse("workflow:queue"), {"process": "solok"}).content.decode()
     assert f"#{solok.pk}/" in by_region and f"#{banjar.pk}/" not in by_region
     assert client.get(reverse("workflow:queue"), {"process": "x" * 500}).status_code == 200
+
+
+def test_an_administrators_tasks_are_those_of_the_roles_they_hold_not_every_task_in_the_country(programme,
+                                                                                              official):
+    from workflows.selectors import my_tasks
+
+    services.first_case_open(programme=programme("kota-banjar"))
+    admin = official("admin")
+    assert admin.is_superuser
+    assert my_tasks(admin)["counts"]["action"] == 0  # viewflow's queue lists the draft for a superuser
+    assert my_tasks(official("laip.staf"))["counts"]["action"] == 1
