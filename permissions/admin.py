@@ -62,8 +62,10 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
         "official_name", "username", "role", "agency", "region", "valid_from", "valid_until", "acting", "active",
     )
     list_display_links = ("official_name", "username")
-    list_filter = (ValidityFilter, "agency__region", "agency__kind", "role", "acting")
-    search_fields = ("user__username", "user__official__full_name", "user__official__nip", "agency__name")
+    # A region is searched for by name, not picked from a sidebar of every region (1,200 links at national scale).
+    list_filter = (ValidityFilter, "agency__kind", "role", "acting")
+    search_fields = ("user__username", "user__official__full_name", "user__official__nip", "agency__name",
+                     "agency__region__name")
     autocomplete_fields = ("user", "agency")
     list_select_related = ("user__official", "agency__region")
     actions = ["end_assignments"]
@@ -333,8 +335,9 @@ class DelegationAdmin(admin.ModelAdmin):
 @admin.register(Agency)
 class AgencyAdmin(AssignmentFormsetMixin, admin.ModelAdmin):
     list_display = ("name", "short_name", "kind", "region")
-    list_filter = ("kind", "region")
-    search_fields = ("name", "short_name")
+    list_select_related = ("region",)
+    list_filter = ("kind",)  # a region by the search box (its name), not a sidebar of every region
+    search_fields = ("name", "short_name", "region__name")
     inlines = [AgencyRoleAssignmentInline]
 
     def save_model(self, request, obj, form, change):
