@@ -9,6 +9,7 @@ build steps such as collectstatic need only a SECRET_KEY.
 """
 
 import json
+import urllib.parse
 from datetime import timedelta
 from pathlib import Path
 
@@ -315,7 +316,10 @@ EMAIL_BACKEND = _email["EMAIL_BACKEND"]
 EMAIL_HOST, EMAIL_PORT = _email.get("EMAIL_HOST") or "localhost", _email.get("EMAIL_PORT") or 25
 EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_USER") or "", _email.get("EMAIL_HOST_PASSWORD") or ""
 EMAIL_USE_TLS, EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_TLS")), bool(_email.get("EMAIL_USE_SSL"))
-EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH") or VAR_DIR / "mail"
+# django-environ drops the leading "/" of filemail:///an/absolute/folder: read the folder from the URL itself.
+_email_url = urllib.parse.urlsplit(env.str("EMAIL_URL", default=""))
+_email_folder = _email_url.netloc + _email_url.path if _email.get("EMAIL_FILE_PATH") else ""
+EMAIL_FILE_PATH = _email_folder or VAR_DIR / "mail"
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Sepakat <sepakat@localhost>")
 WHATSAPP_GATEWAY_URL = env.str("WHATSAPP_GATEWAY_URL", default="")

@@ -181,3 +181,18 @@ def test_gunicorn_and_the_worker_refuse_to_start_naming_each_missing_variable():
         assert refused.returncode == 1, refused.stdout + refused.stderr
         assert refusal in refused.stderr, refused.stderr
         assert "Traceback" not in refused.stderr
+
+
+
+def test_a_filemail_url_keeps_its_absolute_folder():
+    """django-environ reads filemail:///srv/mail as "srv/mail" (issue 15: a benchmark's e-mails landed in ./tmp)."""
+    import os
+    import subprocess
+    import sys
+
+    show = ("import django; django.setup(); from django.conf import settings; print(settings.EMAIL_FILE_PATH)")
+    found = subprocess.run(  # noqa: S603 - fixed arguments
+        [sys.executable, "-c", show], capture_output=True, text=True, check=True,
+        env={**os.environ, "EMAIL_URL": "filemail:///srv/sepakat-mail", "DJANGO_SETTINGS_MODULE": "sepakat.settings"},
+    ).stdout.strip().splitlines()[-1]
+    assert found == "/srv/sepakat-mail"
