@@ -1,13 +1,14 @@
 """Lists that stay bounded at national scale (issue 15): paged, searched, the same queries for more rows."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agreements.models import Programme, Region
 from workflows import services
-from workflows.selectors import PROGRAMMES_PER_PAGE
+from workflows.selectors import PROGRAMMES_PER_PAGE, my_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -78,10 +79,6 @@ def test_a_case_is_found_in_the_queue_by_its_number_or_its_region(as_user, progr
 
 def test_an_administrators_tasks_are_those_of_the_roles_they_hold_not_every_task_in_the_country(programme,
                                                                                               official):
-    from workflows.selectors import my_tasks
-
-    from django.contrib.auth import get_user_model
-
     services.first_case_open(programme=programme("kota-banjar"))
     admin = get_user_model().objects.create_superuser("admin-uji", "admin@sepakat.example", "x" * 16)
     assert my_tasks(admin)["counts"]["action"] == 0  # viewflow's queue lists the draft for a superuser
