@@ -16,7 +16,8 @@ class DelegationForm(forms.Form):
     assignment = forms.ChoiceField(label=_("Peran yang didelegasikan"))
     delegate = forms.CharField(
         label=_("Penerima delegasi"), max_length=150,
-        help_text=_("Nama pengguna atau NIP pejabat penerima; rekan di instansi Anda muncul sebagai saran."),
+        help_text=_("Nama pengguna atau NIP pejabat penerima; pejabat di daerah Anda (atau di kementerian) "
+                    "muncul sebagai saran."),
     )
     kind = forms.ChoiceField(label=_("Jenis"), choices=DelegationKind.choices)
     valid_from = forms.DateField(label=_("Berlaku mulai"), widget=forms.DateInput(attrs={"type": "date"}))
