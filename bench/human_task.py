@@ -410,7 +410,7 @@ def profile(clients, triples):
     show("Top 25 functions of viewflow and guardian by cumulative time",
          [r for r in rows if "/viewflow/" in r[0] or "/guardian/" in r[0]], 25)
     watched = ("has_view_permission", "regions_visible_to", "acting_basis", "process_visible", "task_visible",
-               "task_at_node", "user_holds_step_role", "has_perm", "can_assign", "can_execute", "get_context_data")
+               "user_holds_step_role", "has_perm", "can_assign", "can_execute", "get_context_data")
     show("Named in the issue, and their neighbours (ours, viewflow, guardian, Django's auth)",
          [r for r in rows if r[2] in watched and ("/viewflow/" in r[0] or "/guardian/" in r[0] or ours(r[0])
                                                   or r[0].endswith("auth/models.py"))], 40)

@@ -2,8 +2,11 @@
 
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
+from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from agreements.models import Region
 
@@ -188,11 +191,6 @@ def users_seeing_region(user_ids, region) -> set[int]:
     """Which of these users may read the region's cases (regions_visible_to), asked of them all at once: those
     active with the permission for every region (their own or a group's, or superusers), and those holding it
     for this region."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Permission
-    from django.contrib.contenttypes.models import ContentType
-    from guardian.models import GroupObjectPermission, UserObjectPermission
-
     ids = set(user_ids)
     if not ids:
         return set()

@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -329,26 +330,8 @@ def _permission_branches(user, *, as_holder: bool = False) -> list[Q] | None:
 
 def _object_permission_pairs(user) -> list[tuple[str, str]]:
     """("<app>.<codename>", object pk) of the user's object permissions, as viewflow names a task's."""
-    from django.contrib.contenttypes.models import ContentType
-
     return sorted({(f"{ContentType.objects.get_for_id(content_type_id).app_label}.{codename}", object_pk)
                    for content_type_id, object_pk, codename in object_permissions(user)})
-
-
-def _any_of(branches: list[Q], also: Q | None = None) -> Q:
-    condition = Q()
-    for branch in branches:
-        condition |= (also & branch) if also is not None else branch
-    return condition
-
-
-def permitted_tasks(queryset, user):
-    """The human tasks among `queryset` the user may claim or holds."""
-    queryset = queryset.filter(flow_task_type="HUMAN")
-    branches = _permission_branches(user)
-    if branches is None:
-        return queryset if user.is_superuser else queryset.user_queue(user)
-    return queryset.filter(_any_of(branches))
 
 
 def queue_tasks(queryset, user, *, as_holder: bool = False):
@@ -359,13 +342,16 @@ def queue_tasks(queryset, user, *, as_holder: bool = False):
     if branches is None:
         queue = queryset if user.is_superuser else queryset.user_queue(user)
         return queue.filter(status=STATUS.NEW)
-    return queryset.filter(_any_of(branches, also=Q(status=STATUS.NEW)))
+    waiting = Q()
+    for branch in branches:
+        waiting |= Q(status=STATUS.NEW) & branch
+    return queryset.filter(waiting)
 
 
 def actionable_tasks(user):
     """Open human tasks the user may act on now, in their regions: claimed by them (their inbox), or waiting
     to be claimed at a step whose role they hold or are delegated (their queue). The queue's rule is
-    viewflow's own (permitted_tasks, on the guardian permissions synced from role assignments and
+    viewflow's own (queue_tasks, on the guardian permissions synced from role assignments and
     delegations), so the home page, the inbox and the queue always agree (for everyone but a superuser)."""
     # (claimed by them) or (waiting and permitted): each branch a condition that an index answers.
     claimed = Task.objects.filter(flow_task_type="HUMAN", status=STATUS.ASSIGNED, owner=user)

@@ -349,13 +349,6 @@ def preparing_in_process() -> bool:
     return bool(settings.CELERY_TASK_ALWAYS_EAGER)
 
 
-def preparing_by_scheduler() -> bool:
-    """The embedded default leaves the rendering to `manage.py schedule` (its preparations sweep, every few
-    seconds), so that the click that reaches a signing step does not wait for it: a request only marks the
-    case due (sepakat.queueing.by_scheduler)."""
-    return by_scheduler()
-
-
 def preparation_backoff(attempts: int) -> timedelta:
     return timedelta(minutes=2 ** (attempts - 1))  # 1, 2, 4, 8 minutes
 
@@ -458,7 +451,7 @@ def signing_preparation_retry(*, process: StageProcess, user) -> None:
 def signing_prepare_queue(process: StageProcess) -> None:
     """Render off the request path once the transaction that reached a signing step commits: by a worker, or
     in the embedded default by the scheduler's next sweep (the case is due at once)."""
-    if preparing_by_scheduler():
+    if by_scheduler():  # the embedded default: manage.py schedule renders it
         StageProcess.objects.filter(pk=process.pk).update(preparation_attempts=0, preparation_due=timezone.now(),
                                                           preparation_error="")
         return

@@ -2,7 +2,7 @@
 
 viewflow's Task model is not ours to change, so the indexes are made here with plain SQL that SQLite and
 PostgreSQL both read. The queue asks for NEW tasks by (permission, object) pair (workflows.selectors.
-permitted_tasks); the inbox and "Tugas saya" for a user's ASSIGNED tasks; a flow's dashboard for each step's newest open tasks.
+queue_tasks); the inbox and "Tugas saya" for a user's ASSIGNED tasks; a flow's dashboard for each step's newest open tasks.
 """
 
 from django.db import migrations
